@@ -1,0 +1,328 @@
+"""Reference PDF extractor on pdfplumber: slow, simple, and the yardstick for the fast path.
+
+`pipeline.extract.pdf.extract_pdf` must produce the same text and the same grids; the
+tests compare the two cell for cell. Both share the small pure helpers below (what
+counts as a ruling line, how cell text is normalised, how a lattice of cells becomes
+a `Grid`) so that a disagreement always means one side saw different characters or
+lines, never that the two sides disagree on a convention.
+"""
+from __future__ import annotations
+
+import io
+import re
+from typing import Any, Iterable
+
+from pipeline.model import Extracted, Grid, GridCell
+
+# A filled (not stroked) rectangle is a ruling line only when it is this thin: Word and
+# some PDF editors draw borders as thin filled rectangles, while white line backgrounds
+# (WPS "page frames") and cell shading are filled rectangles many points tall.
+THIN = 2.0
+# Tables must have at least this many rows and columns: a rectangle around body text,
+# or a box with a heading rule inside, is a page frame, not a table.
+MIN_ROWS = 2
+MIN_COLS = 2
+
+_CJK = (
+    "\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u3190-\u31ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\u201c\u201d\u2018\u2019\u2014\u2026"
+)
+_CJK_SPACES = re.compile(rf"(?<=[{_CJK}])[ \t\u00a0]+(?=[{_CJK}])")
+_IS_CJK = re.compile(rf"[{_CJK}]")
+
+
+def is_cjk(ch: str) -> bool:
+    return bool(ch) and bool(_IS_CJK.match(ch))
+
+
+def normalise_cell_text(text: str) -> str:
+    """One cell's text as one string: wrapped lines joined, and the spaces that
+    justification or wrapping put between CJK characters removed (「总 计」 is 总计),
+    because the label matcher must see the words as printed, not as laid out."""
+    lines = [ln.strip() for ln in text.splitlines()]
+    lines = [ln for ln in lines if ln]
+    out = ""
+    for ln in lines:
+        if out and not (is_cjk(out[-1]) and is_cjk(ln[0])):
+            out += " "
+        out += ln
+    out = _CJK_SPACES.sub("", out)
+    return re.sub(r"[ \t\u00a0]{2,}", " ", out)
+
+
+def normalise_text(text: str) -> str:
+    """Text for comparing two extractions: CJK spacing removed, runs of blanks folded,
+    empty lines dropped. Line breaks are kept: they carry reading order."""
+    lines = []
+    for ln in text.splitlines():
+        ln = _CJK_SPACES.sub("", ln.strip())
+        ln = re.sub(r"\s+", " ", ln)
+        if ln:
+            lines.append(ln)
+    return "\n".join(lines)
+
+
+def decode_pdf_string(s: Any) -> str | None:
+    """PDF text strings as real text. pdfminer leaves a UTF-16LE string with its BOM
+    (which WPS writes into /Title) as mojibake starting with 'ÿþ'."""
+    if s is None:
+        return None
+    if isinstance(s, bytes):
+        if s[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            return s.decode("utf-16", errors="replace").strip("\x00").strip() or None
+        return s.decode("latin-1").strip() or None
+    if not isinstance(s, str):
+        s = str(s)
+    if s[:2] in ("ÿþ", "þÿ"):
+        try:
+            raw = s.encode("latin-1")
+        except UnicodeEncodeError:
+            return s.strip() or None
+        return raw.decode("utf-16", errors="replace").strip("\x00").strip() or None
+    return s.strip("\x00").strip() or None
+
+
+def lattice_to_grid(
+    cells: Iterable[tuple[float, float, float, float]],
+    text_of: Any,
+    page: int,
+    tol: float = 1.0,
+) -> Grid | None:
+    """Cells (x0, top, x1, bottom) of one table → Grid with spans.
+
+    The distinct cell borders define the lattice; a cell spanning several lattice
+    positions gets rowspan/colspan. Lattice positions that no cell covers (a corner
+    with a missing border) become empty 1×1 cells so that every later cell keeps its
+    column (Grid.rows has HTML semantics and cannot express holes). Returns None when
+    the lattice is smaller than MIN_ROWS × MIN_COLS (a page frame)."""
+    cells = list(cells)
+    if not cells:
+        return None
+    xs = _cluster([c[0] for c in cells] + [c[2] for c in cells], tol)
+    ys = _cluster([c[1] for c in cells] + [c[3] for c in cells], tol)
+    nrows, ncols = len(ys) - 1, len(xs) - 1
+    if nrows < MIN_ROWS or ncols < MIN_COLS:
+        return None
+
+    def idx(v: float, axis: list[float]) -> int:
+        return min(range(len(axis)), key=lambda i: abs(axis[i] - v))
+
+    placed: dict[tuple[int, int], tuple[GridCell, int, int]] = {}
+    covered: set[tuple[int, int]] = set()
+    for x0, top, x1, bottom in cells:
+        r0, r1 = idx(top, ys), idx(bottom, ys)
+        c0, c1 = idx(x0, xs), idx(x1, xs)
+        if r1 <= r0 or c1 <= c0 or (r0, c0) in covered:
+            continue
+        bbox = [round(x0, 2), round(top, 2), round(x1, 2), round(bottom, 2)]
+        gc = GridCell(
+            text=text_of((x0, top, x1, bottom)),
+            source={"page": page, "bbox": bbox},
+            rowspan=r1 - r0,
+            colspan=c1 - c0,
+        )
+        placed[(r0, c0)] = (gc, r1, c1)
+        for r in range(r0, r1):
+            for c in range(c0, c1):
+                covered.add((r, c))
+    rows: list[list[GridCell]] = []
+    for r in range(nrows):
+        row: list[GridCell] = []
+        for c in range(ncols):
+            if (r, c) in placed:
+                row.append(placed[(r, c)][0])
+            elif (r, c) not in covered:
+                box = (xs[c], ys[r], xs[c + 1], ys[r + 1])
+                row.append(
+                    GridCell(
+                        text=text_of(box),
+                        source={"page": page, "bbox": [round(v, 2) for v in box], "hole": True},
+                    )
+                )
+        rows.append(row)
+    bbox = [round(xs[0], 2), round(ys[0], 2), round(xs[-1], 2), round(ys[-1], 2)]
+    return Grid(rows=rows, source={"page": page, "bbox": bbox})
+
+
+def _cluster(values: list[float], tol: float) -> list[float]:
+    out: list[float] = []
+    for v in sorted(values):
+        if out and v - out[-1] <= tol:
+            continue
+        out.append(v)
+    return out
+
+
+def close_open_ends(
+    v: list[tuple[float, float, float]], h: list[tuple[float, float, float]], tol: float = 3.0
+) -> list[tuple[float, float, float]]:
+    """Horizontal rules to add where a table was cut by a page break.
+
+    v: vertical rules (x, top, bottom); h: horizontal rules (y, x0, x1). A table split
+    across pages often has no bottom border on the first page (or no top border on the
+    next): its vertical rules just stop. Where two or more verticals end at the same
+    height with no horizontal rule there, the missing rule is returned as (y, x0, x1),
+    so the last row is still a row instead of vanishing. Two open ends at one height
+    are required: a lone vertical stub is not a cut table."""
+    def closed(x: float, y: float) -> bool:
+        for hy, hx0, hx1 in h:
+            if abs(hy - y) <= tol and hx0 - tol <= x <= hx1 + tol:
+                return True
+        return False
+
+    def continued(x: float, y: float, down: bool) -> bool:
+        for vx, vt, vb in v:
+            if abs(vx - x) <= tol and (
+                (vt <= y + tol and vb > y + tol) if down else (vb >= y - tol and vt < y - tol)
+            ):
+                return True
+        return False
+
+    out: list[tuple[float, float, float]] = []
+    for end, down in ((2, True), (1, False)):
+        opens = sorted(
+            (e[end], e[0]) for e in v if not closed(e[0], e[end]) and not continued(e[0], e[end], down)
+        )
+        group: list[tuple[float, float]] = []
+        for item in opens + [(float("inf"), 0.0)]:
+            if group and item[0] - group[0][0] > tol:
+                if len(group) >= 2:
+                    ys = [g[0] for g in group]
+                    y = max(ys) if down else min(ys)
+                    # Span every vertical ending there, open or not, so the cut row
+                    # is closed across its whole width.
+                    xs = [e[0] for e in v if abs(e[end] - y) <= tol]
+                    out.append((y, min(xs), max(xs)))
+                group = []
+            group.append(item)
+    return out
+
+
+def grids_equal(a: Grid, b: Grid, bbox_tol: float = 2.0) -> list[str]:
+    """Differences between two grids (empty list: equal): shape, spans, text, boxes."""
+    diffs: list[str] = []
+    ma, mb = a.matrix(), b.matrix()
+    if len(ma) != len(mb) or (ma and len(ma[0]) != len(mb[0])):
+        return [f"shape {len(ma)}x{len(ma[0]) if ma else 0} != {len(mb)}x{len(mb[0]) if mb else 0}"]
+    for r, (ra, rb) in enumerate(zip(ma, mb)):
+        for c, (ca, cb) in enumerate(zip(ra, rb)):
+            if (ca is None) != (cb is None):
+                diffs.append(f"[{r},{c}] presence")
+                continue
+            if ca is None or cb is None:
+                continue
+            if (ca.rowspan, ca.colspan) != (cb.rowspan, cb.colspan):
+                diffs.append(f"[{r},{c}] span {ca.rowspan}x{ca.colspan} != {cb.rowspan}x{cb.colspan}")
+            if ca.text != cb.text:
+                diffs.append(f"[{r},{c}] text {ca.text!r} != {cb.text!r}")
+            ba, bb = ca.source.get("bbox"), cb.source.get("bbox")
+            if ba and bb and max(abs(x - y) for x, y in zip(ba, bb)) > bbox_tol:
+                diffs.append(f"[{r},{c}] bbox {ba} != {bb}")
+    return diffs
+
+
+# --- pdfplumber side ------------------------------------------------------------------
+
+
+def _ruling_edges(page: Any) -> tuple[list[dict], list[dict]]:
+    """Edges that can be table rules: stroked lines, rectangles and polylines, and
+    filled rectangles thin enough to be a drawn line. Big filled rectangles (white
+    line backgrounds, cell shading) are not rules."""
+    from pdfplumber import utils
+
+    objs: list[dict] = []
+    for ln in page.lines:
+        objs.append(ln)
+    for rc in page.rects:
+        if rc.get("stroke"):
+            objs.append(rc)
+        elif rc.get("fill") and min(rc["width"], rc["height"]) <= THIN:
+            objs.append(_thin_rect_as_line(rc))
+    for cv in page.curves:
+        if cv.get("stroke"):
+            objs.append(cv)
+    v: list[dict] = []
+    h: list[dict] = []
+    for o in objs:
+        for e in utils.obj_to_edges(o):
+            if e.get("orientation") == "v":
+                v.append(e)
+            elif e.get("orientation") == "h":
+                h.append(e)
+    for y, x0, x1 in close_open_ends(
+        [(e["x0"], e["top"], e["bottom"]) for e in v], [(e["top"], e["x0"], e["x1"]) for e in h]
+    ):
+        h.append({"object_type": "line", "x0": x0, "x1": x1, "top": y, "bottom": y,
+                  "width": x1 - x0, "height": 0, "orientation": "h"})
+    return v, h
+
+
+def _thin_rect_as_line(rc: dict) -> dict:
+    if rc["width"] <= rc["height"]:
+        x = (rc["x0"] + rc["x1"]) / 2
+        return {**rc, "object_type": "line", "x0": x, "x1": x, "width": 0,
+                "pts": [(x, rc["top"]), (x, rc["bottom"])]}
+    y = (rc["top"] + rc["bottom"]) / 2
+    return {**rc, "object_type": "line", "top": y, "bottom": y, "height": 0,
+            "y0": rc["y0"], "y1": rc["y0"], "pts": [(rc["x0"], y), (rc["x1"], y)]}
+
+
+def _raw_title(pdf: Any) -> str | None:
+    from pdfminer.pdftypes import resolve1
+
+    for info in getattr(pdf.doc, "info", None) or []:
+        if "Title" in info:
+            return decode_pdf_string(resolve1(info["Title"]))
+    return None
+
+
+def _char_in(ch: dict, box: tuple[float, float, float, float]) -> bool:
+    v_mid = (ch["top"] + ch["bottom"]) / 2
+    h_mid = (ch["x0"] + ch["x1"]) / 2
+    return box[0] <= h_mid < box[2] and box[1] <= v_mid < box[3]
+
+
+def extract_pdf_reference(data: bytes, name: str | None = None) -> Extracted:
+    import pdfplumber
+    from pdfplumber import utils
+
+    tables: list[Grid] = []
+    page_texts: list[str] = []
+    warnings: list[str] = []
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        title = _raw_title(pdf)
+        encrypted = bool(getattr(pdf.doc, "encryption", None))
+        n_chars = 0
+        for page in pdf.pages:
+            pno = page.page_number
+            page = page.dedupe_chars()
+            chars = [c for c in page.chars if c["text"].strip() or c["text"] == " "]
+            n_chars += sum(1 for c in chars if c["text"].strip())
+            page_texts.append(page.extract_text() or "")
+            v, h = _ruling_edges(page)
+            if len(v) < 2 or len(h) < 2:
+                continue
+            settings = {
+                "vertical_strategy": "explicit",
+                "horizontal_strategy": "explicit",
+                "explicit_vertical_lines": v,
+                "explicit_horizontal_lines": h,
+            }
+            for t in page.find_tables(settings):
+
+                def text_of(box: tuple[float, float, float, float]) -> str:
+                    cc = [c for c in chars if _char_in(c, box)]
+                    return normalise_cell_text(utils.extract_text(cc)) if cc else ""
+
+                g = lattice_to_grid(t.cells, text_of, pno)
+                if g is not None:
+                    tables.append(g)
+        n_pages = len(pdf.pages)
+    meta_out: dict[str, Any] = {"pages": n_pages, "pdf_title": title, "encrypted": encrypted}
+    text = "\n".join(t for t in page_texts if t)
+    if n_pages and n_chars == 0:
+        meta_out["scanned"] = True
+        warnings.append("no text layer (scanned PDF?): OCR not done")
+        text = ""
+    return Extracted(container="pdf", text=text, tables=tables, title=title,
+                     meta=meta_out, warnings=warnings)

@@ -1,0 +1,65 @@
+"""What a file really is, from its bytes (never from its name or Content-Type:
+portals serve error pages as `.pdf` and Word files as `application/octet-stream`)."""
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_HTML = re.compile(rb"<\s*(!doctype\s+html|html|head|body|table|div|p|meta|title)\b", re.I)
+_IMAGES = {b"\x89PNG": "png", b"\xff\xd8\xff": "jpeg", b"GIF8": "gif", b"II*\x00": "tiff", b"MM\x00*": "tiff"}
+
+
+def sniff(data: bytes) -> str:
+    """One of: empty, pdf, docx, xlsx, pptx, ofd, zip, doc (OLE: doc/wps/xls), rtf, html,
+    txt, image, unknown."""
+    if not data.strip():
+        return "empty"
+    head = data[:1024]
+    if b"%PDF-" in head:
+        return "pdf"
+    if data.startswith(b"PK\x03\x04"):
+        return _zip_kind(data)
+    if data.startswith(OLE):
+        return "doc"
+    if data.lstrip().startswith(b"{\\rtf"):
+        return "rtf"
+    for magic in _IMAGES:
+        if data.startswith(magic):
+            return "image"
+    start = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if _HTML.search(start[:2048]) and start.startswith(b"<"):
+        return "html"
+    if _looks_like_text(data[:8192]):
+        return "html" if _HTML.search(data[:8192]) and data.count(b"<") > 20 else "txt"
+    return "unknown"
+
+
+def _zip_kind(data: bytes) -> str:
+    try:
+        names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+    except zipfile.BadZipFile:
+        return "unknown"
+    if "word/document.xml" in names:
+        return "docx"
+    if "xl/workbook.xml" in names:
+        return "xlsx"
+    if "ppt/presentation.xml" in names:
+        return "pptx"
+    if "OFD.xml" in names:
+        return "ofd"
+    return "zip"
+
+
+def _looks_like_text(chunk: bytes) -> bool:
+    if b"\x00" in chunk:
+        return False
+    for enc in ("utf-8", "gb18030"):
+        try:
+            chunk.decode(enc)
+            return True
+        except UnicodeDecodeError as e:
+            if enc == "utf-8" and e.start > len(chunk) - 4:  # cut mid-character at the chunk end
+                return True
+    return False

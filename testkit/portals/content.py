@@ -1,0 +1,136 @@
+"""What a mock column holds: generated reports (figures known) mixed with other items.
+
+Reports come from testkit.generate, so every test knows each report's figures. PDF
+rendering goes through LibreOffice and is slow: PDFs are rendered once per seed into
+a disk cache (one batch call for all missing ones) and reused by every later portal.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+AGENCY_DEPTS = ["人民政府办公室", "教育局", "民政局", "财政局", "人力资源和社会保障局", "自然资源局",
+                "生态环境局", "住房和城乡建设局", "交通运输局", "卫生健康委员会", "市场监督管理局", "统计局"]
+OTHER_TITLES = ["关于开展{y}年安全生产大检查的通知", "{y}年政府信息公开工作要点", "政府信息公开指南",
+                "关于印发{y}年重点工作任务分工方案的通知", "{y}年第三季度政务公开工作动态",
+                "关于做好{y}年度政府信息公开工作年度报告编制工作的通知", "依申请公开流程图",
+                "{y}年法治政府建设情况报告", "政府信息公开制度"]
+
+
+def cache_dir() -> Path:
+    d = Path(os.environ.get("NIANBAO_PORTAL_CACHE", Path.home() / ".cache" / "nianbao" / "portals"))
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+@dataclass
+class Item:
+    """One entry of a column: a report (spec set) or anything else."""
+    id: int
+    title: str
+    date: str  # YYYY-MM-DD publication date
+    publisher: str
+    index_no: str
+    form: str = "html"  # html (tables in the body) | pdf | docx | none (not a report)
+    spec: Any = None
+    seed: int | None = None
+    version: int = 0  # bumped by Portal.change(): the page gains a correction note, same URL
+
+    @property
+    def is_report(self) -> bool:
+        return self.spec is not None
+
+
+@dataclass
+class Column:
+    region: str
+    items: list[Item] = field(default_factory=list)
+
+
+def build_column(seed: int, *, n_reports: int = 8, n_other: int = 4, region: str | None = None,
+                 forms: tuple[str, ...] = ("html", "pdf", "html", "docx")) -> Column:
+    """Deterministic column content for one portal. Years 2019–2024 (both templates),
+    several agencies, newest first like real columns."""
+    from testkit import generate
+
+    rnd = random.Random(seed)
+    region = region or rnd.choice(["临河市", "安平市", "东川市", "清源县", "北湖区", "云岭市", "南溪县"])
+    col = Column(region=region)
+    items: list[Item] = []
+    years = [2019 + (i % 6) for i in range(n_reports)]
+    for i in range(n_reports):
+        year = years[i]
+        agency = region + AGENCY_DEPTS[i % len(AGENCY_DEPTS)]
+        rseed = seed * 1000 + i
+        spec = generate.random_report(rseed, year=year, agency=agency)
+        pub = f"{year + 1}-01-{10 + i % 18:02d}"
+        items.append(Item(id=0, title=spec.title, date=pub, publisher=agency,
+                          index_no="", form=forms[i % len(forms)], spec=spec, seed=rseed))
+    for j in range(n_other):
+        y = 2019 + rnd.randrange(6)
+        title = OTHER_TITLES[(seed + j) % len(OTHER_TITLES)].format(y=y)
+        items.append(Item(id=0, title=title, date=f"{y}-{1 + rnd.randrange(12):02d}-{1 + rnd.randrange(27):02d}",
+                          publisher=region + AGENCY_DEPTS[rnd.randrange(len(AGENCY_DEPTS))], index_no="", form="none"))
+    items.sort(key=lambda it: (it.date, it.title), reverse=True)
+    for k, it in enumerate(items):
+        it.id = 1000000 + seed * 1000 + k
+        it.index_no = f"{11000000 + seed:09d}/{it.date[:4]}-{it.id % 100000:05d}"
+    col.items = items
+    return col
+
+
+# ---------------------------------------------------------------- rendering with caches
+
+def _generator_stamp() -> str:
+    # A cached render is valid only for the generator that made it.
+    import testkit.generate as g
+    return hashlib.sha1(Path(g.__file__).read_bytes()).hexdigest()[:10]
+
+
+def _key(item: Item, kind: str) -> Path:
+    return cache_dir() / f"{_generator_stamp()}-{item.seed}.{kind}"
+
+
+def report_html(item: Item) -> str:
+    from testkit import generate
+    return generate.render_html(item.spec, full_page=False)
+
+
+def report_docx(item: Item) -> bytes:
+    p = _key(item, "docx")
+    if not p.exists():
+        from testkit import generate
+        _atomic_write(p, generate.render_docx(item.spec))
+    return p.read_bytes()
+
+
+def report_pdf(item: Item) -> bytes:
+    p = _key(item, "pdf")
+    if not p.exists():
+        prerender_pdfs([item])
+    return p.read_bytes()
+
+
+def prerender_pdfs(items: list[Item]) -> None:
+    """Render every missing PDF in one LibreOffice batch (seconds per call, not per file)."""
+    todo = [it for it in items if it.form == "pdf" and it.is_report and not _key(it, "pdf").exists()]
+    if not todo:
+        return
+    from testkit import generate
+    pdfs = generate.render_many_pdf([it.spec for it in todo])
+    for it, data in zip(todo, pdfs):
+        _atomic_write(_key(it, "pdf"), data)
+
+
+def _atomic_write(p: Path, data: bytes) -> None:
+    tmp = p.with_suffix(p.suffix + f".tmp{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, tmp.with_name(p.name))
+
+
+def etag(data: bytes) -> str:
+    return '"' + hashlib.sha1(data).hexdigest()[:20] + '"'
