@@ -18,7 +18,7 @@ BLANKS = frozenset({"", "/", "\\", "-", "--", "—", "——", "–", "―", "�
 
 _COUNT_UNITS = ("件次", "人次", "件", "个", "项", "条", "次", "人", "家", "宗", "起", "篇")
 _NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[+-]?\.\d+")
-_MONEY_UNITS = {"亿元": 100_000_000, "万元": 10_000, "千元": 1_000, "元": 1}
+_MONEY_UNITS = {"亿元": 100_000_000, "万元": 10_000, "千元": 1_000, "元": 1, "亿": 100_000_000, "万": 10_000}
 _TARGET_YUAN = {"yuan": 1, "10k_yuan": 10_000}
 
 
@@ -30,12 +30,17 @@ def normalize(text: str) -> str:
     return re.sub(r"\s+", "", t)
 
 
+def _blank(s: str) -> bool:
+    """`s` normalised; 「（无）」 and 「[空]」 are blanks too."""
+    return s.lower() in BLANKS or (len(s) > 2 and s[0] in "([" and s[-1] in ")]" and s[1:-1].lower() in BLANKS)
+
+
 def is_blank(text: str | None) -> bool:
-    return text is None or normalize(text).lower() in BLANKS
+    return text is None or _blank(normalize(text))
 
 
 def _num(s: str) -> int | float | None:
-    """A bare number; a decimal that is integral stays a float only if printed so."""
+    """A bare number: int, or float when printed with a decimal point."""
     if not _NUMBER.fullmatch(s):
         return None
     s = s.replace(",", "")
@@ -54,7 +59,7 @@ def parse_cell(text: str | None, kind: str = "count", unit: str | None = None,
     if text is None:
         return None, "cell not found"
     s = normalize(text)
-    if s.lower() in BLANKS:
+    if _blank(s):
         return None, None
     if re.search(r"\d\s+\d", unicodedata.normalize("NFKC", text.replace("&nbsp;", " "))):
         return None, f"digits separated by space {text!r}"  # 「1 1」: two cells run together?

@@ -8,27 +8,35 @@ the stream between tables; each data row is then placed on a template row by lab
 rows, scored by fuzzy label similarity, so a garbled label (「2.其他法律行政止公开」)
 still lands on its row because its neighbours pin it down.
 
-Values are placed strictly by position: the last N distinct cells of the row, N being
-the template's column count. In a grid that knows its cell boundaries
-(`complete_rows`) that is exact even when a header spans columns differently from its
-data rows. In a grid that does not (plain text), a row with the wrong number of
-figures cannot be placed and every one of its cells becomes None with a reason.
+Values are placed strictly by position: the row's N distinct figure cells in order, N
+being the template's column count (see `_pick` for empty padding cells and garbled
+figures). In a grid that knows its cell boundaries (`complete_rows`) that is exact
+even when a header spans columns differently from its data rows. In a grid that does
+not (plain text), a row with the wrong number of figures cannot be placed and every
+one of its cells becomes None with a reason: never a guess.
+
+A table found in no grid is looked for in the document's text lines, strictly (a row
+needs its own label on its line).
 """
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
-from typing import Any
+from functools import lru_cache
+from typing import Any, Callable
 
 from pipeline import templates as T
 from pipeline.model import Cell, Grid, GridCell, Issue
 from pipeline.numbers import is_blank, looks_like_value, parse_cell
 
 MIN_SCORE = 0.34  # below this a label says nothing about which row it is
+STRICT_MIN = 0.5  # for rows rebuilt from plain text lines, where order proves less
 STRONG = 0.75  # a label this close to a template row identifies the table by itself
 SHORT = 40  # header/heading cells are short; longer cells are body text in page frames
+MAX_ROWS = 150  # a real table has at most ~30 rows (twice that if printed twice): bounds the work
 
 
 # ------------------------------------------------------------------ row views
@@ -40,18 +48,24 @@ class RowView:
     complete: bool  # the grid knows its cell boundaries
     texts: list[str]  # texts of all cells in the row (incl. those spanning from above)
     source: dict[str, Any] = field(default_factory=dict)
+    at: list[int] = field(default_factory=list)  # matrix column where each `own` cell starts
+    grid: int = -1  # index of the Grid the row came from
+    header: str = ""  # the last header row above it (units live there: 「（单位：万元）」)
+    item: str = ""  # table 2: the 第二十条第（X）项 block it is printed under ("一", "五", …)
 
     @property
     def text(self) -> str:
         return " ".join(t for t in self.texts if t)
 
 
+@lru_cache(maxsize=65536)
 def norm_label(s: str) -> str:
     """Labels compared without width, spacing or punctuation differences."""
     s = unicodedata.normalize("NFKC", s)
     return "".join(ch for ch in s if ch.isalnum())
 
 
+@lru_cache(maxsize=65536)
 def similarity(printed: str, label: str) -> float:
     a, b = norm_label(printed), norm_label(label)
     if not a or not b:
@@ -61,11 +75,12 @@ def similarity(printed: str, label: str) -> float:
 
 def row_views(grids: list[Grid]) -> list[RowView]:
     out: list[RowView] = []
-    for g in grids:
+    for gi, g in enumerate(grids):
         m = g.matrix()
         prev: list[GridCell | None] = []
         for r, line in enumerate(m):
             own: list[GridCell] = []
+            at: list[int] = []
             texts: list[str] = []
             seen: set[int] = set()
             for c, cell in enumerate(line):
@@ -78,9 +93,10 @@ def row_views(grids: list[Grid]) -> list[RowView]:
                 if not g.complete_rows and is_blank(cell.text):
                     continue  # a text extractor's empty field proves nothing
                 own.append(cell)
+                at.append(c)
             prev = line
-            if not own:
-                continue
+            if all(is_blank(c.text) for c in own):
+                continue  # an empty spacer row says nothing
             k = len(own)
             while k > 0 and looks_like_value(own[k - 1].text):
                 k -= 1
@@ -88,7 +104,7 @@ def row_views(grids: list[Grid]) -> list[RowView]:
             src = dict(own[0].source)
             src.pop("cell", None)
             out.append(RowView(label=label, values=own[k:], own=own, complete=g.complete_rows,
-                               texts=texts, source=src))
+                               texts=texts, source=src, at=at, grid=gi))
     return out
 
 
@@ -102,7 +118,7 @@ def _header_table(rv: RowView) -> int | None:
     """Which table a header/heading row opens, judged from its short cells only."""
     if any(looks_like_value(c.text) and not is_blank(c.text) for c in rv.own):
         return None
-    short = [norm_label(t) for t in rv.texts if t and len(norm_label(t)) <= SHORT]
+    short = [norm_label(t) for t in rv.texts if t and len(norm_label(t)) <= SHORT and "。" not in t]
     joined = "".join(short)
     for table, signs in ((4, _T4_SIGNS), (3, _T3_SIGNS), (2, _T2_SIGNS)):
         if any(norm_label(s) in joined for s in signs):
@@ -110,61 +126,94 @@ def _header_table(rv: RowView) -> int | None:
     return None
 
 
-def _t2_labels() -> list[str]:
-    return [r.label for layout in (T.T2_2021, T.T2_2019) for rows, _ in layout.values() for r in rows]
-
-
-def _t3_labels() -> list[str]:
-    return [r.block + r.label for r in T.T3_ROWS_2021 + T.T3_ROWS_2019] + [r.label for r in T.T3_ROWS_2021]
+@lru_cache(maxsize=1)
+def _table_labels() -> tuple[tuple[int, str, Counter], ...]:
+    t2 = [(2, norm_label(r.label)) for layout in (T.T2_2021, T.T2_2019) for rows, _ in layout.values() for r in rows]
+    t3 = [(3, norm_label(r.block + r.label)) for r in T.T3_ROWS_2021 + T.T3_ROWS_2019]
+    t3 += [(3, norm_label(r.label)) for r in T.T3_ROWS_2021]
+    return tuple((t, b, Counter(b)) for t, b in dict.fromkeys(t2 + t3))
 
 
 def _label_table(label: str) -> tuple[int | None, float]:
-    if not norm_label(label):
-        return None, 0.0
-    s2 = max(similarity(label, x) for x in _t2_labels())
-    s3 = max(similarity(label, x) for x in _t3_labels())
-    return (2, s2) if s2 >= s3 else (3, s3)
+    """The table whose row labels this label matches at least STRONG, if any."""
+    a = norm_label(label)
+    if not a or len(a) > 2 * SHORT:
+        return None, 0.0  # no template label is that long: body text, not worth comparing
+    ca = Counter(a)
+    best: tuple[int | None, float] = (None, 0.0)
+    for table, b, cb in _table_labels():
+        total = len(a) + len(b)
+        if 2 * min(len(a), len(b)) < STRONG * total:
+            continue
+        shared = sum(min(n, cb[ch]) for ch, n in ca.items() if ch in cb)
+        if 2 * shared < STRONG * total:
+            continue  # the characters in common bound the ratio: most pairs end here
+        r = similarity(a, b)
+        if r > best[1]:
+            best = (table, r)
+    return best
 
 
-def split_tables(rows: list[RowView]) -> dict[int, list[RowView]]:
-    """Assign each row carrying figures to table 2, 3 or 4 (or none)."""
+_ITEM = re.compile(r"第二十条第\s*\(?\s*([一二三四五六七八九十]+)\s*\)?\s*项")
+
+
+def split_tables(rows: list[RowView], borrow_labels: bool = True) -> dict[int, list[RowView]]:
+    """Assign each row carrying figures to table 2, 3 or 4 (or none).
+
+    With `borrow_labels`, a row of figures without a label takes the label-only rows
+    just above it (a wrapped label extracted as its own row of a grid)."""
     parts: dict[int, list[RowView]] = {2: [], 3: [], 4: []}
     state: int | None = None
+    pending: list[str] = []
+    header = item = ""
     for rv in rows:
         if not rv.values:
             h = _header_table(rv)
             if h is not None:
                 state = h
+                pending = []
+                header = rv.text
+                m = _ITEM.search(unicodedata.normalize("NFKC", rv.text))
+                item = m.group(1) if m else item if h == 2 else ""
+            elif len(norm_label(rv.label)) <= SHORT:
+                pending.append(rv.label)
             continue
+        if borrow_labels and not norm_label(rv.label) and pending and state in (2, 3):
+            rv.label = "".join(pending)
+        pending = []
+        rv.header, rv.item = header, item
         table, score = _label_table(rv.label)
-        if table is not None and score >= STRONG and table != state and state != 4:
-            state = table  # a header was lost, but this label can only be in that table
-        elif state == 4 and table is not None and score >= STRONG and table == 3 and not parts[4]:
-            state = 3
+        if table is not None and score >= STRONG and table != state and (state != 4 or not parts[4]):
+            state = table  # a header was lost or misread, but this label belongs to that table
         if state is not None:
             parts[state].append(rv)
     return parts
 
 
 # ------------------------------------------------------------------ alignment
-def align(data: list[str], template: list[list[str]]) -> tuple[dict[int, int], float]:
+def align(data: list[str], template: list[list[str]], strict: bool = False,
+          compatible: Callable[[int, int], bool] | None = None) -> tuple[dict[int, int], float]:
     """Order-preserving assignment of printed rows to template rows.
 
     `template[j]` holds the label variants of template row j. Returns ({template index:
     data index}, score). Rows between two confident matches are filled by position when
-    the counts agree (a label garbled beyond recognition between correct neighbours).
+    the counts agree (a label garbled beyond recognition between correct neighbours),
+    unless `strict`: rows rebuilt from text lines need a label of their own.
+    `compatible(i, j)` False halves a pair's score (other evidence says they differ).
     """
+    floor = STRICT_MIN if strict else MIN_SCORE
     n, m = len(data), len(template)
-    sc = [[max(similarity(d, t) for t in template[j]) for j in range(m)] for d in data]
+    sc = [[max(similarity(d, t) for t in template[j]) * (1 if compatible is None or compatible(i, j) else 0.5)
+           for j in range(m)] for i, d in enumerate(data)]
     best = [[0.0] * (m + 1) for _ in range(n + 1)]
     for i in range(n - 1, -1, -1):
         for j in range(m - 1, -1, -1):
-            take = sc[i][j] + best[i + 1][j + 1] if sc[i][j] >= MIN_SCORE else -1.0
+            take = sc[i][j] + best[i + 1][j + 1] if sc[i][j] >= floor else -1.0
             best[i][j] = max(take, best[i + 1][j], best[i][j + 1])
     match: dict[int, int] = {}
     i = j = 0
     while i < n and j < m:
-        if sc[i][j] >= MIN_SCORE and best[i][j] == sc[i][j] + best[i + 1][j + 1]:
+        if sc[i][j] >= floor and best[i][j] == sc[i][j] + best[i + 1][j + 1]:
             match[j] = i
             i += 1
             j += 1
@@ -173,6 +222,8 @@ def align(data: list[str], template: list[list[str]]) -> tuple[dict[int, int], f
         else:
             j += 1
     score = best[0][0] if n and m else 0.0
+    if strict:
+        return match, score
     # Fill gaps (and the ends) whose sizes agree, by position.
     anchors = [(-1, -1)] + sorted((i, j) for j, i in match.items()) + [(n, m)]
     for (i0, j0), (i1, j1) in zip(anchors, anchors[1:]):
@@ -190,8 +241,36 @@ class TableResult:
     issues: list[Issue] = field(default_factory=list)
 
 
+def _pick(rv: RowView, n: int, ref: tuple[int, ...] | None = None) -> tuple[list[GridCell] | None, str | None]:
+    """The n cells of a printed row that hold its n figures, by position, or why not.
+
+    Extra empty cells in a complete row are label-area padding (left) or unused
+    columns (right); which side is empty says which. Figures on both sides: ambiguous.
+    Too few figure-like cells (one is garbled, 「见附件」): take the cells standing in
+    the columns where the table's other rows keep their figures (`ref`)."""
+    vals = rv.values
+    if len(vals) == n:
+        return vals, None
+    if rv.complete and len(vals) > n:
+        extra = len(vals) - n
+        if all(is_blank(c.text) for c in vals[:extra]):
+            return vals[extra:], None
+        if all(is_blank(c.text) for c in vals[n:]):
+            return vals[:n], None
+        return None, f"row has {len(vals)} cells for {n} columns with figures on both sides; cannot place them"
+    if rv.complete and ref:
+        by_col = dict(zip(rv.at, rv.own))
+        cells = [by_col.get(c) for c in ref]
+        if all(c is not None for c in cells):
+            return cells, None
+    if rv.complete:
+        return None, f"row has {len(rv.own)} cells for {n} columns"
+    return None, (f"row has {len(vals)} figures for {n} columns; which column is blank "
+                  f"cannot be told from the extracted text")
+
+
 def _place(table: int, row: str, cols: list[tuple[str, str]], rv: RowView | None,
-           out: TableResult, unit_hint: str | None = None) -> None:
+           out: TableResult, unit_hint: str | None = None, ref: tuple[int, ...] | None = None) -> None:
     """Emit the cells of one template row from one printed row (or its absence)."""
     n = len(cols)
     if rv is None:
@@ -200,47 +279,69 @@ def _place(table: int, row: str, cols: list[tuple[str, str]], rv: RowView | None
         out.issues.append(Issue("extraction", "row_missing", f"table {table} row {row} not found",
                                 table=table, row=row, cells=[[row, c] for c, _ in cols]))
         return
-    if len(rv.values) >= n and (rv.complete or len(rv.values) == n):
-        picked = rv.values[-n:]
-    elif rv.complete and len(rv.own) > n:
-        picked = rv.own[-n:]  # a garbled figure broke the run; positions still hold
-    else:
-        why = (f"row has {len(rv.values)} figures for {n} columns; which column is blank "
-               f"cannot be told from the extracted text")
-        for col, _ in cols:
-            out.cells.append(Cell(table, row, col, None, None, dict(rv.source), why))
-        out.issues.append(Issue("extraction", "row_unreadable", f"table {table} row {row}: {why}",
-                                table=table, row=row, cells=[[row, c] for c, _ in cols]))
+    picked, why = _pick(rv, n, ref)
+    if picked is None:
+        _unreadable(table, row, cols, rv, why, out)
         return
     for (col, kind), gc in zip(cols, picked):
         unit = "yuan" if col == "amount" else "10k_yuan" if col == "amount_10k_yuan" else None
-        value, reason = parse_cell(gc.text, kind, unit, unit_hint if kind == "money" else None)
+        # 「本年收费金额（单位：万元）」 is the template's own unit: only a unit printed in
+        # the cell converts; the 2019 采购总金额 has none, so its header's unit counts.
+        value, reason = parse_cell(gc.text, kind, unit, unit_hint if col == "amount" else None)
         out.cells.append(Cell(table, row, col, value, gc.text, dict(gc.source), reason))
         if reason:
             out.issues.append(Issue("extraction", "cell_unreadable", f"table {table} {row}/{col}: {reason}",
                                     table=table, row=row, col=col, cells=[[row, col]]))
 
 
-def _choose(data: list[str], candidates: dict[str, list[list[str]]], bonus: dict[str, float]):
-    """Pick the template whose rows align best with the printed rows."""
+def _unreadable(table: int, row: str, cols: list[tuple[str, str]], rv: RowView, why: str, out: TableResult) -> None:
+    """The printed row is there but its figures cannot be placed: None, with the reason."""
+    for col, _ in cols:
+        out.cells.append(Cell(table, row, col, None, None, dict(rv.source), why))
+    out.issues.append(Issue("extraction", "row_unreadable", f"table {table} row {row}: {why}",
+                            table=table, row=row, cells=[[row, c] for c, _ in cols]))
+
+
+def _from_text(rows: list[RowView]) -> bool:
+    return bool(rows) and "text_line" in rows[0].source
+
+
+def _choose(data: list[str], candidates: dict[str, list[list[str]]], bonus: dict[str, float], strict: bool = False,
+            compatible: dict[str, Callable[[int, int], bool]] | None = None):
+    """Pick the template whose rows align best with the printed rows: (name, match, score)."""
     best = None
     for name, rows in candidates.items():
-        match, score = align(data, rows)
+        match, score = align(data, rows, strict, (compatible or {}).get(name))
         unmatched = (len(rows) - len(match)) + (len(data) - len(set(match.values())))
-        key = score - 0.3 * unmatched + bonus.get(name, 0.0)
+        key = score - 0.5 * unmatched + bonus.get(name, 0.0)  # a row left over is evidence against
         if best is None or key > best[0]:
-            best = (key, name, match)
-    return best[1], best[2]
+            best = (key, name, match, score)
+    return best[1], best[2], best[3]
 
 
-def interpret_table3(rows: list[RowView], out: TableResult) -> None:
+def interpret_table3(rows: list[RowView]) -> TableResult | None:
+    """Table 3 from its printed rows; None if not one row is recognisably table 3."""
     data = [r.label for r in rows]
     cands = {name: [[r.label, r.block + r.label] for r in T.table3_rows(name)] for name in ("2021", "2019")}
-    name, match = _choose(data, cands, {})
-    out.templates["3"] = name
+    name, match, score = _choose(data, cands, {}, _from_text(rows))
+    if score <= 0:
+        return None
+    out = TableResult(templates={"3": name})
     cols = [(c.code, c.kind) for c in T.T3_COLS]
+    refs = _figure_columns(rows, len(cols))
     for j, trow in enumerate(T.table3_rows(name)):
-        _place(3, trow.code, cols, rows[match[j]] if j in match else None, out)
+        rv = rows[match[j]] if j in match else None
+        _place(3, trow.code, cols, rv, out, ref=refs.get(rv.grid) if rv else None)
+    return out
+
+
+def _figure_columns(rows: list[RowView], n: int) -> dict[int, tuple[int, ...]]:
+    """Per grid, the matrix columns where its complete rows of n figures keep them."""
+    seen: dict[int, Counter] = {}
+    for rv in rows:
+        if rv.complete and len(rv.values) == n:
+            seen.setdefault(rv.grid, Counter())[tuple(rv.at[-n:])] += 1
+    return {g: c.most_common(1)[0][0] for g, c in seen.items()}
 
 
 _T2_COL_SIGNS = {
@@ -249,90 +350,116 @@ _T2_COL_SIGNS = {
 }
 
 
-def interpret_table2(rows: list[RowView], headers: list[RowView], out: TableResult) -> None:
+def interpret_table2(rows: list[RowView]) -> TableResult | None:
     data = [r.label for r in rows]
-    head = norm_label("".join(h.text for h in headers))
+    head = norm_label("".join(dict.fromkeys(r.header for r in rows)))
     bonus = {name: 0.5 * sum(norm_label(s) in head for s in signs) for name, signs in _T2_COL_SIGNS.items()}
     cands = {name: [[r.label] for rows_, _ in T.table2_layout(name).values() for r in rows_] for name in ("2021", "2019")}
-    name, match = _choose(data, cands, bonus)
-    out.templates["2"] = name
+    items = {name: [_ITEM.search(unicodedata.normalize("NFKC", block)).group(1) for block, (rows_, _) in T.table2_layout(name).items() for _ in rows_]
+             for name in cands}
+
+    def under(name: str) -> Callable[[int, int], bool]:
+        return lambda i, j: not rows[i].item or rows[i].item == items[name][j]
+
+    name, match, score = _choose(data, cands, bonus, _from_text(rows), {n: under(n) for n in cands})
+    if score <= 0:
+        return None
+    out = TableResult(templates={"2": name})
     j = 0
     for rows_, cols_ in T.table2_layout(name).values():
         cols = [(c.code, c.kind) for c in cols_]
         for trow in rows_:
             rv = rows[match[j]] if j in match else None
-            _place(2, trow.code, cols, rv, out, _unit_hint(rv, headers) if rv else None)
+            _place(2, trow.code, cols, rv, out, _unit_hint(rv) if rv else None)
             j += 1
+    return out
 
 
-def _unit_hint(rv: RowView, headers: list[RowView]) -> str | None:
+def _unit_hint(rv: RowView) -> str | None:
     """The money unit a column header declares (「采购总金额（万元）」) for unit-less cells."""
-    before = [h for h in headers if h.source.get("_seq", 0) < rv.source.get("_seq", 0)]
-    if not before:
-        return None
-    m = re.search(r"(亿元|万元|元)", unicodedata.normalize("NFKC", before[-1].text))
+    m = re.search(r"(亿元|万元|元)", unicodedata.normalize("NFKC", rv.header))
     return m.group(1) if m else None
 
 
-def interpret_table4(rows: list[RowView], out: TableResult) -> None:
+def interpret_table4(rows: list[RowView]) -> TableResult | None:
     cols = [(c.code, c.kind) for c in T.T4_COLS]
-    out.templates["4"] = "2021"  # identical in both templates; parse may rename it
-    width = len(T.T4_GROUPS) * len(cols)
+    out = TableResult(templates={"4": "2021"})  # renamed after the other tables by `interpret`
+    n = len(cols)
+    width = len(T.T4_GROUPS) * n
     wide = [r for r in rows if len(r.values) >= width or (r.complete and len(r.own) >= width)]
     if wide:
         rv = wide[0]
-        split = RowView(rv.label, rv.values, rv.own, rv.complete, rv.texts, rv.source)
-        n = len(cols)
-        if len(rv.values) >= width:
-            vals = rv.values[-width:]
-        else:
-            vals = rv.own[-width:]
+        vals, why = _pick(rv, width)
+        if vals is None and rv.complete and len(rv.own) == width:
+            vals = rv.own  # a garbled figure broke the run, but the row is nothing but the 15 cells
         for k, g in enumerate(T.T4_GROUPS):
-            part = vals[k * n:(k + 1) * n]
-            _place(4, g.code, cols, RowView(rv.label, part, part, True, rv.texts, rv.source), out)
-        return
+            if vals is None:
+                _unreadable(4, g.code, cols, rv, why, out)
+            else:
+                part = vals[k * n:(k + 1) * n]
+                _place(4, g.code, cols, RowView(rv.label, part, part, True, rv.texts, rv.source), out)
+        return out
     # One printed row per group (some publishers transpose the layout this way).
     labels = [r.label for r in rows]
-    match, _ = align(labels, [[g.label, g.block + g.label] for g in T.T4_GROUPS])
-    if match and all(norm_label(labels[i]) for i in match.values()):
+    match, score = align(labels, [[g.label, g.block + g.label] for g in T.T4_GROUPS], _from_text(rows))
+    if score > 0 and all(norm_label(labels[i]) for i in match.values()):
         for j, g in enumerate(T.T4_GROUPS):
             _place(4, g.code, cols, rows[match[j]] if j in match else None, out)
-        return
-    # The data row is there but with the wrong number of figures, or missing.
+        return out
+    # The data row is there but with too few figures.
     rv = max(rows, key=lambda r: len(r.values), default=None)
-    if rv is not None and len(rv.values) >= len(cols):
-        why = f"row has {len(rv.values)} figures for {width} columns; cannot place them"
+    if rv is not None and not rv.complete and len(rv.values) >= width - n:
+        why = f"row has {len(rv.values)} figures for {width} columns; which are blank cannot be told"
         for g in T.T4_GROUPS:
-            for col, _ in cols:
-                out.cells.append(Cell(4, g.code, col, None, None, dict(rv.source), why))
-        out.issues.append(Issue("extraction", "row_unreadable", f"table 4: {why}", table=4))
-    else:
-        for g in T.T4_GROUPS:
-            _place(4, g.code, cols, None, out)
+            _unreadable(4, g.code, cols, rv, why, out)
+        return out
+    return None
+
+
+_PAGE_NUMBER = re.compile(r"^[-—–－\s]*(?:第\s*)?\d+\s*(?:页)?(?:\s*/\s*\d+)?[-—–－\s]*$")
+
+
+def text_grid(text: str) -> Grid:
+    """The document text as one Grid of whitespace-separated tokens, for tables whose
+    ruling lines or markup were lost. Nothing proves where the cells were, so rows are
+    incomplete: only a row with exactly the expected number of figures is placed."""
+    rows = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or _PAGE_NUMBER.match(line):
+            continue
+        rows.append([GridCell(tok, {"text_line": n, "token": k}) for k, tok in enumerate(line.split())])
+    return Grid(rows=rows, source={"text": True}, complete_rows=False)
+
+
+_INTERPRETERS = {2: interpret_table2, 3: interpret_table3, 4: interpret_table4}
 
 
 def interpret(grids: list[Grid], text: str = "") -> TableResult:
     """Cells, per-table templates and extraction issues of tables 2–4.
 
-    Tables that are not found at all emit nothing here; `pipeline.parse` decides
-    whether their absence matters (a pre-2019 report has none).
+    A table found in no grid is looked for in the document text (tokens on lines,
+    strictly: see `align`). A table found nowhere emits nothing here: `pipeline.parse`
+    decides whether its absence matters (a pre-2019 report has none).
     """
-    views = row_views(grids)
-    for seq, rv in enumerate(views):
-        rv.source["_seq"] = seq
-    parts = split_tables(views)
-    headers2 = [rv for rv in views if not rv.values and _header_table(rv) == 2]
+    parts = {t: rows[:MAX_ROWS] for t, rows in split_tables(row_views(grids)).items()}
+    text_parts: dict[int, list[RowView]] | None = None
     out = TableResult()
-    if parts[2]:
-        interpret_table2(parts[2], headers2, out)
-    if parts[3]:
-        interpret_table3(parts[3], out)
-    if parts[4]:
-        interpret_table4(parts[4], out)
-    for c in out.cells:
-        c.source.pop("_seq", None)
-    for rv in views:
-        rv.source.pop("_seq", None)
+    for t, interpret_t in _INTERPRETERS.items():
+        found = interpret_t(parts[t]) if parts[t] else None
+        if found is None and text:
+            if text_parts is None:
+                text_parts = {t: rows[:MAX_ROWS] for t, rows in
+                              split_tables(row_views([text_grid(text)]), borrow_labels=False).items()}
+            found = interpret_t(text_parts[t]) if text_parts[t] else None
+            if found is not None:
+                found.issues.append(Issue("warning", "table_from_text",
+                                          f"table {t} read from the document text: no grid held it", table=t))
+        if found is not None:
+            out.cells += found.cells
+            out.issues += found.issues
+            out.templates.update(found.templates)
+    if "4" in out.templates:  # identical in both templates: named after the report's other tables
+        out.templates["4"] = out.templates.get("2") or out.templates.get("3") or "2021"
     return out
 
 

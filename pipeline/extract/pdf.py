@@ -1,11 +1,42 @@
-"""PDF → Extracted (text in reading order + ruled tables as Grids).
+"""PDF → Extracted: text in reading order and ruled tables as Grids, fast.
 
-TEMPORARY: backed by the pdfplumber reference while the pypdfium2 fast path is built;
-the public API (extract_pdf, PdfError) stays as it is.
+pdfplumber (pipeline.extract.pdf_reference) is exact but interprets every content
+stream in Python; a crawl brings thousands of reports. Here pdfium (C++) parses the
+page and we only ask it for what we need: each character's box and the path objects
+(ruling lines). The table lattice is built here, following pdfplumber's lattice rules
+(snap, join, intersect, smallest enclosing cell) so that the two agree cell for cell
+(tests/test_pdf_extract.py). Table work is skipped on pages without ruling lines.
 """
 from __future__ import annotations
 
-from pipeline.model import Extracted
+import bisect
+import ctypes
+import time
+from typing import Any
+
+from pipeline.extract.pdf_reference import (
+    THIN,
+    close_open_ends,
+    decode_pdf_string,
+    lattice_to_grid,
+    mark_continuations,
+    normalise_cell_text,
+    scan_verdict,
+)
+from pipeline.model import Extracted, Grid
+
+# pdfplumber's defaults, kept identical so that both extractors see the same lattice.
+SNAP = 3.0  # rules closer than this are one rule
+JOIN = 3.0  # collinear rules with gaps up to this are one rule
+MIN_EDGE = 3.0  # shorter rules are noise
+ISECT = 3.0  # how far rules may miss each other and still cross
+X_TOL = 3.0  # a gap wider than this between characters is a space
+Y_TOL = 3.0  # characters whose tops differ less than this are on one line
+# Pages in one document we will look at, and seconds we will spend: a hostile or
+# broken file must not stall a parse worker.
+MAX_PAGES = 5000
+MAX_PATHS = 20000  # path objects on one page (forms excepted) before tables are given up
+DEFAULT_TIMEOUT = 120.0
 
 
 class PdfError(Exception):
@@ -16,18 +47,672 @@ class PdfError(Exception):
         self.reason = reason
 
 
-def extract_pdf(data: bytes, name: str | None = None) -> Extracted:
-    from pipeline.extract.pdf_reference import extract_pdf_reference
+def _pdfium() -> Any:
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
 
+    return pdfium, raw
+
+
+class _Calls:
+    """pdfium functions re-declared with plain void* handles and int results.
+
+    pypdfium2's bindings type every handle as a pointer to an opaque struct; ctypes
+    then builds and checks a pointer object on every call, which is most of the cost
+    of the per-character and per-object calls made here. The same symbols from the
+    same loaded library, declared with c_void_p, take and return plain ints."""
+
+    def __init__(self, raw: Any):
+        from pathlib import Path
+
+        import pypdfium2_raw
+        import pypdfium2_raw.bindings as bindings
+
+        lib = getattr(bindings, "_libs", {}).get("pdfium")
+        if lib is None:  # dlopen of the already loaded library returns the same handle
+            here = Path(pypdfium2_raw.__file__).parent
+            lib = ctypes.CDLL(str(next(p for p in here.iterdir() if "pdfium" in p.name
+                                       and p.suffix in (".so", ".dylib", ".dll"))))
+        V, I, D = ctypes.c_void_p, ctypes.c_int, ctypes.c_double
+
+        def fn(name: str, res: Any, *args: Any) -> Any:
+            return ctypes.CFUNCTYPE(res, *args)((name, lib))
+
+        self.loose = fn("FPDFText_GetLooseCharBox", I, V, I, V)
+        self.origin = fn("FPDFText_GetCharOrigin", I, V, I, V, V)
+        self.fontsize = fn("FPDFText_GetFontSize", D, V, I)
+        self.matrix = fn("FPDFText_GetMatrix", I, V, I, V)
+        self.generated = fn("FPDFText_IsGenerated", I, V, I)
+        self.get_object = fn("FPDFPage_GetObject", V, V, I)
+        self.form_object = fn("FPDFFormObj_GetObject", V, V, ctypes.c_ulong)
+        self.obj_type = fn("FPDFPageObj_GetType", I, V)
+        self.draw_mode = fn("FPDFPath_GetDrawMode", I, V, V, V)
+        self.count_segments = fn("FPDFPath_CountSegments", I, V)
+        self.segment = fn("FPDFPath_GetPathSegment", V, V, I)
+        self.seg_point = fn("FPDFPathSegment_GetPoint", I, V, V, V)
+        self.seg_type = fn("FPDFPathSegment_GetType", I, V)
+        self.seg_close = fn("FPDFPathSegment_GetClose", I, V)
+        self.bounds = fn("FPDFPageObj_GetBounds", I, V, V, V, V, V)
+        self.obj_matrix = fn("FPDFPageObj_GetMatrix", I, V, V)
+        self.count_form = fn("FPDFFormObj_CountObjects", I, V)
+
+
+_CALLS: _Calls | None = None
+
+
+def _calls(raw: Any) -> _Calls:
+    global _CALLS
+    if _CALLS is None:
+        _CALLS = _Calls(raw)
+    return _CALLS
+
+
+def _addr(handle: Any) -> int:
+    return ctypes.cast(handle, ctypes.c_void_p).value or 0
+
+
+def extract_pdf(data: bytes, name: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> Extracted:
+    """Text and ruled tables of a PDF. Raises PdfError for input that is not a readable
+    PDF (empty, not a PDF, encrypted with a password, truncated or corrupt)."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError("extract_pdf wants bytes")
+    data = bytes(data)
     if not data:
         raise PdfError("not a PDF: empty input")
-    if b"%PDF-" not in data[:1024]:
-        raise PdfError("not a PDF: no %PDF- header")
+    head = data.find(b"%PDF-", 0, 1024)
+    if head < 0:
+        raise PdfError("not a PDF: no %PDF- header in the first 1024 bytes")
+    if b"%%EOF" not in data[-8192:]:
+        # pdfium would rebuild what it can from a cut-off download and hand back some
+        # pages as if that were the document: refuse, so the crawl fetches it again.
+        raise PdfError("truncated or corrupt PDF: no %%EOF marker at the end")
+    pdfium, raw = _pdfium()
     try:
-        return extract_pdf_reference(data, name)
-    except PdfError:
-        raise
-    except Exception as e:  # pdfminer raises many unrelated types
-        if "password" in type(e).__name__.lower() or "encrypt" in str(e).lower():
+        doc = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as e:
+        code = getattr(e, "err_code", None)
+        if code == raw.FPDF_ERR_PASSWORD:
             raise PdfError("encrypted PDF (password required)") from e
-        raise PdfError(f"truncated or corrupt PDF: {type(e).__name__}: {e}") from e
+        if code == raw.FPDF_ERR_SECURITY:
+            raise PdfError("encrypted PDF (unsupported security handler)") from e
+        raise PdfError(f"truncated or corrupt PDF: {e}") from e
+    try:
+        return _extract(doc, raw, time.monotonic() + timeout)
+    finally:
+        doc.close()
+
+
+def _extract(doc: Any, raw: Any, deadline: float) -> Extracted:
+    n_pages = len(doc)
+    if n_pages > MAX_PAGES:
+        raise PdfError(f"too many pages: {n_pages} > {MAX_PAGES}")
+    title = _meta(doc, raw, "Title")
+    encrypted = raw.FPDF_GetSecurityHandlerRevision(doc.raw) != -1
+    warnings: list[str] = []
+    tables: list[Grid] = []
+    texts: list[str] = []
+    heights: dict[int, float] = {}
+    centres: dict[int, list[float]] = {}
+    textless: list[int] = []
+    for i in range(n_pages):
+        if time.monotonic() > deadline:
+            raise PdfError(f"timeout after page {i} of {n_pages}")
+        try:
+            page = doc[i]
+        except Exception as e:  # pdfium cannot build the page: a damaged page tree
+            raise PdfError(f"truncated or corrupt PDF: page {i + 1}: {e}") from e
+        try:
+            chars, page_text_chars = _page_chars(page, raw)
+            try:
+                v, h = _page_rules(page, raw)
+            except _TooManyPaths:
+                # Text drawn as outlines or a vector map: tens of thousands of paths
+                # would cost seconds and hold no table we could read anyway.
+                warnings.append(f"page {i + 1}: more than {MAX_PATHS} vector paths, tables not searched")
+                v, h = [], []
+            chars, v, h, heights[i + 1] = _to_display(page, raw, chars, v, h)
+            centres[i + 1] = [(c[2] + c[4]) / 2 for c in chars if not c[0].isspace()]
+            for y, x0, x1 in close_open_ends(v, h):
+                h.append((y, x0, x1))
+            if not page_text_chars:
+                textless.append(i + 1)
+            texts.append(chars_to_text(chars))
+            if len(v) >= 2 and len(h) >= 2:
+                for cells in _find_tables(v, h):
+                    g = lattice_to_grid(cells, _table_text_fn(cells, chars), i + 1)
+                    if g is not None:
+                        tables.append(g)
+        finally:
+            page.close()
+    mark_continuations(tables, heights, centres)
+    meta: dict[str, Any] = {"pages": n_pages, "pdf_title": title, "encrypted": encrypted}
+    text = "\n".join(t for t in texts if t)
+    scan_verdict(meta, warnings, n_pages, textless)
+    if meta.get("scanned"):
+        text = ""
+    return Extracted(container="pdf", text=text, tables=tables, title=title, meta=meta,
+                     warnings=warnings)
+
+
+def _meta(doc: Any, raw: Any, key: str) -> str | None:
+    tag = key.encode("ascii")
+    n = raw.FPDF_GetMetaText(doc.raw, tag, None, 0)
+    if n <= 2:
+        return None
+    buf = ctypes.create_string_buffer(n)
+    raw.FPDF_GetMetaText(doc.raw, tag, buf, n)
+    s = buf.raw[: n - 2].decode("utf-16-le", errors="replace")
+    return decode_pdf_string(s)
+
+
+# --- characters -----------------------------------------------------------------------
+
+Char = tuple[str, float, float, float, float]  # text, x0, top, x1, bottom (top-left origin)
+
+
+def _page_chars(page: Any, raw: Any) -> tuple[list[Char], int]:
+    """The page's characters in top-left coordinates, without pdfium's generated
+    spaces/newlines and without the duplicates that fake-bold printing leaves.
+    Returns (chars, number of non-blank chars).
+
+    Boxes are built like pdfplumber's, from the glyph origin and the effective font
+    size (Tf size × text/CTM scale): bottom = baseline, top = baseline − size, x from
+    pdfium's advance-based ("loose") box. pdfium's loose box is not used for the
+    vertical extent: for some embedded fonts it follows the glyph outline, which would
+    put 「、」 and 「一」 on lines of their own."""
+    tp = raw.FPDFText_LoadPage(page.raw)
+    if not tp:
+        return [], 0
+    try:
+        n = raw.FPDFText_CountChars(tp)
+        if n <= 0:
+            return [], 0
+        buf = (ctypes.c_ushort * (n + 1))()
+        raw.FPDFText_GetText(tp, 0, n, buf)
+        top_y = _page_top(page, raw)
+        fx = _calls(raw)
+        tpa = _addr(tp)
+        rect = raw.FS_RECTF()
+        prect = ctypes.addressof(rect)
+        mat = raw.FS_MATRIX()
+        pmat = ctypes.addressof(mat)
+        ox, oy = ctypes.c_double(), ctypes.c_double()
+        pox, poy = ctypes.addressof(ox), ctypes.addressof(oy)
+        loose, generated, origin = fx.loose, fx.generated, fx.origin
+        fontsize, matrix = fx.fontsize, fx.matrix
+        out: list[Char] = []
+        seen: set[tuple[str, int, int]] = set()
+        nonblank = 0
+        prev_lb = prev_lt = float("nan")
+        prev_size, prev_k, prev_off = 0.0, 1.0, 0.0
+        units = memoryview(bytes(buf)[: 2 * n]).cast("H").tolist()
+        if any(0xD800 <= u < 0xE000 for u in units):
+            # Outside the BMP GetText's code units and pdfium's char indices part
+            # ways: ask char by char.
+            units = [raw.FPDFText_GetUnicode(tp, i) for i in range(n)]
+        for idx in range(n):
+            ch = chr(units[idx])
+            if ch in "\r\n\ufffe\x00":
+                continue
+            # pdfium invents spaces where it guesses word gaps; only spaces can be
+            # generated here (line breaks are skipped above), so only they are asked.
+            if ch == " " and generated(tpa, idx) == 1:
+                continue
+            if not loose(tpa, idx, prect):
+                continue
+            lb, lt = rect.bottom, rect.top
+            if lb == prev_lb and lt == prev_lt:
+                # Same loose box height and bottom as the previous character: same
+                # font, size and baseline; spare the three calls.
+                size, k, base = prev_size, prev_k, lb + prev_off
+            else:
+                if not origin(tpa, idx, pox, poy):
+                    continue
+                base = oy.value
+                size = fontsize(tpa, idx)
+                k = 1.0
+                h = lt - lb
+                # The Tf size is the printed size unless a text matrix scales it
+                # (WPS: Tf 199 shrunk 20×; others: Tf 1 grown by Tm). Asking pdfium
+                # for every char's matrix is costly: ask only when the size is
+                # implausible or disagrees with the loose box.
+                if not (4.0 <= size <= 72.0) or h > 1.6 * size or h < 0.5 * size:
+                    if matrix(tpa, idx, pmat):
+                        k = abs(mat.a * mat.d - mat.b * mat.c) ** 0.5
+                        if k > 0:
+                            size *= k
+                prev_lb, prev_lt, prev_size, prev_k, prev_off = lb, lt, size, k, base - lb
+            x0, x1 = rect.left, rect.right
+            if x1 - x0 > 3 * size + 6 and 0 < k < 1:
+                # pdfium sized this box with the unscaled font size (WPS writes
+                # 199-point fonts shrunk by the text matrix): rescale about the origin.
+                if origin(tpa, idx, pox, poy):
+                    o = ox.value
+                    x0, x1 = o + (x0 - o) * k, o + (x1 - o) * k
+            if x1 < x0:
+                x0, x1 = x1, x0
+            bottom = top_y - base
+            top = bottom - size
+            key = (ch, int(x0 + 0.5), int(top + 0.5))
+            if key in seen:
+                continue
+            seen.add(key)
+            if not ch.isspace():
+                nonblank += 1
+            out.append((ch, x0, top, x1, bottom))
+        return out, nonblank
+    finally:
+        raw.FPDFText_ClosePage(tp)
+
+
+def _to_display(page: Any, raw: Any, chars: list[Char], v: list[VRule], h: list[HRule]
+                ) -> tuple[list[Char], list[VRule], list[HRule], float]:
+    """Characters and rules in the page's displayed orientation with the mediabox's
+    left edge at x = 0, as pdfplumber reports them: pages with /Rotate (landscape
+    tables are often printed that way) are turned, so that rows stay rows."""
+    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+    if raw.FPDFPage_GetMediaBox(page.raw, left, bottom, right, top):
+        x_off, W, H = left.value, right.value - left.value, top.value - bottom.value
+    else:
+        x_off, W, H = 0.0, raw.FPDF_GetPageWidthF(page.raw), raw.FPDF_GetPageHeightF(page.raw)
+    rot = raw.FPDFPage_GetRotation(page.raw) % 4
+    if x_off:
+        chars = [(c, x0 - x_off, t, x1 - x_off, b) for c, x0, t, x1, b in chars]
+        v = [(x - x_off, t, b) for x, t, b in v]
+        h = [(y, x0 - x_off, x1 - x_off) for y, x0, x1 in h]
+    if rot == 1:  # 90° clockwise: (x, top) → (H − top, x)
+        return ([(c, H - b, x0, H - t, x1) for c, x0, t, x1, b in chars],
+                [(H - y, x0, x1) for y, x0, x1 in h],
+                [(x, H - b, H - t) for x, t, b in v], W)
+    if rot == 2:
+        return ([(c, W - x1, H - b, W - x0, H - t) for c, x0, t, x1, b in chars],
+                [(W - x, H - b, H - t) for x, t, b in v],
+                [(H - y, W - x1, W - x0) for y, x0, x1 in h], H)
+    if rot == 3:  # 270°: (x, top) → (top, W − x)
+        return ([(c, t, W - x1, b, W - x0) for c, x0, t, x1, b in chars],
+                [(y, W - x1, W - x0) for y, x0, x1 in h],
+                [(W - x, t, b) for x, t, b in v], W)
+    return chars, v, h, H
+
+
+def _page_top(page: Any, raw: Any) -> float:
+    """The y of the page's top edge in PDF space (mediabox y1, as pdfplumber)."""
+    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+    if raw.FPDFPage_GetMediaBox(page.raw, left, bottom, right, top):
+        return float(top.value)
+    return float(raw.FPDF_GetPageHeightF(page.raw))
+
+
+def _cluster_lines(chars: list[Char]) -> list[list[Char]]:
+    """Characters grouped into lines by their tops (chained within Y_TOL, like
+    pdfplumber's cluster_objects), each line sorted left to right."""
+    if not chars:
+        return []
+    order = sorted(chars, key=lambda c: c[2])
+    lines: list[list[Char]] = [[order[0]]]
+    last = order[0][2]
+    for c in order[1:]:
+        if c[2] <= last + Y_TOL:
+            lines[-1].append(c)
+        else:
+            lines.append([c])
+        last = c[2]
+    for ln in lines:
+        ln.sort(key=lambda c: c[1])
+    return lines
+
+
+def _line_text(line: list[Char]) -> str:
+    """One line: characters joined, one space where a blank character or a gap wider
+    than X_TOL separates words (pdfplumber's word rule)."""
+    out: list[str] = []
+    prev: Char | None = None
+    gap = False
+    for c in line:
+        if c[0].isspace():
+            gap = True
+            continue
+        if prev is not None and (gap or c[1] < prev[1] or c[1] > prev[3] + X_TOL
+                                 or abs(c[2] - prev[2]) > Y_TOL):
+            out.append(" ")
+        out.append(c[0])
+        prev = c
+        gap = False
+    return "".join(out)
+
+
+def chars_to_text(chars: list[Char]) -> str:
+    tops = [c[2] for c in chars]
+    if tops and max(tops) - min(tops) <= Y_TOL:  # one line: most table cells
+        return _line_text(sorted(chars, key=lambda c: c[1]))
+    lines = (_line_text(ln) for ln in _cluster_lines(chars))
+    return "\n".join(ln for ln in lines if ln)
+
+
+def _table_text_fn(cells: list[tuple[float, float, float, float]], chars: list[Char]) -> Any:
+    """text_of(box) for lattice_to_grid: a character belongs to the cell holding its
+    centre (pdfplumber's rule). Each character of the table's area is placed once on
+    the table's lattice; a cell then collects the positions it covers."""
+    xs = _cluster([c[0] for c in cells] + [c[2] for c in cells])
+    ys = _cluster([c[1] for c in cells] + [c[3] for c in cells])
+    left, right, top, bottom = xs[0], xs[-1], ys[0], ys[-1]
+    at: dict[tuple[int, int], list[Char]] = {}
+    for c in chars:
+        cx, cy = (c[1] + c[3]) / 2, (c[2] + c[4]) / 2
+        if left <= cx < right and top <= cy < bottom:
+            key = (bisect.bisect_right(ys, cy) - 1, bisect.bisect_right(xs, cx) - 1)
+            slot = at.get(key)
+            if slot is None:
+                at[key] = [c]
+            else:
+                slot.append(c)
+
+    def text_of(box: tuple[float, float, float, float]) -> str:
+        x0, y0, x1, y1 = box
+        c0, c1 = _nearest(xs, x0), _nearest(xs, x1)
+        r0, r1 = _nearest(ys, y0), _nearest(ys, y1)
+        if c1 - c0 == 1 and r1 - r0 == 1:
+            inside = at.get((r0, c0))
+        else:
+            inside = [ch for r in range(r0, r1) for c in range(c0, c1) for ch in at.get((r, c), ())]
+        return normalise_cell_text(chars_to_text(inside)) if inside else ""
+
+    return text_of
+
+
+def _cluster(values: list[float], tol: float = 1.0) -> list[float]:
+    out: list[float] = []
+    for v in sorted(values):
+        if not out or v - out[-1] > tol:
+            out.append(v)
+    return out
+
+
+def _nearest(axis: list[float], v: float) -> int:
+    i = bisect.bisect_left(axis, v)
+    if i == len(axis) or (i > 0 and v - axis[i - 1] < axis[i] - v):
+        return i - 1
+    return i
+
+
+# --- ruling lines ---------------------------------------------------------------------
+
+_IDENT = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+MAX_STROKE = 4.0  # a stroked line thicker than this is a bar or a diagonal, not a rule
+VRule = tuple[float, float, float]  # x, top, bottom
+HRule = tuple[float, float, float]  # y, x0, x1
+
+
+def _page_rules(page: Any, raw: Any) -> tuple[list[VRule], list[HRule]]:
+    """Vertical and horizontal rules of a page, top-left coordinates: every axis-
+    parallel segment of a stroked path, and every filled rectangle thin enough to be
+    a drawn line (see THIN)."""
+    fx = _calls(raw)
+    top_y = _page_top(page, raw)
+    v: list[VRule] = []
+    h: list[HRule] = []
+    ident = _IDENT
+    pa = _addr(page.raw)
+    get_obj, get_type = fx.get_object, fx.obj_type
+    path_t, form_t = raw.FPDF_PAGEOBJ_PATH, raw.FPDF_PAGEOBJ_FORM
+    paths = 0
+    for k in range(raw.FPDFPage_CountObjects(page.raw)):
+        obj = get_obj(pa, k)
+        t = get_type(obj)
+        # Most objects are text: skip them before any further call.
+        if t == path_t:
+            paths += 1
+            if paths > MAX_PATHS:
+                raise _TooManyPaths
+            _path(obj, fx, raw, ident, top_y, v, h)
+        elif t == form_t:
+            _form(obj, fx, raw, ident, top_y, v, h, 1)
+    return v, h
+
+
+class _TooManyPaths(Exception):
+    pass
+
+
+def _form(obj: int, fx: _Calls, raw: Any, outer: tuple, top_y: float, v: list, h: list, depth: int) -> None:
+    if depth > 12:
+        return
+    m = _matrix(obj, fx, outer)
+    for k in range(fx.count_form(obj)):
+        child = fx.form_object(obj, k)
+        t = fx.obj_type(child)
+        if t == raw.FPDF_PAGEOBJ_PATH:
+            _path(child, fx, raw, m, top_y, v, h)
+        elif t == raw.FPDF_PAGEOBJ_FORM:
+            _form(child, fx, raw, m, top_y, v, h, depth + 1)
+
+
+def _path(obj: int, fx: _Calls, raw: Any, outer: tuple, top_y: float, v: list, h: list) -> None:
+    fillmode = ctypes.c_int()
+    stroke_i = ctypes.c_int()
+    if not fx.draw_mode(obj, ctypes.addressof(fillmode), ctypes.addressof(stroke_i)):
+        return
+    stroke = bool(stroke_i.value)
+    if not stroke and fillmode.value == raw.FPDF_FILLMODE_NONE:
+        return
+    nseg = fx.count_segments(obj)
+    if stroke and nseg == 2 and outer is _IDENT:
+        # A single stroked line (m l S), how Word, WPS and LibreOffice draw each
+        # border: its page-space bounds are the segment widened by the same margin on
+        # every side, so one call replaces the matrix and four per-point calls.
+        l, b, r, t = (ctypes.c_float() for _ in range(4))
+        if fx.bounds(obj, *(ctypes.addressof(x) for x in (l, b, r, t))):
+            x0, x1, y0, y1 = l.value, r.value, top_y - t.value, top_y - b.value
+            w, ht = x1 - x0, y1 - y0
+            if ht <= w and ht <= 2 * MAX_STROKE:
+                e = ht / 2
+                h.append((y0 + e, x0 + e, x1 - e))
+            elif w < ht and w <= 2 * MAX_STROKE:
+                e = w / 2
+                v.append((x0 + e, y0 + e, y1 - e))
+            return
+    if not stroke and nseg <= 5:
+        # One filled shape: a rule only if thin. Shading and white line backgrounds
+        # are most of the paths on a table page; their bounds alone dismiss them.
+        l, b, r, t = (ctypes.c_float() for _ in range(4))
+        if fx.bounds(obj, *(ctypes.addressof(x) for x in (l, b, r, t))) and \
+                min(r.value - l.value, t.value - b.value) > THIN + 1:
+            return
+    a, b, c, d, e, f = _matrix(obj, fx, outer)
+    subpaths: list[list[tuple[float, float]]] = []
+    closed: list[bool] = []
+    curved: list[bool] = []
+    px, py = ctypes.c_float(), ctypes.c_float()
+    bx, by = ctypes.addressof(px), ctypes.addressof(py)
+    moveto, bezier = raw.FPDF_SEGMENT_MOVETO, raw.FPDF_SEGMENT_BEZIERTO
+    get_seg, get_pt, get_t, get_cl = fx.segment, fx.seg_point, fx.seg_type, fx.seg_close
+    for s in range(nseg):
+        seg = get_seg(obj, s)
+        get_pt(seg, bx, by)
+        x, y = px.value, py.value
+        pt = (a * x + c * y + e, top_y - (b * x + d * y + f))
+        t = get_t(seg)
+        if t == moveto or not subpaths:
+            subpaths.append([pt])
+            closed.append(False)
+            curved.append(False)
+        else:
+            subpaths[-1].append(pt)
+            if t == bezier:
+                curved[-1] = True
+        if get_cl(seg):
+            closed[-1] = True
+    for pts, cl, cv in zip(subpaths, closed, curved):
+        if stroke:
+            ring = pts + [pts[0]] if cl and len(pts) > 2 else pts
+            for (x0, y0), (x1, y1) in zip(ring, ring[1:]):
+                if abs(x0 - x1) < 0.01:
+                    v.append((x0, min(y0, y1), max(y0, y1)))
+                elif abs(y0 - y1) < 0.01:
+                    h.append((y0, min(x0, x1), max(x0, x1)))
+        elif not cv and _is_rect(pts):
+            xs = [p[0] for p in pts]
+            ys = [p[1] for p in pts]
+            w, ht = max(xs) - min(xs), max(ys) - min(ys)
+            if min(w, ht) <= THIN:
+                if w <= ht:
+                    v.append(((min(xs) + max(xs)) / 2, min(ys), max(ys)))
+                else:
+                    h.append(((min(ys) + max(ys)) / 2, min(xs), max(xs)))
+
+
+def _is_rect(pts: list[tuple[float, float]]) -> bool:
+    """A filled subpath that is an axis-parallel rectangle (pdfminer's LTRect)."""
+    if pts and len(pts) == 5 and pts[-1] == pts[0]:
+        pts = pts[:-1]
+    if len(pts) != 4:
+        return False
+    for (x0, y0), (x1, y1) in zip(pts, pts[1:] + pts[:1]):
+        if not (abs(x0 - x1) < 0.01 or abs(y0 - y1) < 0.01):
+            return False
+    return True
+
+
+def _matrix(obj: int, fx: _Calls, outer: tuple) -> tuple:
+    import pypdfium2.raw as raw
+
+    m = raw.FS_MATRIX()
+    if not fx.obj_matrix(obj, ctypes.addressof(m)):
+        return outer
+    a1, b1, c1, d1, e1, f1 = m.a, m.b, m.c, m.d, m.e, m.f
+    a2, b2, c2, d2, e2, f2 = outer
+    # Row-vector convention: p' = p · M_obj · M_outer.
+    return (
+        a1 * a2 + b1 * c2,
+        a1 * b2 + b1 * d2,
+        c1 * a2 + d1 * c2,
+        c1 * b2 + d1 * d2,
+        e1 * a2 + f1 * c2 + e2,
+        e1 * b2 + f1 * d2 + f2,
+    )
+
+
+# --- lattice (pdfplumber's algorithm, on tuples) ---------------------------------------
+
+
+def _snap(items: list[list[float]], pos: int, tol: float) -> None:
+    """Move rules whose position differs by a chain of steps ≤ tol to their mean."""
+    if not items:
+        return
+    items.sort(key=lambda r: r[pos])
+    group = [items[0]]
+    for r in items[1:] + [None]:  # type: ignore[list-item]
+        if r is not None and r[pos] <= group[-1][pos] + tol:
+            group.append(r)
+            continue
+        mean = sum(g[pos] for g in group) / len(group)
+        for g in group:
+            g[pos] = mean
+        if r is not None:
+            group = [r]
+
+
+def _join(items: list[list[float]], tol: float) -> list[list[float]]:
+    """Collinear rules (same position after snapping) overlapping or with gaps ≤ tol
+    become one. items: [pos, start, end]."""
+    out: list[list[float]] = []
+    items.sort(key=lambda r: (r[0], r[1]))
+    for r in items:
+        if out and out[-1][0] == r[0] and r[1] <= out[-1][2] + tol:
+            out[-1][2] = max(out[-1][2], r[2])
+        else:
+            out.append(list(r))
+    return out
+
+
+def _find_tables(v_raw: list[VRule], h_raw: list[HRule]) -> list[list[tuple[float, float, float, float]]]:
+    """pdfplumber's lattice: snap and join rules, intersect, find for each crossing
+    the smallest cell whose four sides are drawn, group cells sharing corners into
+    tables. Returns each table's cells (x0, top, x1, bottom), tables in page order."""
+    v = [list(r) for r in v_raw if r[2] - r[1] >= 0]
+    h = [list(r) for r in h_raw if r[2] - r[1] >= 0]
+    _snap(v, 0, SNAP)
+    _snap(h, 0, SNAP)
+    v = [r for r in _join(v, JOIN) if r[2] - r[1] >= MIN_EDGE]
+    h = [r for r in _join(h, JOIN) if r[2] - r[1] >= MIN_EDGE]
+    if len(v) < 2 or len(h) < 2:
+        return []
+    # Crossings: point -> (ids of v rules, ids of h rules) through it.
+    pts: dict[tuple[float, float], tuple[set[int], set[int]]] = {}
+    h_sorted = sorted(range(len(h)), key=lambda i: h[i][0])
+    for vi, (x, vt, vb) in enumerate(v):
+        for hi in h_sorted:
+            y, hx0, hx1 = h[hi]
+            if y < vt - ISECT:
+                continue
+            if y > vb + ISECT:
+                break
+            if hx0 - ISECT <= x <= hx1 + ISECT:
+                p = (x, y)
+                if p not in pts:
+                    pts[p] = (set(), set())
+                pts[p][0].add(vi)
+                pts[p][1].add(hi)
+    if not pts:
+        return []
+    points = sorted(pts)  # by x, then y
+    by_x: dict[float, list[float]] = {}
+    by_y: dict[float, list[float]] = {}
+    for x, y in points:
+        by_x.setdefault(x, []).append(y)
+        by_y.setdefault(y, []).append(x)
+    for ys in by_x.values():
+        ys.sort()
+    for xs in by_y.values():
+        xs.sort()
+
+    # pdfplumber tries every point below × every point right of a corner. Along one
+    # rule, connection is monotonic (a rule reaching a farther crossing passes the
+    # nearer one, which then lists it too), so both scans stop at the first gap.
+    cells: list[tuple[float, float, float, float]] = []
+    for x, y in points:
+        vs, hs = pts[(x, y)]
+        col = by_x[x]
+        row = by_y[y]
+        found = None
+        for by in col[bisect.bisect_right(col, y):]:
+            bv, bh = pts[(x, by)]
+            if vs.isdisjoint(bv):
+                break
+            for rx in row[bisect.bisect_right(row, x):]:
+                rv, rh = pts[(rx, y)]
+                if hs.isdisjoint(rh):
+                    break
+                corner = pts.get((rx, by))
+                if corner is not None and not corner[1].isdisjoint(bh) and not corner[0].isdisjoint(rv):
+                    found = (x, y, rx, by)
+                    break
+            if found:
+                break
+        if found:
+            cells.append(found)
+    return _cells_to_tables(cells)
+
+
+def _cells_to_tables(cells: list[tuple[float, float, float, float]]) -> list[list[tuple[float, float, float, float]]]:
+    """Cells that share a corner belong to one table (union-find over corners)."""
+    parent = list(range(len(cells)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[tuple[float, float], int] = {}
+    for i, (x0, t, x1, b) in enumerate(cells):
+        for corner in ((x0, t), (x0, b), (x1, t), (x1, b)):
+            j = owner.setdefault(corner, i)
+            if j != i:
+                parent[find(i)] = find(j)
+    groups: dict[int, list[tuple[float, float, float, float]]] = {}
+    for i, c in enumerate(cells):
+        groups.setdefault(find(i), []).append(c)
+    tables = [g for g in groups.values() if len(g) > 1]
+    tables.sort(key=lambda g: min((c[1], c[0]) for c in g))
+    return tables

@@ -8,6 +8,7 @@ lines, never that the two sides disagree on a convention.
 """
 from __future__ import annotations
 
+import bisect
 import io
 import re
 from typing import Any, Iterable
@@ -38,12 +39,16 @@ def is_cjk(ch: str) -> bool:
 def normalise_cell_text(text: str) -> str:
     """One cell's text as one string: wrapped lines joined, and the spaces that
     justification or wrapping put between CJK characters removed (「总 计」 is 总计),
-    because the label matcher must see the words as printed, not as laid out."""
+    because the label matcher must see the words as printed, not as laid out.
+    A line break is a space only between two Latin words; next to a CJK character
+    (「251000」/「元」) it is nothing."""
+    if "\n" not in text and " " not in text and "\t" not in text and "\u00a0" not in text:
+        return text
     lines = [ln.strip() for ln in text.splitlines()]
     lines = [ln for ln in lines if ln]
     out = ""
     for ln in lines:
-        if out and not (is_cjk(out[-1]) and is_cjk(ln[0])):
+        if out and not (is_cjk(out[-1]) or is_cjk(ln[0])):
             out += " "
         out += ln
     out = _CJK_SPACES.sub("", out)
@@ -105,7 +110,10 @@ def lattice_to_grid(
         return None
 
     def idx(v: float, axis: list[float]) -> int:
-        return min(range(len(axis)), key=lambda i: abs(axis[i] - v))
+        i = bisect.bisect_left(axis, v)
+        if i == len(axis) or (i > 0 and v - axis[i - 1] < axis[i] - v):
+            return i - 1
+        return i
 
     placed: dict[tuple[int, int], tuple[GridCell, int, int]] = {}
     covered: set[tuple[int, int]] = set()
@@ -196,6 +204,50 @@ def close_open_ends(
                 group = []
             group.append(item)
     return out
+
+
+HEADER, FOOTER = 0.07, 0.93  # page margins (fractions of the height) for running heads and page numbers
+
+
+def mark_continuations(tables: list[Grid], heights: dict[int, float],
+                       centres: dict[int, list[float]]) -> None:
+    """Set source["continues_previous"] = True on a grid that carries on the table
+    before it across a page break: the previous grid is the last one on the previous
+    page, this one is the first on its page, both span the same width (±3 pt), and no
+    text stands between the previous grid and the foot of its page, or between the
+    head of this page and this grid (running heads and page numbers excepted).
+    centres: per page, the vertical centres of its non-blank characters."""
+    by_page: dict[int, list[Grid]] = {}
+    for g in tables:
+        by_page.setdefault(g.source["page"], []).append(g)
+    for page, grids in by_page.items():
+        prev_grids = by_page.get(page - 1)
+        if not prev_grids:
+            continue
+        prev, cur = prev_grids[-1], grids[0]
+        px0, _, px1, pbottom = prev.source["bbox"]
+        cx0, ctop, cx1, _ = cur.source["bbox"]
+        if abs(px0 - cx0) > 3 or abs(px1 - cx1) > 3:
+            continue
+        hp, hc = heights.get(page - 1), heights.get(page)
+        if not hp or not hc:
+            continue
+        if any(pbottom < y < FOOTER * hp for y in centres.get(page - 1, ())):
+            continue
+        if any(HEADER * hc < y < ctop for y in centres.get(page, ())):
+            continue
+        cur.source["continues_previous"] = True
+
+
+def scan_verdict(meta: dict[str, Any], warnings: list[str], n_pages: int, textless: list[int]) -> None:
+    """Scans have no text layer: say so, for the whole document or for some pages
+    (a scanned annex, a signed last page), so that OCR can be aimed later."""
+    if n_pages and len(textless) == n_pages:
+        meta["scanned"] = True
+        warnings.append("no text layer (scanned PDF?): OCR not done")
+    elif textless:
+        meta["pages_without_text"] = textless
+        warnings.append(f"pages without text layer (scanned?): {textless}")
 
 
 def grids_equal(a: Grid, b: Grid, bbox_tol: float = 2.0) -> list[str]:
@@ -292,13 +344,19 @@ def extract_pdf_reference(data: bytes, name: str | None = None) -> Extracted:
     with pdfplumber.open(io.BytesIO(data)) as pdf:
         title = _raw_title(pdf)
         encrypted = bool(getattr(pdf.doc, "encryption", None))
-        n_chars = 0
+        textless: list[int] = []
+        heights: dict[int, float] = {}
+        centres: dict[int, list[float]] = {}
         for page in pdf.pages:
             pno = page.page_number
             page = page.dedupe_chars()
             chars = [c for c in page.chars if c["text"].strip() or c["text"] == " "]
-            n_chars += sum(1 for c in chars if c["text"].strip())
+            page_chars = sum(1 for c in chars if c["text"].strip())
+            if not page_chars:
+                textless.append(pno)
             page_texts.append(page.extract_text() or "")
+            heights[pno] = float(page.height)
+            centres[pno] = [(c["top"] + c["bottom"]) / 2 for c in chars if c["text"].strip()]
             v, h = _ruling_edges(page)
             if len(v) < 2 or len(h) < 2:
                 continue
@@ -318,11 +376,11 @@ def extract_pdf_reference(data: bytes, name: str | None = None) -> Extracted:
                 if g is not None:
                     tables.append(g)
         n_pages = len(pdf.pages)
+        mark_continuations(tables, heights, centres)
     meta_out: dict[str, Any] = {"pages": n_pages, "pdf_title": title, "encrypted": encrypted}
     text = "\n".join(t for t in page_texts if t)
-    if n_pages and n_chars == 0:
-        meta_out["scanned"] = True
-        warnings.append("no text layer (scanned PDF?): OCR not done")
+    scan_verdict(meta_out, warnings, n_pages, textless)
+    if meta_out.get("scanned"):
         text = ""
     return Extracted(container="pdf", text=text, tables=tables, title=title,
                      meta=meta_out, warnings=warnings)

@@ -38,6 +38,7 @@ class Item:
     form: str = "html"  # html (tables in the body) | pdf | docx | none (not a report)
     spec: Any = None
     seed: int | None = None
+    _bytes: dict = field(default_factory=dict, repr=False, compare=False)
     version: int = 0  # bumped by Portal.change(): the page gains a correction note, same URL
 
     @property
@@ -97,33 +98,45 @@ def _key(item: Item, kind: str) -> Path:
 
 def report_html(item: Item) -> str:
     from testkit import generate
-    return generate.render_html(item.spec, full_page=False)
+    return generate.render_html(item.spec, full_page=False, encoding="utf-8").decode("utf-8")
 
 
 def report_docx(item: Item) -> bytes:
+    # Memoised per item: a portal serves the same bytes for its whole life, even if the
+    # generator file changes on disk meanwhile (the disk cache key would change).
+    if "docx" in item._bytes:
+        return item._bytes["docx"]
     p = _key(item, "docx")
     if not p.exists():
         from testkit import generate
         _atomic_write(p, generate.render_docx(item.spec))
-    return p.read_bytes()
+    item._bytes["docx"] = p.read_bytes()
+    return item._bytes["docx"]
 
 
 def report_pdf(item: Item) -> bytes:
+    if "pdf" in item._bytes:
+        return item._bytes["pdf"]
     p = _key(item, "pdf")
     if not p.exists():
         prerender_pdfs([item])
-    return p.read_bytes()
+    item._bytes["pdf"] = p.read_bytes()
+    return item._bytes["pdf"]
 
 
 def prerender_pdfs(items: list[Item]) -> None:
     """Render every missing PDF in one LibreOffice batch (seconds per call, not per file)."""
     todo = [it for it in items if it.form == "pdf" and it.is_report and not _key(it, "pdf").exists()]
-    if not todo:
-        return
-    from testkit import generate
-    pdfs = generate.render_many_pdf([it.spec for it in todo])
-    for it, data in zip(todo, pdfs):
-        _atomic_write(_key(it, "pdf"), data)
+    if todo:
+        from testkit import generate
+        pdfs = generate.render_many_pdf([it.spec for it in todo])
+        for it, data in zip(todo, pdfs):
+            _atomic_write(_key(it, "pdf"), data)
+    for it in items:  # load now: a portal's bytes never change behind its back
+        if it.is_report and it.form == "pdf":
+            report_pdf(it)
+        elif it.is_report and it.form == "docx":
+            report_docx(it)
 
 
 def _atomic_write(p: Path, data: bytes) -> None:

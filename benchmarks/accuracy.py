@@ -1,0 +1,190 @@
+"""Parser accuracy on generated reports: how many printed cells come back exactly.
+
+    python benchmarks/accuracy.py --n 200 [--formats html,docx,pdf-html,pdf-docx] [--start 0]
+                                  [--inconsistent 0.2] [--worst 15] [--json out.json]
+
+Generates N reports (seeds start..start+N-1, years and layout variations drawn by seed),
+renders each in every format (PDFs in batches, one soffice run per batch), parses them
+back with pipeline.parse and compares every cell with the spec. Prints cell accuracy per
+format and per variation, report-level accuracy (year, agency, templates) and the worst
+cases with their first wrong cells, so a failure can be replayed with
+`random_report(seed)`. Not part of the test suite (minutes, not seconds).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import traceback
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from testkit.generate import (VARIATIONS, expected_cells, random_report, render_docx, render_html,
+                              render_many_pdf)
+
+FORMATS = ("html", "docx", "pdf-html", "pdf-docx")
+
+
+@dataclass
+class Outcome:
+    seed: int
+    fmt: str
+    year: int
+    variations: list[str]
+    expected: int
+    exact: int
+    meta_ok: dict[str, bool] = field(default_factory=dict)
+    wrong: list[tuple] = field(default_factory=list)  # (table, row, col, want, got, raw)
+    error: str | None = None
+    seconds: float = 0.0
+
+
+def _same(a, b) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return abs(a - b) <= 1e-6 * max(1, abs(b))
+
+
+def _score(spec, fmt: str, data: bytes) -> Outcome:
+    from pipeline.extract.docx import extract_docx
+    from pipeline.extract.html import extract_html
+    from pipeline.extract.pdf import extract_pdf
+    from pipeline.parse import parse_extracted
+
+    exp = expected_cells(spec)
+    out = Outcome(spec.seed, fmt, spec.report_year, sorted(spec.variations), len(exp), 0)
+    t0 = time.perf_counter()
+    try:
+        extract = {"html": extract_html, "docx": extract_docx}.get(fmt, extract_pdf)
+        report = parse_extracted(extract(data))
+    except Exception as e:  # a crash loses every cell of the document: that is the measurement
+        out.error = f"{type(e).__name__}: {e}"[:300]
+        out.wrong = [(e_["table"], e_["row"], e_["col"], e_["value"], "<crash>", None) for e_ in exp[:5]]
+        out.seconds = time.perf_counter() - t0
+        if "--traceback" in sys.argv:
+            traceback.print_exc()
+        return out
+    out.seconds = time.perf_counter() - t0
+    for e in exp:
+        cell = report.cell(e["table"], e["row"], e["col"])
+        if cell is not None and _same(cell.value, e["value"]):
+            out.exact += 1
+        else:
+            out.wrong.append((e["table"], e["row"], e["col"], e["value"],
+                              None if cell is None else cell.value, None if cell is None else cell.raw))
+    out.meta_ok = {"year": report.report_year == spec.report_year, "agency": report.agency == spec.agency,
+                   "templates": report.templates == spec.templates}
+    return out
+
+
+def _pct(a: int, b: int) -> str:
+    return f"{100 * a / b:6.2f}%" if b else "    — "
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", type=int, default=200)
+    ap.add_argument("--start", type=int, default=0)
+    ap.add_argument("--formats", default=",".join(FORMATS))
+    ap.add_argument("--inconsistent", type=float, default=0.15,
+                    help="share of reports whose printed figures break one rule (parsed as printed all the same)")
+    ap.add_argument("--batch", type=int, default=40, help="PDFs per soffice run")
+    ap.add_argument("--worst", type=int, default=15)
+    ap.add_argument("--json", help="write every outcome here")
+    ap.add_argument("--traceback", action="store_true")
+    args = ap.parse_args(argv)
+    formats = [f for f in args.formats.split(",") if f]
+    unknown = set(formats) - set(FORMATS)
+    if unknown:
+        ap.error(f"unknown formats {sorted(unknown)}")
+
+    specs = []
+    for seed in range(args.start, args.start + args.n):
+        spec = random_report(seed)
+        if spec.has_tables and (seed * 7919) % 100 < args.inconsistent * 100:
+            spec = random_report(seed, consistent=False)
+        specs.append(spec)
+
+    outcomes: list[Outcome] = []
+    render_s: dict[str, float] = defaultdict(float)
+    for fmt in formats:
+        t0 = time.perf_counter()
+        if fmt == "html":
+            docs = [render_html(s) for s in specs]
+        elif fmt == "docx":
+            docs = [render_docx(s) for s in specs]
+        else:
+            docs = []
+            for i in range(0, len(specs), args.batch):
+                docs += render_many_pdf(specs[i:i + args.batch], via=fmt.split("-")[1])
+                print(f"  {fmt}: {len(docs)}/{len(specs)} printed", file=sys.stderr)
+        render_s[fmt] = time.perf_counter() - t0
+        for spec, data in zip(specs, docs):
+            outcomes.append(_score(spec, fmt, data))
+        print(f"{fmt}: rendered {len(specs)} in {render_s[fmt]:.1f}s, parsed in "
+              f"{sum(o.seconds for o in outcomes if o.fmt == fmt):.1f}s", file=sys.stderr)
+
+    # ------------------------------------------------------------ report
+    print(f"\n{len(specs)} reports (seeds {args.start}–{args.start + args.n - 1}), "
+          f"{sum(1 for s in specs if s.has_tables)} with tables, "
+          f"{sum(1 for s in specs if s.broken_rules)} with a broken rule\n")
+    print(f"{'format':10} {'cells exact':>22} {'reports all-exact':>20} {'year':>8} {'agency':>8} {'templates':>10}"
+          f" {'crashes':>8} {'s/render':>9} {'s/parse':>8}")
+    for fmt in formats:
+        os_ = [o for o in outcomes if o.fmt == fmt]
+        ex, tot = sum(o.exact for o in os_), sum(o.expected for o in os_)
+        tabled = [o for o in os_ if o.expected]
+        full = sum(1 for o in tabled if o.exact == o.expected)
+        meta = {k: sum(1 for o in os_ if o.meta_ok.get(k)) for k in ("year", "agency", "templates")}
+        print(f"{fmt:10} {ex:>7}/{tot:<7} {_pct(ex, tot)} {full:>5}/{len(tabled):<4} {_pct(full, len(tabled))}"
+              f" {_pct(meta['year'], len(os_))} {_pct(meta['agency'], len(os_))} {_pct(meta['templates'], len(os_))}"
+              f" {sum(1 for o in os_ if o.error):>8} {render_s[fmt] / max(1, len(os_)):>9.2f}"
+              f" {sum(o.seconds for o in os_) / max(1, len(os_)):>8.2f}")
+
+    print(f"\ncell accuracy by variation (reports having it; n = reports)")
+    print(f"{'variation':22} {'n':>4} " + " ".join(f"{f:>9}" for f in formats))
+    for var in ["(none)"] + sorted(VARIATIONS):
+        row = []
+        n = 0
+        for fmt in formats:
+            os_ = [o for o in outcomes if o.fmt == fmt and o.expected and
+                   ((var == "(none)" and not o.variations) or var in o.variations)]
+            n = len(os_)
+            row.append(_pct(sum(o.exact for o in os_), sum(o.expected for o in os_)))
+        print(f"{var:22} {n:>4} " + " ".join(f"{x:>9}" for x in row))
+
+    by_year: dict[int, list[Outcome]] = defaultdict(list)
+    for o in outcomes:
+        by_year[o.year].append(o)
+    print("\nyear detected / cells exact by report year (all formats)")
+    for y in sorted(by_year):
+        os_ = by_year[y]
+        print(f"  {y}: n={len(os_):4}  year {_pct(sum(o.meta_ok.get('year', False) for o in os_), len(os_))}"
+              f"  cells {_pct(sum(o.exact for o in os_), sum(o.expected for o in os_))}")
+
+    worst = sorted((o for o in outcomes if o.exact < o.expected or o.error),
+                   key=lambda o: (o.exact / o.expected if o.expected else 0, o.seed))[:args.worst]
+    print(f"\nworst {len(worst)} (replay: random_report(seed) — consistent=False where marked *)")
+    for o in worst:
+        mark = "*" if any(s.seed == o.seed and s.broken_rules for s in specs) else " "
+        print(f"  seed {o.seed:5}{mark} {o.fmt:9} {o.exact:>3}/{o.expected:<3} {','.join(o.variations)}")
+        if o.error:
+            print(f"      crash: {o.error}")
+        for w in o.wrong[:4]:
+            print(f"      table {w[0]} {w[1]}×{w[2]}: want {w[3]!r} got {w[4]!r} raw {w[5]!r}")
+    meta_bad = [o for o in outcomes if o.meta_ok and not all(o.meta_ok.values())]
+    if meta_bad:
+        print(f"\nmetadata misses ({len(meta_bad)}), first 10:")
+        for o in meta_bad[:10]:
+            spec = next(s for s in specs if s.seed == o.seed)
+            print(f"  seed {o.seed} {o.fmt}: {[k for k, v in o.meta_ok.items() if not v]}  ({spec.title})")
+
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump([o.__dict__ for o in outcomes], f, ensure_ascii=False, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

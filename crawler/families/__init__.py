@@ -1,0 +1,25 @@
+"""One module per CMS family. A family module is pure and has:
+NAME, detect(url, text) -> bool, parse_list(url, text) -> ListPage,
+parse_detail(url, text) -> Detail. Add a family: write the module, add it to FAMILIES
+(before `static`, the fallback), save a fixture page and test it."""
+from __future__ import annotations
+
+from types import ModuleType
+
+from . import gkmlpt, hanweb, static, trs_new, trs_old
+
+FAMILIES: dict[str, ModuleType] = {m.NAME: m for m in (gkmlpt, hanweb, trs_new, trs_old, static)}
+
+
+def get(name: str) -> ModuleType:
+    try:
+        return FAMILIES[name]
+    except KeyError:
+        raise ValueError(f"unknown CMS family {name!r}; known: {', '.join(FAMILIES)}") from None
+
+
+def detect(url: str, text: str) -> ModuleType:
+    for mod in FAMILIES.values():
+        if mod.detect(url, text):
+            return mod
+    return static

@@ -1,0 +1,238 @@
+"""What every CMS family shares: the data a family parser returns, decoding, the
+national-standard meta tags and 信息公开 block, title selection, attachment links.
+
+Family modules are pure: (url, text) in, dataclasses out. The spider does the I/O,
+so each family is unit-tested on saved pages (tests/fixtures/portals/)."""
+from __future__ import annotations
+
+import html as htmllib
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+import lxml.html
+
+
+@dataclass
+class Link:
+    url: str
+    title: str
+    date: str | None = None
+
+
+@dataclass
+class PageRequest:
+    """A further list page: GET url, or POST `formdata` to url."""
+    url: str
+    method: str = "GET"
+    formdata: dict | None = None
+
+
+@dataclass
+class ListPage:
+    links: list[Link] = field(default_factory=list)
+    pages: list[PageRequest] = field(default_factory=list)
+
+
+@dataclass
+class Attachment:
+    url: str
+    name: str
+    fallback: str | None = None  # tried when url fails (TRS OLDSRC)
+
+
+@dataclass
+class Detail:
+    title: str | None = None
+    published: str | None = None
+    publisher: str | None = None
+    index_no: str | None = None
+    report_year: int | None = None
+    body_html: str | None = None  # the article body when the page hides it in a script (gkmlpt)
+    body_is_derived: bool = False
+    attachments: list[Attachment] = field(default_factory=list)
+
+
+DOC_EXT = ("pdf", "doc", "docx", "wps", "ofd", "xls", "xlsx", "rtf", "et")
+_DOC_RE = re.compile(r"\.(%s)$" % "|".join(DOC_EXT), re.I)
+
+
+# ---------------------------------------------------------------- decoding
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_-]+)""", re.I)
+
+
+def decode(body: bytes, content_type: str | None = None) -> str:
+    """HTTP charset, then the meta tag, then strict UTF-8, then GB18030. GBK/GB2312
+    labels decode as GB18030 (a superset: pages labelled gb2312 hold GBK characters)."""
+    cands = []
+    if content_type:
+        m = re.search(r"charset=([\w-]+)", content_type, re.I)
+        if m:
+            cands.append(m.group(1))
+    m = _META_CHARSET.search(body[:4096])
+    if m:
+        cands.append(m.group(1).decode("ascii", "ignore"))
+    if body.startswith(b"\xef\xbb\xbf"):
+        return body[3:].decode("utf-8", "replace")
+    for enc in cands:
+        enc = enc.lower()
+        if enc in ("gbk", "gb2312", "gb_2312-80", "gb18030", "x-gbk"):
+            enc = "gb18030"
+        try:
+            return body.decode(enc)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body.decode("gb18030", "replace")
+
+
+# ---------------------------------------------------------------- titles and years
+REPORT_WORDS = re.compile(r"年度报告|年报")
+NOT_REPORT = re.compile(r"通知|要点|方案|编制|报送|流程图|指南|制度|目录|解读|征集|会议")
+YEAR = re.compile(r"(20[0-4]\d)\s*年")
+_CN_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
+
+
+def is_report_title(title: str, pattern: str | None = None) -> bool:
+    """An annual report's title names a year and 年度报告/年报, and is not a notice about one."""
+    t = re.sub(r"\s+", "", title or "")
+    if pattern:
+        return re.search(pattern, t) is not None
+    return bool(REPORT_WORDS.search(t)) and report_year(t) is not None and not NOT_REPORT.search(t)
+
+
+def report_year(text: str) -> int | None:
+    """The year a report covers, from its title: the first 20xx年 (二〇二三年 too)."""
+    t = re.sub(r"\s+", "", text or "").translate(_CN_DIGITS)
+    m = YEAR.search(t)
+    return int(m.group(1)) if m else None
+
+
+# ---------------------------------------------------------------- detail metadata
+def norm_date(s: str | None) -> str | None:
+    if not s:
+        return None
+    s = s.strip()
+    m = re.search(r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})", s)
+    if m:
+        return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+    if re.fullmatch(r"\d{10}", s):
+        from datetime import datetime, timezone
+        return datetime.fromtimestamp(int(s), timezone.utc).strftime("%Y-%m-%d")
+    return None
+
+
+def meta_tags(text: str) -> dict[str, str]:
+    out = {}
+    for m in re.finditer(r"<meta\s+([^>]+)>", text, re.I):
+        attrs = dict((k.lower(), v) for k, _, v in re.findall(r"""([\w:-]+)\s*=\s*(["'])(.*?)\2""", m.group(1)))
+        if "name" in attrs and "content" in attrs:
+            out.setdefault(attrs["name"], htmllib.unescape(attrs["content"]).strip())
+    return out
+
+
+def plain_text(text: str) -> str:
+    t = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", text)
+    t = re.sub(r"<[^>]+>", " ", t)
+    return re.sub(r"[ \t\r\f\v\u3000\xa0]+", " ", htmllib.unescape(t))
+
+
+def _labelled(text: str, label: str) -> str | None:
+    m = re.search(label + r"\s*[:：]\s*([^\s：:]{1,60})", text)
+    return m.group(1).strip() if m else None
+
+
+def detail_meta(text: str) -> Detail:
+    """Title, date, publisher, 索引号 and year from meta tags and the 信息公开 block."""
+    meta = meta_tags(text)
+    pt = plain_text(text)
+    title = meta.get("ArticleTitle")
+    if not title:
+        m = re.search(r"(?is)<title>(.*?)</title>", text)
+        title = htmllib.unescape(m.group(1)).strip().split("_")[0] if m else None
+    published = norm_date(meta.get("PubDate")) or norm_date(_labelled(pt, "发布日期") or _labelled(pt, "发布时间")
+                                                           or _labelled(pt, "成文日期"))
+    publisher = _labelled(pt, "发布机构") or meta.get("ContentSource") or _labelled(pt, "信息来源")
+    index_no = _labelled(pt, "索引号")
+    return Detail(title=title, published=published, publisher=publisher, index_no=index_no,
+                  report_year=report_year(title or ""))
+
+
+def attachment_links(base_url: str, fragment: str, *, extra_href: re.Pattern | None = None) -> list[Attachment]:
+    """Links to documents: by extension, or by a family's download-script pattern.
+    Attributes are read by an HTML parser, so `src=` never matches `oldsrc=`."""
+    if not fragment.strip():
+        return []
+    try:
+        tree = lxml.html.fromstring(fragment)
+    except Exception:
+        return []
+    out: list[Attachment] = []
+    seen = set()
+    for a in tree.iter("a"):
+        href = (a.get("href") or "").strip()
+        if not href or href.startswith(("javascript:", "mailto:", "#")):
+            continue
+        path = urlsplit(href).path
+        if not (_DOC_RE.search(path) or (extra_href and extra_href.search(href))):
+            continue
+        url = urljoin(base_url, href)
+        if url in seen:
+            continue
+        seen.add(url)
+        old = a.get("oldsrc")
+        name = sane_name((a.text_content() or "").strip() or path.rsplit("/", 1)[-1])
+        out.append(Attachment(url=url, name=name, fallback=urljoin(base_url, old) if old else None))
+    return out
+
+
+def sane_name(name: str, limit: int = 120) -> str:
+    """A file name safe to show and to save: no path, no control characters, bounded."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = re.sub(r"[\x00-\x1f\x7f<>:\"|?*]", "_", name).strip(" .") or "file"
+    if len(name) > limit:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[: limit - len(ext) - 1] + "." + ext) if dot and len(ext) <= 5 else name[:limit]
+    return name
+
+
+def links_in(base_url: str, fragment: str) -> list[Link]:
+    """Every <a> with a title (attribute first: list items often truncate the text)."""
+    try:
+        tree = lxml.html.fromstring(fragment)
+    except Exception:
+        return []
+    out = []
+    for a in tree.iter("a"):
+        href = (a.get("href") or "").strip()
+        if not href or href.startswith(("javascript:", "#", "mailto:")):
+            continue
+        title = (a.get("title") or a.text_content() or "").strip()
+        date = None
+        parent = a.getparent()
+        if parent is not None:
+            date = norm_date(parent.text_content().replace(title, ""))
+        out.append(Link(urljoin(base_url, href), re.sub(r"\s+", "", title), date))
+    return out
+
+
+def first_match(pattern: str, text: str, flags=re.S) -> str | None:
+    m = re.search(pattern, text, flags)
+    return m.group(1) if m else None
+
+
+def body_between(text: str, pattern: str) -> str | None:
+    """The inner HTML of the first element whose opening tag matches `pattern`."""
+    try:
+        tree = lxml.html.fromstring(text)
+    except Exception:
+        return None
+    for el in tree.iter():
+        if not isinstance(el.tag, str):
+            continue
+        attrs = " ".join(f'{k}="{v}"' for k, v in el.attrib.items())
+        if re.search(pattern, f"<{el.tag} {attrs}>"):
+            return lxml.html.tostring(el, encoding="unicode")
+    return None

@@ -1,0 +1,44 @@
+"""Plain static sites (the fallback): pager links are real `<a>` (下一页 / numbered),
+or the list sits in a same-host iframe."""
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlsplit
+
+import lxml.html
+
+from .base import Detail, ListPage, PageRequest, attachment_links, detail_meta, links_in
+
+NAME = "static"
+NEXT_TEXT = re.compile(r"^(下一页|下页|后一页|尾页|末页|\d{1,3}|>|»)$")
+
+
+def detect(url: str, text: str) -> bool:
+    return True
+
+
+def parse_list(url: str, text: str) -> ListPage:
+    page = ListPage(links=links_in(url, text))
+    try:
+        tree = lxml.html.fromstring(text)
+    except Exception:
+        return page
+    host = urlsplit(url).netloc
+    for a in tree.iter("a"):
+        t = re.sub(r"\s+", "", a.text_content() or "")
+        href = a.get("href") or ""
+        if NEXT_TEXT.match(t) and href and not href.startswith("javascript"):
+            target = urljoin(url, href)
+            if urlsplit(target).netloc == host:
+                page.pages.append(PageRequest(target))
+    for fr in tree.iter("iframe"):
+        src = fr.get("src")
+        if src and urlsplit(urljoin(url, src)).netloc == host:
+            page.pages.append(PageRequest(urljoin(url, src)))
+    return page
+
+
+def parse_detail(url: str, text: str) -> Detail:
+    d = detail_meta(text)
+    d.attachments = attachment_links(url, text)
+    return d

@@ -1,0 +1,32 @@
+"""TRS new template: list.shtml, list_N.shtml, pager `createPageHTML('page_div', total,
+cur, 'list', 'shtml', records)`. Sites number the extra pages from _1 or from _2, so
+both are requested (a missing page is a 404, not an error)."""
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin
+
+from .base import Detail, ListPage, PageRequest, attachment_links, body_between, detail_meta, links_in
+
+NAME = "trs_new"
+_CREATE = re.compile(r"""createPageHTML\(\s*['"][\w-]+['"]\s*,\s*(\d+)\s*,\s*(\d+)\s*,\s*['"](\w+)['"]\s*,\s*['"](\w+)['"]""")
+
+
+def detect(url: str, text: str) -> bool:
+    return bool(_CREATE.search(text)) or "trs_editor_view" in text
+
+
+def parse_list(url: str, text: str) -> ListPage:
+    page = ListPage(links=links_in(url, text))
+    m = _CREATE.search(text)
+    if m and not re.search(r"_\d+\.\w+$", url.split("?")[0]):
+        total, prefix, ext = int(m.group(1)), m.group(3), m.group(4)
+        page.pages = [PageRequest(urljoin(url, f"{prefix}_{k}.{ext}")) for k in range(1, total + 1)]
+    return page
+
+
+def parse_detail(url: str, text: str) -> Detail:
+    d = detail_meta(text)
+    body = body_between(text, r"class=\"[^\"]*(trs_editor_view|TRS_UEDITOR|TRS_Editor)") or text
+    d.attachments = attachment_links(url, body)
+    return d

@@ -1,0 +1,32 @@
+"""What the spider hands to the pipeline."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class FetchedDoc:
+    """Bytes fetched (or derived from a fetched page) to keep in the archive."""
+    url: str
+    site: str
+    role: str  # list | detail | body (derived from a detail page's script) | attachment
+    body: bytes
+    type: str
+    final_url: str | None = None
+    http_status: int | None = None
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    fetched_at: str | None = None
+    original_name: str | None = None
+    parent_url: str | None = None
+    meta: dict = field(default_factory=dict)  # title, published, publisher, index_no, report_year
+
+
+@dataclass
+class NotModified:
+    """A conditional request answered 304: nothing to store, the URL is still current."""
+    url: str
+    site: str
+    role: str
+    meta: dict = field(default_factory=dict)

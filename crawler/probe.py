@@ -1,0 +1,71 @@
+"""`nianbao sites add`: a few polite synchronous requests to find a column and its family."""
+from __future__ import annotations
+
+import urllib.request
+import urllib.robotparser
+from urllib.parse import urlsplit
+
+from . import discovery, families
+from .antibot import detect_wall
+from .families.base import decode, is_report_title, links_in
+from .settings import USER_AGENT
+
+
+class ProbeError(RuntimeError):
+    pass
+
+
+def _get(url: str, robots: urllib.robotparser.RobotFileParser | None) -> tuple[str, str]:
+    if robots is not None and not robots.can_fetch("nianbao", url):
+        raise ProbeError(f"robots.txt forbids {url}")
+    req = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            body, status, headers = r.read(), r.status, {k.lower(): v for k, v in r.headers.items()}
+            final = r.geturl()
+    except urllib.error.HTTPError as e:
+        body, status, headers, final = e.read(), e.code, {k.lower(): v for k, v in e.headers.items()}, url
+    wall = detect_wall(status, headers, body)
+    if wall:
+        raise ProbeError(f"{url}: blocked by {wall}")
+    if status != 200:
+        raise ProbeError(f"{url}: HTTP {status}")
+    return final, decode(body, headers.get("content-type"))
+
+
+def _robots(url: str):
+    parts = urlsplit(url)
+    rp = urllib.robotparser.RobotFileParser(f"{parts.scheme}://{parts.netloc}/robots.txt")
+    try:
+        rp.read()
+    except Exception:
+        return None
+    return rp
+
+
+def probe_site(url: str, *, name: str | None = None) -> dict:
+    robots = _robots(url)
+    column = None
+    todo, seen = [url], set()
+    for _ in range(4):
+        if not todo:
+            break
+        page = todo.pop(0)
+        if page in seen:
+            continue
+        seen.add(page)
+        final, text = _get(page, robots)
+        column = discovery.find_column(final, text)
+        if column:
+            break
+        if any(is_report_title(l.title) for l in links_in(final, text)):
+            column = final  # the page is the column itself
+            break
+        todo.extend(u for u in discovery.find_xxgk(final, text)[:3] if u not in seen)
+    if not column:
+        raise ProbeError(f"no 年报 column found from {url}")
+    final, text = _get(column, robots)
+    fam = families.detect(final, text)
+    from .config import slug
+    return {"name": name or slug(urlsplit(url).netloc), "start_url": column, "family": fam.NAME,
+            "discovered_from": url}

@@ -1,0 +1,337 @@
+"""Datasette metadata for the archive: Chinese labels and descriptions, facets, canned queries.
+
+Built in Python rather than kept as a YAML file because the wide tables have one column
+per template cell: their labels come from `pipeline.templates`, the single source of the
+printed wording, so a label can never drift from the parser's codes.
+"""
+from __future__ import annotations
+
+import re
+
+from .. import store, templates
+
+TITLE = "nianbao · 政府信息公开工作年度报告档案"
+DESCRIPTION = (
+    "各级行政机关发布的《政府信息公开工作年度报告》：原始文件、六部分正文、三张统计表的每一个数字"
+    "（连同它在原文中的位置）以及勾稽关系校验结果。数字按原文照录，不作更正；违反勾稽关系的年报单独标出。"
+)
+SOURCE = "各级人民政府及其部门门户网站“政府信息公开年报”栏目"
+LICENSE = "数据：原文为政府公开信息；整理与代码：Apache-2.0"
+
+# Columns shown last (or not at all) on HTML table pages: bookkeeping nobody reads first.
+HIDDEN_COLUMNS = {
+    "reports": ["meta", "parser_version", "parsed_at", "is_primary", "publication", "template_t2", "template_t4"],
+    "documents": ["etag", "last_modified", "stored_at"],
+    "cells": ["source"],
+}
+
+# (label, description) per column; the label is what the site prints in the column header.
+REPORT_COLS = {
+    "id": ("年报编号", "原始文件的 SHA-256，同时是年报的编号；点击标题打开年报页面"),
+    "status": ("解析状态", "ok 正常；figures_inconsistent 原文数字违反勾稽关系；extraction_incomplete 有单元格未能读取；"
+               "not_a_report 不是年报；failed 解析失败"),
+    "reason": ("状态说明", "状态不是 ok 时的原因"),
+    "agency": ("发布机关", "年报署名的行政机关"),
+    "report_year": ("报告年度", "年报所报告的年份（通常次年3月31日前发布）"),
+    "title": ("标题", "年报标题，按原文"),
+    "province": ("省级", "从机关名称读出的省级行政区；名称未写明时为空，不作推断"),
+    "city": ("地级", "从机关名称读出的地级市、州、盟"),
+    "county": ("县级", "从机关名称读出的县、区、旗、县级市"),
+    "container": ("文件格式", "原文的载体：html、pdf、docx、doc、txt、ocr（扫描件识别）"),
+    "template_t2": ("表二模板", "表二所用官方模板：2019（国办公开办函〔2019〕60号）或 2021（〔2021〕30号）"),
+    "template_t3": ("表三模板", "表三所用官方模板：2019 版（其他处理一行）或 2021 版（其他处理三行）"),
+    "template_t4": ("表四模板", "表四所用官方模板"),
+    "cells_found": ("已读单元格", "读出数字的单元格数"),
+    "cells_missing": ("缺失单元格", "未能读出（并非原文空白）的单元格数"),
+    "rules_broken": ("违反规则数", "原文数字违反的勾稽关系条数"),
+    "published": ("发布日期", "门户网站标注的发布日期"),
+    "site": ("来源网站", "抓取自哪个门户网站栏目"),
+    "url": ("原文网址", "原始文件的下载地址"),
+    "publication": ("发布页面", "年报所在的网页"),
+    "is_primary": ("主版本", "同一年报有多个文件时，1 表示用于统计的那一份"),
+    "parser_version": ("解析器版本", "生成此记录的解析器版本"),
+    "parsed_at": ("解析时间", "UTC"),
+    "meta": ("其他元数据", "JSON：页数、网页 meta 标签等"),
+}
+DOCUMENT_COLS = {
+    "sha256": ("SHA-256", "文件内容的哈希，原始文件按此存放、永不覆盖"),
+    "size": ("字节数", ""), "type": ("类型", "嗅探得到的文件类型"),
+    "original_name": ("原文件名", "服务器给出的文件名（仅作显示，不用于存储路径）"),
+    "url": ("请求网址", ""), "final_url": ("最终网址", "跟随重定向后的网址"),
+    "http_status": ("HTTP 状态", ""), "content_type": ("Content-Type", "服务器声明的类型"),
+    "etag": ("ETag", "条件请求用"), "last_modified": ("Last-Modified", "条件请求用"),
+    "fetched_at": ("抓取时间", "UTC"), "site": ("来源网站", ""),
+    "parent_sha256": ("所属文件", "附件所属网页的 SHA-256"), "role": ("角色", "page 网页 / attachment 附件"),
+    "stored_at": ("入库时间", "UTC"),
+}
+CELL_COLS = {
+    "report": ("年报", "所属年报"), "table_no": ("表号", "2 主动公开；3 依申请公开；4 复议诉讼"),
+    "row": ("行代码", "官方模板的行代码，如 denied.state_secret（见 row_label 视图及模板说明）"),
+    "col": ("列代码", "官方模板的列代码，如 natural_person"),
+    "value": ("数值", "按原文读出的数字；原文空白或无法读取时为空（见原文字样与原因）"),
+    "raw": ("原文字样", "单元格中印的文字，如「/」「—」「251000元」"),
+    "reason": ("缺失原因", "数值为空且并非原文空白时的原因"),
+    "source": ("出处", "JSON：PDF 页码和坐标框，或 HTML/Word 表格的行列位置"),
+}
+SECTION_COLS = {"report": ("年报", ""), "no": ("部分", "1–6，对应年报的六个部分"),
+                "title": ("标题", "该部分标题，按原文"), "text": ("正文", "该部分全文")}
+ISSUE_COLS = {
+    "id": ("编号", ""), "report": ("年报", ""),
+    "kind": ("类别", "rule 原文违反勾稽关系；extraction 提取缺失；warning 提示"),
+    "code": ("规则/代码", "t3_balance 新收+结转=办理+结转下年；t3_results_sum 办理结果之和；t3_row_total 行合计；"
+             "t4_total 复议诉讼合计；nonneg 非负"),
+    "table_no": ("表号", ""), "row": ("行代码", ""), "col": ("列代码", ""),
+    "lhs": ("计算值", "由分项计算出的值"), "rhs": ("印刷值", "原文印的合计"),
+    "message": ("说明", ""), "cells": ("相关单元格", "JSON [[行, 列], …]"),
+}
+SEARCH_COLS = {"id": ("编号", ""), "report": ("年报", ""), "section_no": ("部分", "空为标题"),
+               "heading": ("标题", ""), "text": ("文本", "被索引的文本")}
+FAILURE_COLS = {"id": ("编号", ""), "sha256": ("文件", ""), "original_name": ("原文件名", ""),
+                "stage": ("阶段", "extract / parse / store"), "reason": ("原因", ""), "at": ("时间", "UTC")}
+KEY_FIGURES = {
+    "requests_new": "本年新收申请（总计列）", "requests_carried_in": "上年结转申请",
+    "granted": "予以公开", "partly_granted": "部分公开", "results_total": "办理结果总计",
+    "reviews": "行政复议总计", "reviews_corrected": "行政复议结果纠正",
+    "suits_direct": "未经复议直接起诉总计", "suits_after_review": "复议后起诉总计",
+}
+
+
+def figure_labels() -> dict[str, str]:
+    out = {}
+    for name, table, row, col in store.FIGURE_COLUMNS:
+        if table == 3 and col == "total":
+            out[name] = "表三·" + templates.ROW_LABELS[(3, row)] + "（总计）"
+        elif table == 3:
+            out[name] = "表三·新收申请·" + templates.COL_LABELS[(3, col)]
+        else:
+            out[name] = "表四·" + templates.ROW_LABELS[(4, row)] + "·" + templates.COL_LABELS[(4, col)]
+    return out
+
+
+def column_labels() -> dict[str, dict[str, tuple[str, str]]]:
+    """{table: {column: (label, description)}} for every table and view researchers see."""
+    region = {k: REPORT_COLS[k] for k in ("agency", "report_year", "province", "city", "county", "status")}
+    t3 = {"report": ("年报", ""), **region, "template_t3": REPORT_COLS["template_t3"]}
+    for row, col in store._t3_pairs():
+        t3[store.wide_name(row, col)] = (
+            templates.ROW_LABELS[(3, row)] + "·" + templates.COL_LABELS[(3, col)], f"表三 {row} × {col}，按原文")
+    figs = {"report": ("年报", ""), **region, "template_t3": REPORT_COLS["template_t3"],
+            "is_primary": REPORT_COLS["is_primary"], "t3_cells": ("表三单元格数", "0 表示未读到表三")}
+    figs.update({k: (v, "由 cells 汇总，空白按缺失处理") for k, v in figure_labels().items()})
+    key = {k: (v, "空白不计入合计") for k, v in KEY_FIGURES.items()}
+    return {
+        "reports": REPORT_COLS, "documents": DOCUMENT_COLS, "cells": CELL_COLS, "sections": SECTION_COLS,
+        "issues": ISSUE_COLS, "search": SEARCH_COLS, "failures": FAILURE_COLS, "t3_wide": t3, "figures": figs,
+        "totals_by_year": {"report_year": REPORT_COLS["report_year"], "reports": ("年报数", ""),
+                           "reports_with_t3": ("含表三的年报数", "合计所依据的年报数"), **key},
+        "agency_series": {**region, "report": ("年报", ""), **key},
+    }
+
+
+TABLES = {
+    "reports": ("年报", "每份年报一行：机关、年度、地区、模板、解析状态。点击标题查看按官方模板排版的三张表与原文。",
+                ["report_year", "province", "city", "county", "agency", "template_t3", "status", "container"]),
+    "cells": ("单元格", "三张统计表的每一个数字（长表）：年报 × 表号 × 行代码 × 列代码，连同原文字样与出处。", []),
+    "sections": ("正文", "年报六个部分的全文。", ["no"]),
+    "issues": ("问题", "违反的勾稽关系（rule）与提取缺失（extraction）。", ["kind", "code", "table_no"]),
+    "documents": ("原始文件", "抓取到的每一个文件，按 SHA-256 存放，记录来源网址与抓取时间。", ["type", "site", "role"]),
+    "search": ("检索文本", "全文检索所索引的标题与正文片段；检索请用页首的搜索框。", []),
+    "failures": ("失败记录", "无法提取或解析的文件及原因。", ["stage"]),
+    "figures": ("关键数字", "每份年报一行：表三各行的总计列、新收申请按申请人类型、表四全部十五个数字。由 cells 汇总。",
+                ["report_year", "province", "status", "template_t3"]),
+    "t3_wide": ("表三宽表", "每份年报一行，表三每个单元格一列（列名：行代码__列代码）。", []),
+    "totals_by_year": ("按年度合计", "全部主版本年报的关键数字按年度求和（空白不计）。", []),
+    "agency_series": ("机关时间序列", "每个机关每年一行的关键数字，便于比较同一机关的历年变化。", []),
+}
+
+
+def _sum(*cols: str) -> str:
+    return " + ".join(f"COALESCE(SUM({c}), 0)" for c in cols)
+
+
+_DENIED = [f"t3_denied_{c}" for c in ("state_secret", "prohibited_by_law", "security_stability", "third_party",
+                                       "internal_affairs", "process_info", "enforcement_file", "query_matter")]
+_UNAVAIL = ["t3_unavailable_not_held", "t3_unavailable_needs_creation", "t3_unavailable_unclear"]
+_NOTPROC = [f"t3_not_processed_{c}" for c in ("petition", "duplicate", "publication", "excessive", "confirmation")]
+_OTHER = ["t3_other", "t3_other_no_correction", "t3_other_no_fee", "t3_other_other"]
+_BASE = "FROM figures WHERE is_primary = 1 AND t3_cells > 0"
+
+
+def short_label(column: str) -> str:
+    """「属于国家秘密」 for t3_denied_state_secret: the row's own words, without numbering."""
+    for name, table, row, col in store.FIGURE_COLUMNS:
+        if name == column:
+            if table == 3 and col != "total":
+                return templates.COL_LABELS[(3, col)]
+            if table == 4:
+                return templates.ROW_LABELS[(4, row)] + templates.COL_LABELS[(4, col)]
+            label = next(r.label for tpl in ("2021", "2019") for r in templates.table3_rows(tpl) if r.code == row)
+            return re.sub(r"^\d+\.|^（.）", "", label)
+    raise KeyError(column)
+
+
+def _labelled(cols: list[str]) -> str:
+    return ",\n  ".join(f"SUM({c}) AS \"{short_label(c)}\"" for c in cols)
+
+
+def _rate(num: str, den: str) -> str:
+    return f"ROUND(100.0 * ({num}) / NULLIF({den}, 0), 1)"
+
+
+QUERIES: dict[str, dict] = {
+    "requests_by_year": {
+        "title": "申请总量与办理结果按年份",
+        "description": "各年度新收、结转的政府信息公开申请，以及予以公开、部分公开、不予公开、无法提供、不予处理、"
+                       "其他处理的数量和予以公开率（予以公开 ÷ 办理结果总计）。空白单元格不计入合计。",
+        "sql": f"""SELECT report_year AS 年度, COUNT(*) AS 年报数,
+  SUM(t3_new) AS 新收申请, SUM(t3_carried_in) AS 上年结转,
+  SUM(t3_granted) AS 予以公开, SUM(t3_partly_granted) AS 部分公开,
+  {_sum(*_DENIED)} AS 不予公开, {_sum(*_UNAVAIL)} AS 无法提供,
+  {_sum(*_NOTPROC)} AS 不予处理, {_sum(*_OTHER)} AS 其他处理,
+  SUM(t3_results_total) AS 办理结果总计, SUM(t3_carried_out) AS 结转下年,
+  {_rate('SUM(t3_granted)', 'SUM(t3_results_total)')} AS "予以公开率%"
+{_BASE}
+GROUP BY report_year ORDER BY report_year""",
+    },
+    "refusal_reasons": {
+        "title": "不予公开理由分布",
+        "description": "不予公开的八类理由（国家秘密、法律法规禁止、三安全一稳定、第三方权益、内部事务、过程性信息、"
+                       "行政执法案卷、行政查询事项）各年度的件数。",
+        "sql": f"""SELECT report_year AS 年度,
+  {_labelled(_DENIED)},
+  {_sum(*_DENIED)} AS 不予公开合计
+{_BASE}
+GROUP BY report_year ORDER BY report_year""",
+    },
+    "unavailable_not_processed": {
+        "title": "无法提供与不予处理的构成",
+        "description": "“无法提供”三种情形与“不予处理”五种情形各年度的件数，以及二者占办理结果总计的比例。",
+        "sql": f"""SELECT report_year AS 年度,
+  {_labelled(_UNAVAIL)},
+  {_labelled(_NOTPROC)},
+  {_rate(_sum(*_UNAVAIL), 'SUM(t3_results_total)')} AS "无法提供占比%",
+  {_rate(_sum(*_NOTPROC), 'SUM(t3_results_total)')} AS "不予处理占比%"
+{_BASE}
+GROUP BY report_year ORDER BY report_year""",
+    },
+    "applicant_types": {
+        "title": "申请人类型结构",
+        "description": "本年新收申请按申请人类型（自然人、商业企业、科研机构、社会公益组织、法律服务机构、其他）分年度的件数和自然人占比。",
+        "sql": f"""SELECT report_year AS 年度,
+  {_labelled(['new_natural_person', 'new_commercial', 'new_research', 'new_public_interest', 'new_legal_service', 'new_other_org'])},
+  SUM(t3_new) AS 总计,
+  {_rate('SUM(new_natural_person)', 'SUM(t3_new)')} AS "自然人占比%"
+{_BASE}
+GROUP BY report_year ORDER BY report_year""",
+    },
+    "review_litigation": {
+        "title": "行政复议与诉讼的纠错率",
+        "description": "因政府信息公开被申请行政复议、提起行政诉讼的件数和结果；纠错率 = 结果纠正 ÷（总计 − 尚未审结）。",
+        "sql": f"""SELECT report_year AS 年度,
+  SUM(review_total) AS 复议总计, SUM(review_corrected) AS 复议纠正,
+  {_rate('SUM(review_corrected)', 'SUM(review_total) - COALESCE(SUM(review_pending), 0)')} AS "复议纠错率%",
+  SUM(suit_direct_total) AS 直接起诉总计, SUM(suit_direct_corrected) AS 直接起诉纠正,
+  {_rate('SUM(suit_direct_corrected)', 'SUM(suit_direct_total) - COALESCE(SUM(suit_direct_pending), 0)')} AS "直接起诉纠错率%",
+  SUM(suit_after_review_total) AS 复议后起诉总计, SUM(suit_after_review_corrected) AS 复议后起诉纠正,
+  {_rate('SUM(suit_after_review_corrected)', 'SUM(suit_after_review_total) - COALESCE(SUM(suit_after_review_pending), 0)')} AS "复议后起诉纠错率%"
+FROM figures WHERE is_primary = 1
+GROUP BY report_year HAVING SUM(review_total) IS NOT NULL ORDER BY report_year""",
+    },
+    "broken_rules": {
+        "title": "勾稽关系不一致的年报及其出错的规则",
+        "description": "原文数字违反勾稽关系的年报（数字按原文照录，未作更正），每条违反的规则一行，含计算值与印刷值。"
+                       "可按年度筛选（留空为全部）。",
+        "sql": """SELECT r.id AS report, r.title AS 标题, r.agency AS 发布机关, r.report_year AS 年度,
+  i.code AS 规则, i.message AS 说明, i.lhs AS 计算值, i.rhs AS 印刷值
+FROM issues i JOIN reports r ON r.id = i.report
+WHERE i.kind = 'rule' AND r.is_primary = 1 AND (:year = '' OR r.report_year = CAST(:year AS INTEGER))
+ORDER BY r.report_year DESC, r.agency, i.id
+LIMIT 500""",
+    },
+    "broken_rules_by_year": {
+        "title": "各规则的出错次数",
+        "description": "每条勾稽规则每年被多少份年报违反，以及占含表三年报的比例。",
+        "sql": """SELECT r.report_year AS 年度, i.code AS 规则, COUNT(DISTINCT i.report) AS 年报数
+FROM issues i JOIN reports r ON r.id = i.report
+WHERE i.kind = 'rule' AND r.is_primary = 1
+GROUP BY r.report_year, i.code ORDER BY r.report_year, i.code""",
+    },
+    "agency_history": {
+        "title": "某机关历年对比",
+        "description": "输入机关名称（或其中一段，如“洪泽区”），列出其各年度的关键数字，便于比较。",
+        "sql": f"""SELECT report AS report, agency AS 发布机关, report_year AS 年度, status AS 解析状态,
+  t3_new AS 新收申请, t3_granted AS 予以公开, t3_partly_granted AS 部分公开,
+  ({' + '.join(f'COALESCE({c}, 0)' for c in _DENIED)}) AS 不予公开,
+  t3_results_total AS 办理结果总计, review_total AS 行政复议, suit_direct_total + suit_after_review_total AS 行政诉讼
+FROM figures
+WHERE is_primary = 1 AND :agency != '' AND agency LIKE '%' || :agency || '%'
+ORDER BY agency, report_year
+LIMIT 500""",
+    },
+    "missing_reports": {
+        "title": "年报缺失：已知机关中某年没有年报的",
+        "description": "在所选年度之前已发布过年报、但该年度没有年报的机关（可能未发布，也可能未抓取到）。默认 2023 年。",
+        "sql": """SELECT agency AS 发布机关, MIN(report_year) AS 最早年度, MAX(report_year) AS 最近年度,
+  COUNT(*) AS 已有年报数
+FROM reports
+WHERE is_primary = 1 AND agency IS NOT NULL
+GROUP BY agency
+HAVING MIN(report_year) < COALESCE(NULLIF(:year, ''), '2023') + 0
+   AND SUM(report_year = COALESCE(NULLIF(:year, ''), '2023') + 0) = 0
+ORDER BY agency
+LIMIT 1000""",
+    },
+    "status_by_year": {
+        "title": "解析状态按年份",
+        "description": "每年的年报数及解析状态：正常、数字不一致、提取不完整、非年报、失败。",
+        "sql": """SELECT report_year AS 年度, COUNT(*) AS 年报数,
+  SUM(status = 'ok') AS 正常, SUM(status = 'figures_inconsistent') AS 数字不一致,
+  SUM(status = 'extraction_incomplete') AS 提取不完整, SUM(status = 'not_a_report') AS 非年报,
+  SUM(status = 'failed') AS 失败
+FROM reports WHERE is_primary = 1
+GROUP BY report_year ORDER BY report_year""",
+    },
+    "province_overview": {
+        "title": "各省申请量与公开率",
+        "description": "所选年度（默认 2023）各省级行政区的年报数、新收申请和予以公开率。",
+        "sql": f"""SELECT COALESCE(province, '（未识别）') AS 省级, COUNT(*) AS 年报数, SUM(t3_new) AS 新收申请,
+  {_rate('SUM(t3_granted)', 'SUM(t3_results_total)')} AS "予以公开率%"
+{_BASE} AND report_year = COALESCE(NULLIF(:year, ''), '2023') + 0
+GROUP BY province ORDER BY 新收申请 DESC""",
+    },
+    "fulltext": {
+        "title": "全文检索",
+        "description": "在年报标题和正文中检索，两个字的词（如“复议”“诉讼”）也能找到；多个词用空格分开表示同时出现。",
+        "sql": """SELECT s.report AS report, r.title AS 标题, r.agency AS 发布机关, r.report_year AS 年度,
+  COALESCE(s.heading, '') AS 位置, s.section_no AS 部分, nianbao_snippet(s.text, :q) AS snippet
+FROM search_fts JOIN search s ON s.id = search_fts.rowid JOIN reports r ON r.id = s.report
+WHERE search_fts MATCH nianbao_fts_query(:q)
+ORDER BY rank LIMIT 50""",
+    },
+}
+
+
+def build(db_name: str, raw_root: str | None = None) -> dict:
+    labels = column_labels()
+    tables: dict[str, dict] = {}
+    for name, (title, desc, facets) in TABLES.items():
+        cols = labels.get(name, {})
+        t: dict = {"title": f"{title}（{name}）", "description": desc,
+                   "columns": {c: f"{lab}：{d}" if d else lab for c, (lab, d) in cols.items()}}
+        if facets:
+            t["facets"] = facets
+        tables[name] = t
+    tables["reports"]["label_column"] = "title"
+    tables["reports"]["sort_desc"] = "report_year"
+    tables["reports"]["size"] = 50
+    for shadow in ("search_fts", "search_fts_data", "search_fts_idx", "search_fts_docsize", "search_fts_config",
+                   "search_fts_content"):
+        tables[shadow] = {"hidden": True}
+    return {
+        "title": TITLE, "description": DESCRIPTION, "source": SOURCE, "license": LICENSE,
+        "databases": {db_name: {
+            "title": "年报档案", "description": DESCRIPTION, "tables": tables,
+            "queries": {k: dict(v) for k, v in QUERIES.items()},
+        }},
+        "plugins": {"nianbao": {"raw_root": raw_root, "db": db_name}},
+    }

@@ -1,0 +1,208 @@
+"""Datasette plugin of the nianbao archive (loaded with --plugins-dir).
+
+Registers the bigram search functions on every connection, the site's own pages
+(report, cell provenance, original document, search, charts), Chinese column labels on
+table pages and links from report ids to report pages.
+"""
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from pathlib import Path
+
+from datasette import hookimpl
+from datasette.utils.asgi import NotFound, Response
+from markupsafe import Markup, escape
+
+from pipeline import search as nb_search
+from pipeline.site import metadata, pages
+from pipeline.store import RawStore, raw_root_for
+
+
+def _config(datasette) -> dict:
+    return datasette.plugin_config("nianbao") or {}
+
+
+def _db(datasette):
+    name = _config(datasette).get("db")
+    return datasette.get_database(name) if name else datasette.get_database()
+
+
+def _raw(datasette) -> RawStore:
+    root = _config(datasette).get("raw_root")
+    return RawStore(root or raw_root_for(_db(datasette).path))
+
+
+async def _one(db, sql: str, params) -> dict | None:
+    rows = (await db.execute(sql, params)).rows
+    return dict(rows[0]) if rows else None
+
+
+async def _all(db, sql: str, params) -> list[dict]:
+    return [dict(r) for r in (await db.execute(sql, params)).rows]
+
+
+@hookimpl
+def prepare_connection(conn):
+    nb_search.register(conn)
+
+
+@hookimpl
+def extra_css_urls():
+    return ["/static/nianbao.css"]
+
+
+@hookimpl
+def extra_template_vars(template, database, table, datasette):
+    labels = metadata.column_labels().get(table or "", {})
+    return {
+        "nianbao_labels": {c: lab for c, (lab, _) in labels.items()},
+        "nianbao_hidden": metadata.HIDDEN_COLUMNS.get(table or "", []),
+    }
+
+
+@hookimpl
+def render_cell(row, value, column, table, database, datasette):
+    # Report ids link to the report page; search snippets get their hits marked.
+    if column == "snippet" and isinstance(value, str):
+        return pages.highlight(value)
+    if column in ("report", "年报") and isinstance(value, str) and pages.REPORT_ID.match(value):
+        return Markup(f'<a href="/report/{value}">{value[:12]}…</a>')
+    if table == "reports" and column == "title" and value is not None:
+        try:
+            rid = row["id"]
+        except (IndexError, KeyError):
+            return None
+        return Markup(f'<a href="/report/{escape(rid)}">{escape(value)}</a>')
+    return None
+
+
+@hookimpl
+def menu_links(datasette, actor):
+    return [{"href": "/search", "label": "全文检索"}, {"href": "/charts", "label": "趋势图"},
+            {"href": f"/{_db(datasette).name}", "label": "数据表与查询"}]
+
+
+# ---------------------------------------------------------------- pages
+async def report_page(request, datasette):
+    rid = request.url_vars["id"]
+    db = _db(datasette)
+    report = await _one(db, "SELECT * FROM reports WHERE id = ?", [rid])
+    if report is None:
+        raise NotFound("没有这份年报")
+    doc = await _one(db, "SELECT * FROM documents WHERE sha256 = ?", [rid])
+    cells = await _all(db, "SELECT table_no, row, col, value, raw, reason, source FROM cells WHERE report = ?", [rid])
+    issues = await _all(db, "SELECT * FROM issues WHERE report = ? ORDER BY id", [rid])
+    sections = await _all(db, "SELECT no, title, text FROM sections WHERE report = ? ORDER BY no", [rid])
+    ctx = pages.report_context(report, doc, cells, issues, sections)
+    ctx["raw_available"] = rid in _raw(datasette)
+    ctx["database"] = db.name
+    return Response.html(await datasette.render_template("nianbao_report.html", ctx, request=request))
+
+
+async def cell_page(request, datasette):
+    v = request.url_vars
+    db = _db(datasette)
+    report = await _one(db, "SELECT id, title, agency, report_year, container FROM reports WHERE id = ?", [v["id"]])
+    cell = await _one(db, "SELECT * FROM cells WHERE report = ? AND table_no = ? AND row = ? AND col = ?",
+                      [v["id"], int(v["table"]), v["row"], v["col"]])
+    if report is None or cell is None:
+        raise NotFound("没有这个单元格")
+    doc = await _one(db, "SELECT type FROM documents WHERE sha256 = ?", [v["id"]]) or {}
+    src = json.loads(cell["source"]) if cell.get("source") else {}
+    ctx = {"report": report, "cell": cell, "source": src, "where": pages._source_text(src),
+           "row_label": pages.templates.ROW_LABELS.get((cell["table_no"], cell["row"]), cell["row"]),
+           "col_label": pages.templates.COL_LABELS.get((cell["table_no"], cell["col"]), cell["col"]),
+           "is_pdf": (doc.get("type") == "pdf") and "page" in src and v["id"] in _raw(datasette),
+           "database": db.name}
+    return Response.html(await datasette.render_template("nianbao_cell.html", ctx, request=request))
+
+
+def _render_page(path: Path, page: int, box: list[float] | None) -> bytes:
+    import pypdfium2 as pdfium
+    from PIL import ImageDraw
+
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        if not 1 <= page <= len(pdf):
+            raise NotFound("没有这一页")
+        scale = 1.5
+        img = pdf[page - 1].render(scale=scale).to_pil().convert("RGB")
+        if box and len(box) == 4:
+            draw = ImageDraw.Draw(img, "RGBA")
+            x0, top, x1, bottom = (b * scale for b in box)
+            draw.rectangle([x0 - 3, top - 3, x1 + 3, bottom + 3], outline=(220, 0, 0, 255), width=3,
+                           fill=(255, 230, 0, 70))
+        out = io.BytesIO()
+        img.save(out, "PNG")
+        return out.getvalue()
+    finally:
+        pdf.close()
+
+
+async def page_image(request, datasette):
+    v = request.url_vars
+    raw = _raw(datasette)
+    if v["id"] not in raw:
+        raise NotFound("原始文件不在本地存储中")
+    box = None
+    if request.args.get("box"):
+        try:
+            box = [float(x) for x in request.args["box"].split(",")][:4]
+        except ValueError:
+            box = None
+    png = await asyncio.get_running_loop().run_in_executor(None, _render_page, raw.path(v["id"]), int(v["page"]), box)
+    return Response(png, content_type="image/png")
+
+
+async def raw_document(request, datasette):
+    sha = request.url_vars["sha"]
+    db = _db(datasette)
+    doc = await _one(db, "SELECT * FROM documents WHERE sha256 = ?", [sha])
+    raw = _raw(datasette)
+    if doc is None or sha not in raw:
+        raise NotFound("原始文件不在本地存储中")
+    report = await _one(db, "SELECT agency, report_year FROM reports WHERE id = ?", [sha])
+    ctype, headers = pages.raw_headers(doc, report, bool(request.args.get("download")))
+    data = await asyncio.get_running_loop().run_in_executor(None, raw.get, sha)
+    return Response(data, content_type=ctype, headers=headers)
+
+
+SEARCH_SQL = metadata.QUERIES["fulltext"]["sql"]
+
+
+async def search_page(request, datasette):
+    q = (request.args.get("q") or "").strip()[:200]
+    db = _db(datasette)
+    results = []
+    if q:
+        results = await _all(db, SEARCH_SQL, {"q": q})
+        for r in results:
+            r["snippet_html"] = pages.highlight(r["snippet"])
+    ctx = {"q": q, "results": results, "database": db.name,
+           "canned": f"/{db.name}/fulltext"}
+    return Response.html(await datasette.render_template("nianbao_search.html", ctx, request=request))
+
+
+async def charts_page(request, datasette):
+    db = _db(datasette)
+    params = {"province": request.args.get("province") or "", "agency": request.args.get("agency") or ""}
+    rows = await _all(db, pages.CHART_SQL, params)
+    provinces = [r["province"] for r in await _all(
+        db, "SELECT DISTINCT province FROM figures WHERE province IS NOT NULL ORDER BY province", [])]
+    ctx = {**pages.charts_context(rows), **params, "provinces": provinces, "database": db.name}
+    return Response.html(await datasette.render_template("nianbao_charts.html", ctx, request=request))
+
+
+@hookimpl
+def register_routes():
+    h = "[0-9a-f]{64}"
+    return [
+        (rf"^/report/(?P<id>{h})$", report_page),
+        (rf"^/report/(?P<id>{h})/cell/(?P<table>[234])/(?P<row>[a-z_.]+)/(?P<col>[a-z_0-9]+)$", cell_page),
+        (rf"^/report/(?P<id>{h})/page/(?P<page>\d{{1,4}})\.png$", page_image),
+        (rf"^/raw/(?P<sha>{h})$", raw_document),
+        (r"^/search$", search_page),
+        (r"^/charts$", charts_page),
+    ]

@@ -1,0 +1,71 @@
+"""Mock government portals: real HTTP servers imitating the CMS families a crawler meets.
+
+API (used by tests, benchmarks/crawl.py and `nianbao demo`):
+
+    from testkit.portals import start_portals, FAMILIES
+    portals = start_portals()            # one portal per family, each on 127.0.0.N
+    for p in portals:
+        p.name, p.family                 # "mock-trs-old", "trs_old"
+        p.base_url, p.column_url, p.home_url
+        p.site_config()                  # dict for crawler/sites/*.yaml (name, agency, start_url, family)
+        p.expected_reports()             # [{url (detail page = publication), title, agency, report_year,
+                                         #   form (html|pdf|docx), attachment_url, published, publisher,
+                                         #   index_no, cells (testkit.generate.expected_cells)}]
+        p.requests                       # [(method, path, status)] served so far
+        p.change(p.reports()[0])         # publish a corrected version (new bytes, same URL)
+    stop_portals(portals)
+
+start_portals(families=FAMILIES, *, n_reports=8, n_other=4, seed=0, delay=0.0,
+              robots="none"|"admin"|"all"|"403", wall=None|"rs"|"jsl"|"wzws",
+              first_host=11, fixed_ports=False, count=None)
+  - portal i listens on 127.0.0.(first_host+i); port ephemeral, or 8000+first_host+i
+    when fixed_ports=True (the addresses crawler/sites/mock-*.yaml name).
+  - count=N starts N portals cycling through `families` (benchmarks: 20 portals).
+  - delay: seconds slept before every response (per-response, concurrent requests overlap).
+  - PDFs are rendered in one LibreOffice batch before the servers start and cached on
+    disk ($NIANBAO_PORTAL_CACHE, default ~/.cache/nianbao/portals) keyed by seed.
+"""
+from __future__ import annotations
+
+from .content import Column, Item, build_column, prerender_pdfs
+from .gbk_static import GbkStaticPortal
+from .gkmlpt import GkmlptPortal
+from .hanweb import HanwebPortal
+from .server import Portal
+from .trs_new import TrsNewPortal
+from .trs_old import TrsOldPortal
+
+CLASSES = {"trs_old": TrsOldPortal, "trs_new": TrsNewPortal, "hanweb": HanwebPortal,
+           "gkmlpt": GkmlptPortal, "static": GbkStaticPortal}
+FAMILIES = tuple(CLASSES)
+NAMES = {"trs_old": "mock-trs-old", "trs_new": "mock-trs-new", "hanweb": "mock-hanweb",
+         "gkmlpt": "mock-gkmlpt", "static": "mock-gbk-static"}
+
+
+def start_portals(families=FAMILIES, *, n_reports: int = 8, n_other: int = 4, seed: int = 0, delay: float = 0.0,
+                  robots: str = "none", wall: str | None = None, first_host: int = 11, fixed_ports: bool = False,
+                  count: int | None = None, forms: tuple[str, ...] = ("html", "pdf", "html", "docx")) -> list[Portal]:
+    families = list(families)
+    count = count or len(families)
+    columns = [build_column(seed + i, n_reports=n_reports, n_other=n_other, forms=forms) for i in range(count)]
+    prerender_pdfs([it for c in columns for it in c.items])
+    portals: list[Portal] = []
+    try:
+        for i in range(count):
+            fam = families[i % len(families)]
+            name = NAMES[fam] if count == len(families) else f"{NAMES[fam]}-{i}"
+            hostno = first_host + i
+            portals.append(CLASSES[fam](name, columns[i], host=f"127.0.0.{hostno}",
+                                        port=(8000 + hostno) if fixed_ports else 0, delay=delay, robots=robots, wall=wall))
+    except BaseException:
+        stop_portals(portals)
+        raise
+    return portals
+
+
+def stop_portals(portals) -> None:
+    for p in portals:
+        p.stop()
+
+
+__all__ = ["start_portals", "stop_portals", "FAMILIES", "Portal", "Item", "Column", "build_column"]

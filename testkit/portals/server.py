@@ -1,0 +1,279 @@
+"""HTTP machinery shared by every mock portal: one ThreadingHTTPServer per portal on
+its own 127.0.0.N host, per-response delay, conditional GET (ETag/Last-Modified →
+304), robots.txt variants and anti-bot walls. Families (trs_old.py, …) only say
+which paths exist and what their bytes are."""
+from __future__ import annotations
+
+import html
+import threading
+import time
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+from . import content as C
+
+ROBOTS = {
+    "none": None,  # 404, like most government sites
+    "admin": "User-agent: *\nDisallow: /admin/\nDisallow: /manage/\n",
+    "all": "User-agent: *\nDisallow: /\n",
+    "403": 403,
+}
+
+
+@dataclass
+class Resp:
+    status: int = 200
+    body: bytes = b""
+    headers: dict = field(default_factory=dict)
+    conditional: bool = True  # documents (not API answers) carry ETag/Last-Modified
+
+
+def html_resp(text: str, *, encoding: str = "utf-8", charset_header: bool = True, status: int = 200) -> Resp:
+    ctype = f"text/html; charset={encoding}" if charset_header else "text/html"
+    return Resp(status, text.encode(encoding, "xmlcharrefreplace"), {"Content-Type": ctype})
+
+
+def not_found() -> Resp:
+    return Resp(404, "<html><body><h1>404 页面不存在</h1></body></html>".encode(), {"Content-Type": "text/html; charset=utf-8"},
+                conditional=False)
+
+
+def wall_resp(kind: str) -> Resp:
+    """What 瑞数 / 加速乐 / WZWS answer to a client without a browser."""
+    if kind == "rs":
+        body = ('<html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8">'
+                '<script type="text/javascript" charset="utf-8" id="9DhefwqGPrzGxEp9hPaoag">$_ts=window[\'$_ts\'];'
+                'if(!$_ts)$_ts=window[\'$_ts\']={};$_ts.nsd=39127;$_ts.cd="qEcrrpAlcaGqhqrr";</script>'
+                '<script type="text/javascript" r=\'m\' src="/4QbVtADbnLVIc/c.FxJzG50F.dfe1675.js"></script>'
+                '</head><body></body></html>')
+        return Resp(412, body.encode(), {"Content-Type": "text/html; charset=utf-8",
+                                         "Set-Cookie": "FSSBBIl1UgzbN7NS=5Rx8cOlhYjEkbXWAO; Path=/; HttpOnly"}, False)
+    if kind == "jsl":
+        body = ("<script>document.cookie=('_')+('_')+('j')+('s')+('l')+('_')+('c')+('l')+('e')+('a')+('r')+('a')+"
+                "('n')+('c')+('e')+('=')+('1732600000.123|0|')+('abcdEFGH')+';max-age=3600;path=/';"
+                "location.href=location.pathname+location.search</script>")
+        return Resp(521, body.encode(), {"Content-Type": "text/html",
+                                         "Set-Cookie": "__jsluid_h=4e2b1f0c0b5a; max-age=31536000; path=/; HttpOnly"}, False)
+    if kind == "wzws":
+        return Resp(307, b"", {"Location": "/WZWSREL3p4Z2svenZ4Z2tuYi8=?wzwschallenge=V1pXU19DT05GSVJNX1BSRUZJWF9MQUJFTA==",
+                               "Set-Cookie": "wzws_cid=7b9bd3c2e2a1f; path=/; HttpOnly"}, False)
+    raise ValueError(kind)
+
+
+class Portal:
+    """One mock site. Subclasses define `family`, `column_url` and `route()`."""
+
+    family = "base"
+    encoding = "utf-8"
+    charset_header = True
+    column_path = "/"
+
+    def __init__(self, name: str, column: C.Column, *, host: str, port: int = 0, delay: float = 0.0,
+                 robots: str = "none", wall: str | None = None, site_title: str | None = None):
+        self.name, self.column, self.host, self.delay = name, column, host, delay
+        self.robots, self.wall = robots, wall
+        self.site_title = site_title or f"{column.region}人民政府"
+        self.requests: list[tuple[str, str, int]] = []  # (method, path, status) for tests
+        self.user_agents: set[str] = set()
+        self.times: list[float] = []  # monotonic time each answer went out (benchmarks)
+        self.soft404 = False  # the first attachment answers 200 with an HTML error page (magic-bytes test)
+        self.flaky = 0  # answer the first `flaky` requests of every detail page 503 (retry tests)
+        self._tries: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._server = _Server((host, port), _handler_for(self))
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, name=f"portal-{name}", daemon=True)
+        self._thread.start()
+
+    # ------------------------------------------------------------ public API
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def column_url(self) -> str:
+        return self.base_url + self.column_path
+
+    @property
+    def home_url(self) -> str:
+        return self.base_url + "/"
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def reports(self) -> list[C.Item]:
+        return [it for it in self.column.items if it.is_report]
+
+    def expected_reports(self) -> list[dict]:
+        """One dict per report publication: what a perfect crawl + parse finds."""
+        from testkit import generate
+        out = []
+        for it in self.reports():
+            out.append({"url": self.base_url + self.detail_path(it), "title": it.title, "agency": it.spec.agency,
+                        "report_year": it.spec.report_year, "form": it.form, "published": it.date,
+                        "publisher": it.publisher, "index_no": it.index_no,
+                        "attachment_url": (self.base_url + self.attachment_path(it)) if it.form != "html" else None,
+                        "cells": generate.expected_cells(it.spec)})
+        return out
+
+    def site_config(self) -> dict:
+        """The crawler/sites/*.yaml entry for this portal."""
+        return {"name": self.name, "agency": self.site_title, "region": self.column.region,
+                "start_url": self.column_url, "family": self.family}
+
+    def change(self, item: C.Item) -> None:
+        """Publish a corrected version of an HTML report: new bytes at the same URL."""
+        item.version += 1
+
+    # ------------------------------------------------------------ to override
+    def detail_path(self, item: C.Item) -> str:
+        raise NotImplementedError
+
+    def attachment_path(self, item: C.Item) -> str:
+        raise NotImplementedError
+
+    def route(self, method: str, path: str, query: dict, form: dict) -> Resp | None:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ shared pages
+    def handle(self, method: str, path: str, query: dict, form: dict) -> Resp:
+        if self.wall:
+            return wall_resp(self.wall)
+        if self.flaky and any(path == self.detail_path(it) for it in self.column.items):
+            with self._lock:
+                n = self._tries[path] = self._tries.get(path, 0) + 1
+            if n <= self.flaky:
+                return Resp(503, b"Service Temporarily Unavailable", {"Content-Type": "text/plain", "Retry-After": "1"}, False)
+        if path == "/robots.txt":
+            rule = ROBOTS[self.robots]
+            if rule is None:
+                return not_found()
+            if rule == 403:
+                return Resp(403, b"Forbidden", {"Content-Type": "text/plain"}, False)
+            return Resp(200, rule.encode(), {"Content-Type": "text/plain"}, False)
+        if path in ("/", "/index.html"):
+            return self.page("首页", f'<ul class="nav"><li><a href="/">首页</a></li><li><a href="/news/">新闻动态</a></li>'
+                                   f'<li><a href="/zwgk/index.html">政府信息公开</a></li><li><a href="/hdjl/">互动交流</a></li></ul>')
+        if path == "/zwgk/index.html":
+            return self.page("政府信息公开", '<div class="xxgk-nav"><a href="/zwgk/zn.html">政府信息公开指南</a>'
+                                         '<a href="/zwgk/zd.html">政府信息公开制度</a>'
+                                         f'<a href="{self.column_path}">政府信息公开年报</a>'
+                                         '<a href="/zwgk/fdzdgknr.html">法定主动公开内容</a></div>')
+        for it in self.column.items:
+            if it.is_report and it.form != "html" and path == self.attachment_path(it):
+                if self.soft404 and it is next(x for x in self.reports() if x.form != "html"):
+                    return html_resp("<html><head><title>提示信息</title></head><body>对不起，您访问的文件不存在或已被删除！</body></html>")
+                return self.attachment(it)
+        return self.route(method, path, query, form) or not_found()
+
+    def page(self, title: str, body: str, head: str = "") -> Resp:
+        text = (f'<!DOCTYPE html><html><head><meta http-equiv="Content-Type" content="text/html; charset={self.meta_charset()}">'
+                f'<title>{html.escape(title)}_{self.site_title}</title>'
+                f'<meta name="SiteName" content="{self.site_title}"><meta name="SiteDomain" content="{self.host}">'
+                f'<meta name="SiteIDCode" content="{1100000000 + sum(map(ord, self.name)) % 99999}">{head}</head>'
+                f'<body><div class="header">{self.site_title}</div>{body}'
+                f'<div class="footer">网站标识码：{1100000000 + sum(map(ord, self.name)) % 99999} 主办：{self.site_title}</div>'
+                f'<script src="https://pucha.kaipuyun.cn/exposure/jiucuo.js"></script></body></html>')
+        return html_resp(text, encoding=self.encoding, charset_header=self.charset_header)
+
+    def meta_charset(self) -> str:
+        return "utf-8"
+
+    def detail_head(self, it: C.Item, column_name: str = "政府信息公开年报") -> str:
+        return (f'<meta name="ColumnName" content="{column_name}"><meta name="ColumnType" content="{column_name}">'
+                f'<meta name="ArticleTitle" content="{html.escape(it.title)}"><meta name="PubDate" content="{it.date} 10:00">'
+                f'<meta name="ContentSource" content="{it.publisher}">')
+
+    def xxgk_block(self, it: C.Item) -> str:
+        return (f'<table class="xxgk_table"><tr><td>索引号：</td><td>{it.index_no}</td><td>发布机构：</td><td>{it.publisher}</td></tr>'
+                f'<tr><td>名称：</td><td colspan="3">{html.escape(it.title)}</td></tr>'
+                f'<tr><td>文号：</td><td></td><td>主题分类：</td><td>政务公开</td></tr>'
+                f'<tr><td>发布日期：</td><td>{it.date[:4]}年{it.date[5:7]}月{it.date[8:10]}日</td><td>生成日期：</td><td>{it.date}</td></tr></table>')
+
+    def body_of(self, it: C.Item, attachment_markup: str) -> str:
+        """The article body: tables inline, or a short text and the attachment."""
+        if it.form == "html":
+            body = C.report_html(it)
+        elif it.form == "none":
+            body = f"<p>{html.escape(it.title)}。各有关单位：现将有关事项通知如下。</p><p>特此通知。</p>"
+        else:
+            body = (f"<p>根据《中华人民共和国政府信息公开条例》要求，现公布{html.escape(it.title)}，全文见附件。</p>"
+                    f"{attachment_markup}")
+        if it.version:
+            body += f"<p>（{it.date}发布，第{it.version}次更正：更正了部分数据的表述。）</p>"
+        return body
+
+    def attachment(self, it: C.Item) -> Resp:
+        if it.form == "pdf":
+            return Resp(200, C.report_pdf(it), {"Content-Type": "application/pdf"})
+        return Resp(200, C.report_docx(it), {"Content-Type": "application/octet-stream",
+                                              "Content-Disposition": f'attachment; filename="{it.id}.docx"'})
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A client that hangs up mid-answer (a killed crawl) is normal here, not a server fault.
+        import sys
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
+
+
+def _handler_for(portal: Portal):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "TRS WCM/7.0" if portal.family.startswith("trs") else "nginx"
+
+        def log_message(self, *a):  # quiet: tests read portal.requests instead
+            pass
+
+        def _serve(self, method: str) -> None:
+            parts = urlsplit(self.path)
+            query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+            form = {}
+            if method == "POST":
+                n = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(n).decode("utf-8", "replace") if n else ""
+                form = {k: v[-1] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+            if portal.delay:
+                time.sleep(portal.delay)
+            try:
+                resp = portal.handle(method, parts.path, query, form)
+            except Exception as e:  # a bug in a mock must look like a server error, not hang the client
+                resp = Resp(500, f"mock error: {type(e).__name__}: {e}".encode(), {"Content-Type": "text/plain"}, False)
+            headers = dict(resp.headers)
+            status, body = resp.status, resp.body
+            if status == 200 and resp.conditional:
+                tag = C.etag(body)
+                headers["ETag"] = tag
+                headers["Last-Modified"] = formatdate(1700000000 + int(tag[1:9], 16) % 10**7, usegmt=True)
+                if self.headers.get("If-None-Match") == tag or (
+                        not self.headers.get("If-None-Match") and self.headers.get("If-Modified-Since") == headers["Last-Modified"]):
+                    status, body = 304, b""
+            with portal._lock:
+                portal.requests.append((method, self.path, status))
+                portal.user_agents.add(self.headers.get("User-Agent", ""))
+                portal.times.append(time.monotonic())
+            self.send_response(status)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if method != "HEAD":
+                self.wfile.write(body)
+
+        def do_GET(self):
+            self._serve("GET")
+
+        def do_HEAD(self):
+            self._serve("HEAD")
+
+        def do_POST(self):
+            self._serve("POST")
+
+    return Handler
