@@ -142,14 +142,14 @@ def main(argv: list[str] | None = None) -> int:
               f" {sum(1 for o in os_ if o.error):>8} {render_s[fmt] / max(1, len(os_)):>9.2f}"
               f" {sum(o.seconds for o in os_) / max(1, len(os_)):>8.2f}")
 
-    print(f"\ncell accuracy by variation (reports having it; n = reports)")
+    print("\ncell accuracy by variation (reports having it; n = reports)")
     print(f"{'variation':22} {'n':>4} " + " ".join(f"{f:>9}" for f in formats))
-    for var in ["(none)"] + sorted(VARIATIONS):
+    for var in ["(all)"] + sorted(VARIATIONS):
         row = []
         n = 0
         for fmt in formats:
             os_ = [o for o in outcomes if o.fmt == fmt and o.expected and
-                   ((var == "(none)" and not o.variations) or var in o.variations)]
+                   (var == "(all)" or var in o.variations)]
             n = len(os_)
             row.append(_pct(sum(o.exact for o in os_), sum(o.expected for o in os_)))
         print(f"{var:22} {n:>4} " + " ".join(f"{x:>9}" for x in row))

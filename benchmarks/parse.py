@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pipeline.extract.pdf import extract_pdf  # noqa: E402
-from pipeline.extract.pdf_reference import extract_pdf_reference, normalise_text  # noqa: E402
+from pipeline.extract.pdf_reference import extract_pdf_reference, normalise_text, same_place  # noqa: E402
 
 SHARED = Path(os.environ.get("NIANBAO_SHARED") or ROOT.parent / "shared")
 
@@ -119,7 +119,7 @@ def agreement(data: bytes) -> dict[str, int]:
     out = collections.Counter(tables=len(b.tables), tables_same_place=0, cells=0, cells_equal=0,
                               text_same_chars=0, naive_tables=0, naive_frames=0)
     for ga, gb in zip(a.tables, b.tables):
-        if ga.source != gb.source:
+        if not same_place(ga, gb):
             continue
         out["tables_same_place"] += 1
         ma, mb = ga.matrix(), gb.matrix()

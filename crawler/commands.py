@@ -62,6 +62,14 @@ def _do_crawl(archive, names, sites_dirs, url, family, jobdir, fast, no_lists, s
     row = run_crawl(sites, archive, jobdir=jobdir, fast=fast, overrides=_settings(set_), store_lists=not no_lists)
     click.echo(f"run {row['id']} {row['status']}: pages {row['pages']}, new {row['new']}, changed {row['changed']}, "
                f"unchanged {row['unchanged']}, failed {row['failed']}, blocked {row['blocked']}")
+    import sqlite3
+    con = sqlite3.connect(archive)
+    try:
+        for name, status, reason in con.execute("SELECT name, status, reason FROM sites WHERE last_run = ? AND status "
+                                                "NOT IN ('ok') ORDER BY name", (row["id"],)):
+            click.echo(f"  {name}: {status}{': ' + reason if reason else ''}")
+    finally:
+        con.close()
     return row
 
 
@@ -123,8 +131,11 @@ def sites_list(sites_dirs, archive):
 @click.option("--dir", "directory", type=click.Path(file_okay=False), default=str(config.SITES_DIR), show_default=True)
 def sites_add(url, name, directory):
     """Find the 年报 column from URL and write its site YAML."""
-    from .probe import probe_site
-    site = probe_site(url, name=name)
+    from .probe import ProbeError, probe_site
+    try:
+        site = probe_site(url, name=name)
+    except ProbeError as e:
+        raise click.ClickException(str(e)) from None
     path = config.write_site(site, directory)
     click.echo(f"{path}: {site['family']} column {site['start_url']}")
 

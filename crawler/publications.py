@@ -53,4 +53,8 @@ def assign(archive: Archive) -> dict:
         # List pages are fetched and kept, but they are nobody's report.
         conn.execute("UPDATE reports SET is_primary = 0, publication = NULL "
                      "WHERE id IN (SELECT sha256 FROM documents WHERE role = 'list')")
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'fetches'").fetchone():
+            # A PDF rarely says when it was published; the detail page around it does.
+            conn.execute("UPDATE reports SET published = (SELECT f.published FROM fetches f WHERE f.url = reports.publication) "
+                         "WHERE published IS NULL AND publication IS NOT NULL")
     return {"publications": len(groups), "primary": primary}

@@ -8,6 +8,8 @@ Schema (public: researchers' SQL depends on it; site/metadata.yml documents ever
 - cells      one row per table cell (long/tidy), value NULL when blank or unreadable
 - issues     broken reconciliation rules and extraction gaps per report
 - search / search_fts   bigram full-text index over titles and section text
+- figures    one row per report: key figures of tables 3 and 4, derived from cells
+             (rebuilt with each report; `Archive.refresh_figures()` after bulk loads)
 - views      t3_wide, totals_by_year, agency_series, report_summary
 
 Writes go through `Archive`; a report's rows are replaced in one transaction, so a
@@ -269,6 +271,8 @@ def _figure_columns() -> list[tuple[str, int, str, str]]:
 FIGURE_COLUMNS = _figure_columns()
 _FIGURE_META = ("report_year", "agency", "province", "city", "county", "status", "template_t3", "is_primary")
 
+_FACET_FILTERS = ("report_year", "province", "city", "status", "template_t3", "container", "is_primary")
+
 FIGURES_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS figures (\n  report TEXT PRIMARY KEY REFERENCES reports(id),\n  "
     "report_year INTEGER, agency TEXT, province TEXT, city TEXT, county TEXT, status TEXT, "
@@ -279,6 +283,10 @@ FIGURES_SCHEMA = (
     "CREATE INDEX IF NOT EXISTS figures_agency ON figures(agency, report_year);\n"
     "CREATE INDEX IF NOT EXISTS figures_region ON figures(province, city, county);\n"
     "CREATE INDEX IF NOT EXISTS figures_t3 ON figures(is_primary, t3_cells);\n"
+    # Covers totals_by_year: the per-year sums read this index, not the 60-column rows.
+    "CREATE INDEX IF NOT EXISTS figures_totals ON figures(report_year, is_primary, status, t3_cells, t3_new,"
+    " t3_carried_in, t3_granted, t3_partly_granted, t3_results_total, review_total, review_corrected,"
+    " suit_direct_total, suit_after_review_total);\n"
     # Report metadata copied into figures follows every later UPDATE of reports
     # (crawler.publications sets is_primary after the parse is written).
     "CREATE TRIGGER IF NOT EXISTS figures_follow_reports AFTER UPDATE ON reports BEGIN\n"
@@ -286,11 +294,13 @@ FIGURES_SCHEMA = (
     "    city = NEW.city, county = NEW.county, status = NEW.status, template_t3 = NEW.template_t3,\n"
     "    is_primary = NEW.is_primary WHERE report = NEW.id;\n"
     "END;\n"
-    # Facet and listing pages filter reports on one column and count: covering indexes.
-    "CREATE INDEX IF NOT EXISTS reports_template ON reports(template_t3);\n"
-    "CREATE INDEX IF NOT EXISTS reports_container ON reports(container);\n"
-    "CREATE INDEX IF NOT EXISTS reports_city ON reports(city);\n"
-    "CREATE INDEX IF NOT EXISTS reports_county ON reports(county);\n"
+    # One covering index per faceted column, holding the columns people filter on: a
+    # facet count under a filter (status = …, province = …) then reads one index and
+    # never the table, whichever selectivity the planner guesses.
+    + "".join(
+        f"CREATE INDEX IF NOT EXISTS reports_facet_{c} ON reports({', '.join([c] + [x for x in _FACET_FILTERS if x != c])});\n"
+        for c in ("report_year", "province", "city", "county", "agency", "template_t3", "status", "container"))
+    +
     "CREATE INDEX IF NOT EXISTS issues_kind_report ON issues(kind, report);\n"
 )
 

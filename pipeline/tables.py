@@ -386,7 +386,13 @@ def interpret_table4(rows: list[RowView]) -> TableResult | None:
     out = TableResult(templates={"4": "2021"})  # renamed after the other tables by `interpret`
     n = len(cols)
     width = len(T.T4_GROUPS) * n
-    wide = [r for r in rows if len(r.values) >= width or (r.complete and len(r.own) >= width)]
+    # The standard layout: one row of 15 figures. A row whose figures were garbled still
+    # has 15 cells, most of them figures (a row of wrapped header fragments has none).
+    def figures(r: RowView) -> int:
+        return sum(1 for c in r.own if looks_like_value(c.text) and not is_blank(c.text))
+
+    wide = [r for r in rows if len(r.values) >= width] or \
+           [r for r in rows if r.complete and len(r.own) == width and figures(r) >= width // 2]
     if wide:
         rv = wide[0]
         vals, why = _pick(rv, width)
@@ -438,22 +444,29 @@ def interpret(grids: list[Grid], text: str = "") -> TableResult:
     """Cells, per-table templates and extraction issues of tables 2–4.
 
     A table found in no grid is looked for in the document text (tokens on lines,
-    strictly: see `align`). A table found nowhere emits nothing here: `pipeline.parse`
+    strictly: see `align`), and so is a single row a grid lost (see
+    `_rows_from_text`). A table found nowhere emits nothing here: `pipeline.parse`
     decides whether its absence matters (a pre-2019 report has none).
     """
     parts = {t: rows[:MAX_ROWS] for t, rows in split_tables(row_views(grids)).items()}
-    text_parts: dict[int, list[RowView]] | None = None
+    cache: dict[int, list[RowView]] = {}
+
+    def text_rows(t: int) -> list[RowView]:
+        if not cache and text:
+            cache.update({k: rows[:MAX_ROWS] for k, rows in
+                          split_tables(row_views([text_grid(text)]), borrow_labels=False).items()})
+        return cache.get(t, [])
+
     out = TableResult()
     for t, interpret_t in _INTERPRETERS.items():
         found = interpret_t(parts[t]) if parts[t] else None
-        if found is None and text:
-            if text_parts is None:
-                text_parts = {t: rows[:MAX_ROWS] for t, rows in
-                              split_tables(row_views([text_grid(text)]), borrow_labels=False).items()}
-            found = interpret_t(text_parts[t]) if text_parts[t] else None
+        if found is None and text_rows(t):
+            found = interpret_t(text_rows(t))
             if found is not None:
                 found.issues.append(Issue("warning", "table_from_text",
                                           f"table {t} read from the document text: no grid held it", table=t))
+        elif found is not None and t in (2, 3) and any(c.reason == "row not found" for c in found.cells):
+            _rows_from_text(t, found, text_rows(t))
         if found is not None:
             out.cells += found.cells
             out.issues += found.issues
@@ -461,6 +474,38 @@ def interpret(grids: list[Grid], text: str = "") -> TableResult:
     if "4" in out.templates:  # identical in both templates: named after the report's other tables
         out.templates["4"] = out.templates.get("2") or out.templates.get("3") or "2021"
     return out
+
+
+def _template_rows(t: int, template: str) -> list[tuple[T.Row, list[tuple[str, str]]]]:
+    if t == 2:
+        return [(r, [(c.code, c.kind) for c in cols]) for rows, cols in T.table2_layout(template).values() for r in rows]
+    return [(r, [(c.code, c.kind) for c in T.T3_COLS]) for r in T.table3_rows(template)]
+
+
+def _rows_from_text(t: int, found: TableResult, lines: list[RowView]) -> None:
+    """A row the grids lost (a PDF table whose last ruling line is missing drops its last
+    row) may still be a line of the text: take it only if exactly one line carries that
+    row's label, closer to it than to any other row's, and exactly its number of figures."""
+    trows = _template_rows(t, found.templates[str(t)])
+    missing = {c.row for c in found.cells if c.reason == "row not found"}
+    hits: dict[int, list[RowView]] = {}
+    for rv in lines:
+        scores = [max(similarity(rv.label, v) for v in (r.label, r.block + r.label)) for r, _ in trows]
+        j = max(range(len(trows)), key=scores.__getitem__)
+        row, cols = trows[j]
+        if row.code in missing and scores[j] >= STRONG and len(rv.values) == len(cols):
+            hits.setdefault(j, []).append(rv)
+    for j, rvs in hits.items():
+        if len(rvs) != 1:
+            continue
+        row, cols = trows[j]
+        placed = TableResult()
+        _place(t, row.code, cols, rvs[0], placed, _unit_hint(rvs[0]))
+        at = next(k for k, c in enumerate(found.cells) if c.row == row.code)
+        found.cells[at: at + len(cols)] = placed.cells
+        found.issues = [i for i in found.issues if not (i.code == "row_missing" and i.row == row.code)]
+        found.issues += placed.issues + [Issue("warning", "row_from_text", f"table {t} row {row.code} read from "
+                                               "the document text: no grid held it", table=t, row=row.code)]
 
 
 def missing_table(table: int, template: str) -> TableResult:

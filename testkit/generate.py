@@ -6,6 +6,12 @@ while knowing each cell's true value. A `ReportSpec` is drawn deterministically 
 seed; the renderers only read the spec, so the same spec gives the same figures in every
 container and `expected_cells(spec)` is the answer key for all of them.
 
+API: random_report(seed, ...) -> ReportSpec; expected_cells(spec) / expected_json(spec);
+render_html(spec, full_page=, encoding=), render_docx(spec), render_pdf(spec, via=),
+render_many_pdf(specs, via=) (one soffice run for the batch), render(spec, fmt);
+rule_instances / rule_violations (the reconciliation rules over a spec); VARIATIONS
+names every layout trap a spec can carry.
+
 No pytest here: `nianbao demo` and the mock portals import this at run time.
 """
 from __future__ import annotations
@@ -46,6 +52,7 @@ VARIATIONS: dict[str, str] = {
     "t3_no_header": "table 3 printed without its header rows",
     "merged_cells": "official layout with merged cells (rowspan/colspan; Word gridSpan/vMerge); without it one flat label column",
     "t2_one_table": "all 第二十条 blocks in one table (otherwise one table per block)",
+    "t2_misaligned": "one table 2 whose header and data cells split the grid differently (colspans disagree, as in the Shanghai 2019 page)",
     "t2_heading_outside": "one table per 第二十条 block, the block heading printed as a paragraph above it, not as a table row",
     "mixed_templates": "2021 table 2 and table 4 with a 2019-style table 3 (one （六）其他处理 row), as in the 洪泽 2023 report",
     "year_first_title": "title starts with the year: 「2023年XX政府信息公开工作年度报告」",
@@ -62,7 +69,8 @@ _EXCLUSIVE = (
 _P = {
     "split": 0.35, "narrow_labels": 0.25, "blank": 0.35, "blank_total_col": 0.08,
     "fullwidth_digits": 0.12, "thousands_sep": 0.2, "money_units": 0.4, "negative_change": 0.4,
-    "t3_no_header": 0.08, "merged_cells": 0.75, "t2_one_table": 0.5, "t2_heading_outside": 0.1, "mixed_templates": 0.08,
+    "t3_no_header": 0.08, "merged_cells": 0.75, "t2_one_table": 0.5, "t2_heading_outside": 0.1, "t2_misaligned": 0.1,
+    "mixed_templates": 0.08,
     "year_first_title": 0.3, "title_two_lines": 0.2, "alt_numbering": 0.06, "page_frame": 0.1,
     "gbk": 0.15,
 }
@@ -528,7 +536,8 @@ def _pick_variations(rng: random.Random) -> set[str]:
     if rng.random() < _P["blank"]:
         v.add(rng.choice(sorted(BLANK_MARKS)))
     for name in ("narrow_labels", "blank_total_col", "fullwidth_digits", "thousands_sep", "money_units",
-                 "negative_change", "t3_no_header", "merged_cells", "t2_one_table", "t2_heading_outside", "mixed_templates",
+                 "negative_change", "t3_no_header", "merged_cells", "t2_one_table", "t2_heading_outside", "t2_misaligned",
+                 "mixed_templates",
                  "year_first_title", "title_two_lines", "alt_numbering", "page_frame", "gbk"):
         if rng.random() < _P[name]:
             v.add(name)
@@ -551,6 +560,8 @@ def _applicable(v: set[str], year: int, template: str | None) -> set[str]:
         out.discard("mixed_templates")
     else:
         out.discard("negative_change")
+    if "t2_misaligned" in out:
+        out.add("t2_one_table")
     if "t2_one_table" in out:
         out.discard("t2_heading_outside")
     if "t3_no_header" in out and "split_repeat_header" in out:
@@ -679,20 +690,34 @@ def _spans(n: int, slots: int) -> list[int]:
     return base
 
 
+def _compositions(total: int, parts: int) -> list[tuple[int, ...]]:
+    """Every way to write `total` as `parts` positive spans, in order."""
+    if parts == 1:
+        return [(total,)]
+    return [(first,) + rest for first in range(1, total - parts + 2) for rest in _compositions(total - first, parts - 1)]
+
+
 def _table2_models(spec: ReportSpec) -> list[TModel]:
     layout = T.table2_layout(spec.templates["2"])
     label_w = 2.2 if "narrow_labels" not in spec.variations else 1.0
     models: list[TModel] = []
     if "t2_one_table" in spec.variations:
-        slots = max(len(cols) for _, cols in layout.values())
+        misaligned = "t2_misaligned" in spec.variations
+        slots = max(len(cols) for _, cols in layout.values()) + (1 if misaligned else 0)
+        rng = random.Random(f"nianbao-t2-{spec.seed}")
         rows: list[list[TCell]] = []
         for block, (brows, cols) in layout.items():
-            spans = _spans(len(cols), slots)
+            head_spans = data_spans = _spans(len(cols), slots)
+            options = _compositions(slots, len(cols))
+            if misaligned and len(options) > 1:
+                # Shanghai 2019: header and data cells of a block split the grid differently
+                head_spans, data_spans = rng.sample(options, 2)
             rows.append([TCell(block, colspan=slots + 1, header=True)])
-            rows.append([TCell("信息内容", header=True)] + [TCell(c.label, colspan=s, header=True) for c, s in zip(cols, spans)])
+            rows.append([TCell("信息内容", header=True)] +
+                        [TCell(c.label, colspan=s, header=True) for c, s in zip(cols, head_spans)])
             for r in brows:
                 rows.append([TCell(r.label, label=True)] +
-                            [TCell(spec.raw[(2, r.code, c.code)], colspan=s) for c, s in zip(cols, spans)])
+                            [TCell(spec.raw[(2, r.code, c.code)], colspan=s) for c, s in zip(cols, data_spans)])
         models.append(TModel(rows, [label_w] + [1.3] * slots))
         return models
     outside = "t2_heading_outside" in spec.variations
@@ -971,6 +996,11 @@ def _render_docx(spec: ReportSpec, installed_fonts: bool) -> bytes:
         fonts.set(qn("w:eastAsia"), name)
 
     set_font(doc.styles["Normal"], font, spec.layout.get("body_pt", 12))
+    from docx.enum.style import WD_STYLE_TYPE
+    cell_style = doc.styles.add_style("表格文字", WD_STYLE_TYPE.PARAGRAPH)
+    cell_style.base_style = doc.styles["Normal"]
+    set_font(cell_style, font, spec.layout.get("table_pt", 10))
+    cell_style.paragraph_format.space_after = Pt(0)
     if "page_frame" in spec.variations:
         borders = OxmlElement("w:pgBorders")
         borders.set(qn("w:offsetFrom"), "text")
@@ -1012,7 +1042,6 @@ def _render_docx(spec: ReportSpec, installed_fonts: bool) -> bytes:
     para(spec.intro)
     models = table_models(spec)
     split = bool(spec.variations & {"split_repeat_header", "split_no_header"})
-    tpt = spec.layout.get("table_pt", 10)
     usable = 21.0 - 2 * 2.6
 
     def add_table(m: TModel):
@@ -1047,9 +1076,13 @@ def _render_docx(spec: ReportSpec, installed_fonts: bool) -> bytes:
                 for extra in target.paragraphs[1:]:
                     extra._element.getparent().remove(extra._element)
                 p = target.paragraphs[0]
+                # one style, not per-run fonts (those dominated render time); set in the XML
+                # because Paragraph.style looks the default style up on every call
+                p._p.get_or_add_pPr().style = cell_style.style_id
                 p.alignment = WD_ALIGN_PARAGRAPH.LEFT if cell.label else WD_ALIGN_PARAGRAPH.CENTER
                 run = p.add_run(cell.text)
-                set_font(run, font, tpt, cell.header or None)
+                if cell.header:
+                    run.bold = True
                 target.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
                 c += cell.colspan
         for i in range(m.header_rows):
@@ -1080,7 +1113,7 @@ def _render_docx(spec: ReportSpec, installed_fonts: bool) -> bytes:
 
 # --------------------------------------------------------------------------- PDF via LibreOffice
 _LO_LOCK = threading.Lock()
-_LO_PROFILE: str | None = None
+_LO_PROFILE: tuple[int, str] | None = None  # (pid, dir): a forked child must not share its parent's
 
 
 class SofficeMissing(RuntimeError):
@@ -1100,10 +1133,11 @@ def _profile_dir() -> str:
     """One LibreOffice user profile per process: two soffice processes sharing a profile
     block each other, and creating a profile costs seconds, so it is reused."""
     global _LO_PROFILE
-    if _LO_PROFILE is None or not os.path.isdir(_LO_PROFILE):
-        _LO_PROFILE = tempfile.mkdtemp(prefix=f"nianbao-lo-{os.getpid()}-")
-        atexit.register(shutil.rmtree, _LO_PROFILE, True)
-    return _LO_PROFILE
+    if _LO_PROFILE is None or _LO_PROFILE[0] != os.getpid() or not os.path.isdir(_LO_PROFILE[1]):
+        path = tempfile.mkdtemp(prefix=f"nianbao-lo-{os.getpid()}-")
+        atexit.register(shutil.rmtree, path, True)
+        _LO_PROFILE = (os.getpid(), path)
+    return _LO_PROFILE[1]
 
 
 def convert_to_pdf(documents: list[tuple[str, bytes]], *, timeout: float | None = None) -> list[bytes]:

@@ -198,3 +198,23 @@ def test_ordinary_errors_are_not_walls():
     assert detect_wall(404, {}, b"<h1>404</h1>") is None
     assert detect_wall(412, {}, b"Precondition Failed") is None
     assert detect_wall(200, {}, page("mock_trs_old_list_index.html").encode()) is None
+
+
+def test_site_overrides_narrow_links_and_attachments():
+    from crawler import overrides
+    url = "http://www.ordos.gov.cn/egb/xxgk/xxgknb/index.html"
+    text = page("trs_list_ordos_egb_xxgknb_index.html")
+    inside = overrides.links_within(url, text, "table.gl_list")
+    everywhere = trs_old.parse_list(url, text).links
+    assert inside and len(inside) < len(everywhere)
+    assert {l.url for l in inside if base.is_report_title(l.title)} == set(report_links(trs_old.parse_list(url, text)))
+    e = next(e for e in expected("trs_old") if e["attachment_url"])
+    det = page("mock_trs_old_detail_attachment.html")
+    assert overrides.attachments_within(e["url"], det, "div.footer") == []
+    assert [a.url for a in overrides.attachments_within(e["url"], det, "p.insertfileTag")] == [e["attachment_url"]]
+
+
+def test_gbk_page_without_any_charset_declaration():
+    raw = "<html><body><a href='a.htm'>某县2023年政府信息公开工作年度报告</a></body></html>".encode("gbk")
+    assert "某县2023年政府信息公开工作年度报告" in base.decode(raw, "text/html")
+    assert base.decode("<p>鍗曚綅</p>".encode("utf-8"), None) == "<p>鍗曚綅</p>"  # valid UTF-8 stays UTF-8

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.extract.pdf import PdfError, extract_pdf
-from pipeline.extract.pdf_reference import extract_pdf_reference, grids_equal, normalise_text
+from pipeline.extract.pdf_reference import extract_pdf_reference, grids_equal, normalise_text, same_place
 from pipeline.model import Extracted, Grid
 
 SHARED = Path(os.environ.get("NIANBAO_SHARED") or Path(__file__).resolve().parents[2] / "shared")
@@ -40,8 +40,9 @@ def assert_same_extraction(fast: Extracted, ref: Extracted) -> None:
     where fonts of different sizes share a baseline)."""
     assert fast.meta["pages"] == ref.meta["pages"]
     assert fast.title == ref.title
-    assert [g.source for g in fast.tables] == [g.source for g in ref.tables]
+    assert len(fast.tables) == len(ref.tables)
     for i, (a, b) in enumerate(zip(fast.tables, ref.tables)):
+        assert same_place(a, b), (a.source, b.source)
         assert grids_equal(a, b) == [], f"table {i} on page {a.source['page']}"
     na, nb = normalise_text(fast.text), normalise_text(ref.text)
     strip = lambda s: collections.Counter(ch for ch in s if not ch.isspace())  # noqa: E731
@@ -104,6 +105,12 @@ FRAME_HTML = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>框</tit
 <table border="1" cellspacing="0" cellpadding="6" width="100%"><tr><td>
 <p>五、存在的主要问题及改进情况</p><p>政务公开队伍建设有待加强。</p><p>六、其他需要报告的事项：无。</p>
 </td></tr></table>
+<table border="1" cellspacing="0" cellpadding="6" width="100%">
+<tr><td>（一）主动公开情况。主要通过政府门户网站主动公开政府文件、项目审批、通知公告等各类政府信息，全年在政府网站平台主动公开政府信息一千余条，均按规定时限发布。</td>
+<td>（二）依申请公开情况。进一步规范依申请公开流程，畅通依申请公开受理渠道，全年受理政府信息公开申请二十一件，均在法定期限内答复，未发生逾期答复情形。</td></tr>
+<tr><td>（三）政府信息管理情况。加强区政府门户网站及政务新媒体日常管理，运用第三方检测平台实行常态化监测，严格执行信息审核发布制度，未经审核的信息一律不准发布。</td>
+<td>（四）平台建设情况。加强对区政府网站、政务新媒体动态全面监管，按照管理标准定期检查，及时关停整合用户关注度低、更新不及时、无力运维的新媒体账号。</td></tr>
+</table>
 </body></html>"""
 
 
@@ -254,7 +261,61 @@ def test_rotated_page_reads_as_displayed(hongze):
     for a, b in zip(turned.tables, original.tables):
         assert grids_equal(a, b) == []
     ref = extract_pdf_reference(buf.getvalue())
-    assert [g.source for g in ref.tables] == [g.source for g in turned.tables]
+    assert len(ref.tables) == 5 and all(same_place(a, b) for a, b in zip(ref.tables, turned.tables))
+
+
+def drawn_table(style: str, bold: bool = False) -> bytes:
+    """A 3×3 table of figures drawn with pdfium: borders as thin filled rectangles
+    ("fill", as Word's PDF export draws them) or a stroked rectangle per cell
+    ("rects", as some report generators do)."""
+    import ctypes
+
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    doc = pdfium.PdfDocument.new()
+    page = doc.new_page(595, 842)
+    xs, ys = [100, 200, 300, 400], [700, 670, 640, 610]  # PDF space, y up
+    shapes = []
+    if style == "fill":
+        shapes += [(x - 0.25, ys[-1] - 0.25, 0.5, ys[0] - ys[-1] + 0.5) for x in xs]
+        shapes += [(xs[0] - 0.25, y - 0.25, xs[-1] - xs[0] + 0.5, 0.5) for y in ys]
+    else:
+        shapes += [(xs[j], ys[i + 1], xs[j + 1] - xs[j], ys[i] - ys[i + 1]) for i in range(3) for j in range(3)]
+    for box in shapes:
+        r = raw.FPDFPageObj_CreateNewRect(*box)
+        if style == "fill":
+            raw.FPDFPageObj_SetFillColor(r, 0, 0, 0, 255)
+            raw.FPDFPath_SetDrawMode(r, raw.FPDF_FILLMODE_WINDING, 0)
+        else:
+            raw.FPDFPageObj_SetStrokeColor(r, 0, 0, 0, 255)
+            raw.FPDFPageObj_SetStrokeWidth(r, 0.8)
+            raw.FPDFPath_SetDrawMode(r, raw.FPDF_FILLMODE_NONE, 1)
+        raw.FPDFPage_InsertObject(page.raw, r)
+    # Fake bold: every figure printed twice, the copy 0.4 pt right and 0.3 pt up.
+    copies = [(0.0, 0.0), (0.4, 0.3)] if bold else [(0.0, 0.0)]
+    for i in range(3):
+        for j in range(3):
+            for dx, dy in copies:
+                t = raw.FPDFPageObj_NewTextObj(doc.raw, b"Helvetica", 10.0)
+                s = f"{(i + 1) * 10 + j}\x00".encode("utf-16-le")
+                raw.FPDFText_SetText(t, ctypes.cast(ctypes.c_char_p(s), ctypes.POINTER(ctypes.c_ushort)))
+                raw.FPDFPageObj_Transform(t, 1, 0, 0, 1, xs[j] + 10 + dx, ys[i + 1] + 10 + dy)
+                raw.FPDFPage_InsertObject(page.raw, t)
+    raw.FPDFPage_GenerateContent(page.raw)
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("style, bold", [("fill", False), ("rects", False), ("fill", True)])
+def test_drawn_borders(style, bold):
+    data = drawn_table(style, bold)
+    e = extract_pdf(data)
+    assert [texts(g) for g in e.tables] == [[["10", "11", "12"], ["20", "21", "22"], ["30", "31", "32"]]]
+    assert e.tables[0].source == {"page": 1, "bbox": [100.0, 142.0, 400.0, 232.0]}
+    assert e.text == "10 11 12\n20 21 22\n30 31 32"
+    assert_same_extraction(e, extract_pdf_reference(data))
 
 
 # --- printed here ---------------------------------------------------------------------
@@ -294,9 +355,12 @@ def test_printed_tables_content(printed):
 
 
 def test_page_frame_is_not_a_table(printed):
+    """A bordered box around text, a one-cell table holding paragraphs, and a 2×2
+    grid of paragraphs: frames, not tables; their text stays in the text."""
     e = extract_pdf(printed["frame"])
     assert e.tables == []
     assert "政务公开队伍建设有待加强。" in e.text
+    assert "未发生逾期答复情形。" in e.text.replace("\n", "")
 
 
 def test_docx_merged_cells(printed):
@@ -423,3 +487,17 @@ def test_page_with_too_many_paths_gives_up_tables_not_text(hongze, monkeypatch):
         "page 4: more than 100 vector paths, tables not searched",
     ]
     assert "7730.28" in e.text
+
+
+def test_garbled_text_layer_is_flagged():
+    """Fonts without ToUnicode come out as private-use code points (seen in WPS files
+    with embedded subset fonts): counted and warned about, so OCR can be aimed."""
+    from pipeline.extract.pdf_reference import garble_verdict
+
+    meta: dict = {}
+    warnings: list[str] = []
+    garble_verdict("一、总体情况\n\ue3a1\ue3a2\ufffd 2023", meta, warnings)
+    assert meta == {"garbled_chars": 3} and len(warnings) == 1
+    meta, warnings = {}, []
+    garble_verdict("一、总体情况 2023", meta, warnings)
+    assert meta == {} and warnings == []

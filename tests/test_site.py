@@ -52,6 +52,12 @@ def cell(rep, table, row, col):
     return None if c is None else c.value
 
 
+def sql_sum(values):
+    """SQL SUM: blanks (None) are skipped; all blank is NULL."""
+    present = [v for v in values if v is not None]
+    return sum(present) if present else None
+
+
 def with_t3(site):
     return {d: r for d, r in site["reports"].items() if any(c.table == 3 for c in r.cells)}
 
@@ -164,11 +170,13 @@ def test_review_litigation_correction_rate(site):
     assert 2023 in rows  # 洪泽区 2023 printed table 4
     for year, row in rows.items():
         reps = [r for r in site["reports"].values() if r.report_year == year and r.cell(4, "review", "total")]
-        total = sum(cell(r, 4, "review", "total") for r in reps)
-        corrected = sum(cell(r, 4, "review", "corrected") for r in reps)
-        pending = sum(cell(r, 4, "review", "pending") for r in reps)
+        total = sql_sum(cell(r, 4, "review", "total") for r in reps)
+        corrected = sql_sum(cell(r, 4, "review", "corrected") for r in reps)
+        pending = sql_sum(cell(r, 4, "review", "pending") for r in reps) or 0
         assert row["复议总计"] == total and row["复议纠正"] == corrected
-        assert row["复议纠错率%"] == (round(100 * corrected / (total - pending), 1) if total - pending else None)
+        denominator = (total or 0) - pending
+        assert row["复议纠错率%"] == (round(100 * corrected / denominator, 1) if denominator and corrected is not None
+                                    else None)
 
 
 def test_broken_rules_lists_each_broken_rule(site):
@@ -254,6 +262,7 @@ def test_script_title_renders_as_text(site):
         html = get(site, path)[2].decode()
         assert "<script>alert(1)" not in html, path
         assert "alert(1)" in html, path  # shown, as text
+    assert 'href="javascript:' not in get(site, f"/report/{site['script']}")[2].decode()
 
 
 # ---------------------------------------------------------------- charts, exports from Datasette
@@ -266,6 +275,46 @@ def test_charts_page_draws_the_four_trends(site):
 
 
 def test_datasette_csv_export(site):
-    status, headers, body = get(site, "/archive/requests_by_year.csv")
+    status, _headers, body = get(site, "/archive/requests_by_year.csv")
     assert status == 200
     assert body.decode("utf-8").splitlines()[0].startswith("年度,年报数,新收申请")
+
+
+def test_html_provenance_redraws_the_published_table(site):
+    rid = site["shanghai"]
+    html = get(site, f"/report/{rid}")[2].decode()
+    assert f'href="/report/{rid}/cell/2/procurement/amount">251000</a>' in html
+    page = get(site, f"/report/{rid}/cell/2/procurement/amount")[2].decode()
+    assert "「251000元」" in page
+    assert re.findall(r'<td[^>]* class="hit" id="hit">([^<]*)</td>', page) == ["251000元"]
+    assert "<script" not in page.split('class="source-table-wrap"')[1].split("</div>")[0]
+
+
+def test_front_page_offers_search_and_every_canned_query(site):
+    html = get(site, "/")[2].decode()
+    assert 'action="/search"' in html
+    for name, q in metadata.QUERIES.items():
+        assert f'href="/archive/{name}">{q["title"]}</a>' in html
+
+
+def test_nianbao_serve_command(site, tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    db = tmp_path / "archive.db"
+    shutil.copy(site["db"], db)  # serve writes its inspect file beside the archive
+    port = server.free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "serve", str(db), "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        server.wait_until_up(f"http://127.0.0.1:{port}", proc)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/archive/reports.json?_size=0") as r:
+            assert json.loads(r.read())["filtered_table_rows_count"] == len(site["reports"])
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/settings.json") as r:
+            settings = json.loads(r.read())
+        assert settings["sql_time_limit_ms"] == server.SETTINGS["sql_time_limit_ms"]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/databases.json") as r:
+            assert json.loads(r.read())[0]["is_mutable"] is False  # immutable: read-only, counts from inspect
+    finally:
+        server.stop(proc)

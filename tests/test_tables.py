@@ -320,3 +320,18 @@ def test_table4_garbled_figure_keeps_the_others_in_place():
     cells = by_key(interpret([t4_grid(values)]))
     assert cells[(4, "suit_direct", "other")].value is None and cells[(4, "suit_direct", "other")].raw == "1 1"
     assert cells[(4, "suit_direct", "pending")].value == 8 and cells[(4, "review", "upheld")].value == 0
+
+
+def test_row_lost_by_the_grid_is_taken_from_its_text_line():
+    """A PDF table whose bottom ruling line is missing loses its last row from the grid;
+    the text still has it on one line with its label."""
+    grids = table2_2021()
+    grids[3].rows.pop()  # 行政事业性收费 gone from the grid
+    text = "第二十条第（八）项\n信息内容 本年收费金额（单位：万元）\n行政事业性收费 7730.28\n三、收到和处理政府信息公开申请情况"
+    res = interpret(grids, text)
+    fees = by_key(res)[(2, "fees", "amount_10k_yuan")]
+    assert fees.value == 7730.28 and fees.source == {"text_line": 3, "token": 1}
+    assert [i.code for i in res.issues] == ["row_from_text"]
+    # Without that line the row stays missing rather than borrowed from elsewhere.
+    res = interpret(grids, "行政事业性收费相关说明 7730.28 2023\n")
+    assert by_key(res)[(2, "fees", "amount_10k_yuan")].reason == "row not found"

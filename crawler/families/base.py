@@ -26,6 +26,7 @@ class PageRequest:
     url: str
     method: str = "GET"
     formdata: dict | None = None
+    fallback: list["PageRequest"] | None = None  # tried when this answers with no entries
 
 
 @dataclass

@@ -4,7 +4,7 @@ with the column's ajaxParam as form; attachments via downfile.jsp (302 to /attac
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin
+from urllib.parse import quote, urljoin
 
 from .base import Detail, ListPage, PageRequest, attachment_links, body_between, detail_meta, links_in
 
@@ -47,9 +47,14 @@ def parse_list(url: str, text: str) -> ListPage:
     form.setdefault("col", "1")
     form.setdefault("appid", "1")
     step = per * GROUP
+    keys = ("appid", "webid", "path", "columnid", "unitid", "permissiontype")
+    get_q = "&".join(f"{k}={quote(str(form[k]), safe='/')}" for k in keys if k in form)
     for start in range(shown + 1, total + 1, step):
         end = min(start + step - 1, total)
-        page.pages.append(PageRequest(f"{proxy}?startrecord={start}&endrecord={end}&perpage={per}", "POST", form))
+        # Some sites ignore startrecord and honour only page=: the GET pages are the fallback.
+        fallback = [PageRequest(f"{proxy}?page={p}&{get_q}") for p in range((start - 1) // per + 1, (end - 1) // per + 2)]
+        page.pages.append(PageRequest(f"{proxy}?startrecord={start}&endrecord={end}&perpage={per}", "POST", form,
+                                      fallback=fallback))
     return page
 
 

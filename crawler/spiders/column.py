@@ -20,7 +20,7 @@ from scrapy.http import FormRequest, Request
 from pipeline.sniff import sniff
 from pipeline.store import Archive
 
-from .. import discovery, families
+from .. import discovery, families, overrides
 from ..families.base import decode, is_report_title, sane_name
 from ..items import FetchedDoc, NotModified
 from ..state import CrawlState
@@ -120,7 +120,7 @@ class ColumnSpider(scrapy.Spider):
             self.crawl_state.set_site(site["name"], start_url=column)
             yield self._req(column, self.parse_list, site["name"], "list")
             return
-        if any(is_report_title(l.title) for l in families.base.links_in(response.url, text)):
+        if self._is_column(response.url, text):
             # The URL given was the column itself.
             site["start_url"] = response.url
             self.crawl_state.set_site(site["name"], start_url=response.url)
@@ -131,6 +131,19 @@ class ColumnSpider(scrapy.Spider):
         if hops < 2:
             for url in discovery.find_xxgk(response.url, text)[:3]:
                 yield self._req(url, self.parse_home, site["name"], "home", hops=hops + 1)
+
+    @staticmethod
+    def _is_column(url: str, text: str) -> bool:
+        fam = families.detect(url, text)
+        if fam is not families.static:  # a CMS list page: its records may hide in scripts
+            try:
+                lp = fam.parse_list(url, text)
+            except Exception:
+                return False
+            if lp.pages and fam.NAME == "gkmlpt":
+                return True
+            return any(is_report_title(link.title) for link in lp.links)
+        return any(is_report_title(link.title) for link in families.base.links_in(url, text))
 
     def parse_list(self, response):
         site = self.sites[response.meta["site"]]
@@ -148,6 +161,9 @@ class ColumnSpider(scrapy.Spider):
             page = fam.parse_list(response.url, text, category=site["category"])
         else:
             page = fam.parse_list(response.url, text)
+        if site.get("list_css"):
+            # Site override: only links inside these elements are column entries.
+            page.links = overrides.links_within(response.url, text, site["list_css"])
         for link in page.links:
             if urlsplit(link.url).scheme not in ("http", "https"):
                 continue
@@ -155,14 +171,18 @@ class ColumnSpider(scrapy.Spider):
                 yield self._req(link.url, self.parse_detail, site["name"], "detail", conditional=True,
                                 list_title=link.title, list_date=link.date)
         for p in page.pages:
-            yield self._req(p.url, self.parse_list, site["name"], "list", method=p.method, formdata=p.formdata)
+            yield self._req(p.url, self.parse_list, site["name"], "list", method=p.method, formdata=p.formdata,
+                            fallback=[(f.url, f.method, f.formdata) for f in p.fallback or []])
+        if not page.links and not page.pages:
+            for url, method, formdata in response.meta.get("fallback") or []:
+                yield self._req(url, self.parse_list, site["name"], "list", method=method, formdata=formdata)
 
     def parse_detail(self, response):
         site = self.sites[response.meta["site"]]
         self.crawl_state.count(self.run_id, "pages")
         url = (response.meta.get("redirect_urls") or [response.url])[0]
-        if response.status == 304:
-            prev = self.crawl_state.fetch(url)
+        prev = self.crawl_state.fetch(url) if response.status == 304 else None
+        if prev and prev["sha256"] and prev["sha256"] in self.crawl_state.archive.raw:
             body = self.crawl_state.archive.raw.get(prev["sha256"])
             ctype = prev["content_type"]
         elif response.status == 200:
@@ -173,11 +193,13 @@ class ColumnSpider(scrapy.Spider):
         text = decode(body, ctype)
         fam = self.family_of(site, url, text)
         d = fam.parse_detail(url, text)
+        if site.get("body_css"):
+            d.attachments = overrides.attachments_within(url, text, site["body_css"])
         meta = {"title": d.title or response.meta.get("list_title"), "published": d.published or response.meta.get("list_date"),
                 "publisher": d.publisher, "index_no": d.index_no,
                 "report_year": d.report_year or None}
         self.found[site["name"]] += 1
-        if response.status == 304:
+        if prev:
             yield NotModified(url, site["name"], "detail", meta)
         else:
             yield self._doc(response, "detail", meta=meta, original_name=sane_name(urlsplit(url).path.rsplit("/", 1)[-1]))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import ctypes
+import struct
 import time
 from typing import Any
 
@@ -18,10 +19,12 @@ from pipeline.extract.pdf_reference import (
     THIN,
     close_open_ends,
     decode_pdf_string,
+    garble_verdict,
     lattice_to_grid,
     mark_continuations,
     normalise_cell_text,
     scan_verdict,
+    tidy_page_text,
 )
 from pipeline.model import Extracted, Grid
 
@@ -176,7 +179,7 @@ def _extract(doc: Any, raw: Any, deadline: float) -> Extracted:
                 h.append((y, x0, x1))
             if not page_text_chars:
                 textless.append(i + 1)
-            texts.append(chars_to_text(chars))
+            texts.append(tidy_page_text(chars_to_text(chars)))
             if len(v) >= 2 and len(h) >= 2:
                 for cells in _find_tables(v, h):
                     g = lattice_to_grid(cells, _table_text_fn(cells, chars), i + 1)
@@ -190,6 +193,7 @@ def _extract(doc: Any, raw: Any, deadline: float) -> Extracted:
     scan_verdict(meta, warnings, n_pages, textless)
     if meta.get("scanned"):
         text = ""
+    garble_verdict(text, meta, warnings)
     return Extracted(container="pdf", text=text, tables=tables, title=title, meta=meta,
                      warnings=warnings)
 
@@ -208,12 +212,13 @@ def _meta(doc: Any, raw: Any, key: str) -> str | None:
 # --- characters -----------------------------------------------------------------------
 
 Char = tuple[str, float, float, float, float]  # text, x0, top, x1, bottom (top-left origin)
+_SKIP = frozenset((0x0D, 0x0A, 0xFFFE, 0x00))  # pdfium's line breaks and placeholders
+_BLANK = frozenset(ord(c) for c in " \t\u00a0\u3000\u2002\u2003\u2009")
 
 
 def _page_chars(page: Any, raw: Any) -> tuple[list[Char], int]:
     """The page's characters in top-left coordinates, without pdfium's generated
-    spaces/newlines and without the duplicates that fake-bold printing leaves.
-    Returns (chars, number of non-blank chars).
+    spaces/newlines. Returns (chars, number of non-blank chars).
 
     Boxes are built like pdfplumber's, from the glyph origin and the effective font
     size (Tf size × text/CTM scale): bottom = baseline, top = baseline − size, x from
@@ -232,16 +237,20 @@ def _page_chars(page: Any, raw: Any) -> tuple[list[Char], int]:
         top_y = _page_top(page, raw)
         fx = _calls(raw)
         tpa = _addr(tp)
-        rect = raw.FS_RECTF()
+        # Out-parameters as raw buffers read with one struct call each: ctypes
+        # field access costs more than the pdfium call itself.
+        rect = (ctypes.c_float * 4)()  # FS_RECTF: left, top, right, bottom
         prect = ctypes.addressof(rect)
-        mat = raw.FS_MATRIX()
+        mat = (ctypes.c_float * 6)()  # FS_MATRIX: a b c d e f
         pmat = ctypes.addressof(mat)
-        ox, oy = ctypes.c_double(), ctypes.c_double()
-        pox, poy = ctypes.addressof(ox), ctypes.addressof(oy)
+        org = (ctypes.c_double * 2)()
+        pox, poy = ctypes.addressof(org), ctypes.addressof(org) + ctypes.sizeof(ctypes.c_double)
+        unpack4, unpack2, unpack6 = struct.Struct("4f").unpack_from, struct.Struct("2d").unpack_from, \
+            struct.Struct("6f").unpack_from
         loose, generated, origin = fx.loose, fx.generated, fx.origin
         fontsize, matrix = fx.fontsize, fx.matrix
         out: list[Char] = []
-        seen: set[tuple[str, int, int]] = set()
+        append = out.append
         nonblank = 0
         prev_lb = prev_lt = float("nan")
         prev_size, prev_k, prev_off = 0.0, 1.0, 0.0
@@ -250,25 +259,24 @@ def _page_chars(page: Any, raw: Any) -> tuple[list[Char], int]:
             # Outside the BMP GetText's code units and pdfium's char indices part
             # ways: ask char by char.
             units = [raw.FPDFText_GetUnicode(tp, i) for i in range(n)]
-        for idx in range(n):
-            ch = chr(units[idx])
-            if ch in "\r\n\ufffe\x00":
+        for idx, u in enumerate(units):
+            if u in _SKIP:
                 continue
             # pdfium invents spaces where it guesses word gaps; only spaces can be
             # generated here (line breaks are skipped above), so only they are asked.
-            if ch == " " and generated(tpa, idx) == 1:
+            if u == 32 and generated(tpa, idx) == 1:
                 continue
             if not loose(tpa, idx, prect):
                 continue
-            lb, lt = rect.bottom, rect.top
+            x0, lt, x1, lb = unpack4(rect)
             if lb == prev_lb and lt == prev_lt:
                 # Same loose box height and bottom as the previous character: same
-                # font, size and baseline; spare the three calls.
+                # font, size and baseline; spare the calls below.
                 size, k, base = prev_size, prev_k, lb + prev_off
             else:
                 if not origin(tpa, idx, pox, poy):
                     continue
-                base = oy.value
+                base = unpack2(org)[1]
                 size = fontsize(tpa, idx)
                 k = 1.0
                 h = lt - lb
@@ -278,28 +286,25 @@ def _page_chars(page: Any, raw: Any) -> tuple[list[Char], int]:
                 # implausible or disagrees with the loose box.
                 if not (4.0 <= size <= 72.0) or h > 1.6 * size or h < 0.5 * size:
                     if matrix(tpa, idx, pmat):
-                        k = abs(mat.a * mat.d - mat.b * mat.c) ** 0.5
+                        ma, mb, mc, md, _, _ = unpack6(mat)
+                        k = abs(ma * md - mb * mc) ** 0.5
                         if k > 0:
                             size *= k
                 prev_lb, prev_lt, prev_size, prev_k, prev_off = lb, lt, size, k, base - lb
-            x0, x1 = rect.left, rect.right
             if x1 - x0 > 3 * size + 6 and 0 < k < 1:
                 # pdfium sized this box with the unscaled font size (WPS writes
                 # 199-point fonts shrunk by the text matrix): rescale about the origin.
                 if origin(tpa, idx, pox, poy):
-                    o = ox.value
+                    o = unpack2(org)[0]
                     x0, x1 = o + (x0 - o) * k, o + (x1 - o) * k
             if x1 < x0:
                 x0, x1 = x1, x0
             bottom = top_y - base
             top = bottom - size
-            key = (ch, int(x0 + 0.5), int(top + 0.5))
-            if key in seen:
-                continue
-            seen.add(key)
-            if not ch.isspace():
+            ch = chr(u)
+            if u not in _BLANK:
                 nonblank += 1
-            out.append((ch, x0, top, x1, bottom))
+            append((ch, x0, top, x1, bottom))
         return out, nonblank
     finally:
         raw.FPDFText_ClosePage(tp)
@@ -364,13 +369,17 @@ def _cluster_lines(chars: list[Char]) -> list[list[Char]]:
 
 def _line_text(line: list[Char]) -> str:
     """One line: characters joined, one space where a blank character or a gap wider
-    than X_TOL separates words (pdfplumber's word rule)."""
+    than X_TOL separates words (pdfplumber's word rule). A character repeated within
+    1 pt of itself is fake bold (the glyph printed twice, slightly offset): sorted by
+    x the copy follows the original, and is dropped (pdfplumber's dedupe_chars)."""
     out: list[str] = []
     prev: Char | None = None
     gap = False
     for c in line:
         if c[0].isspace():
             gap = True
+            continue
+        if prev is not None and c[0] == prev[0] and c[1] - prev[1] <= 1.0 and abs(c[2] - prev[2]) <= 1.0:
             continue
         if prev is not None and (gap or c[1] < prev[1] or c[1] > prev[3] + X_TOL
                                  or abs(c[2] - prev[2]) > Y_TOL):

@@ -23,6 +23,11 @@ THIN = 2.0
 # or a box with a heading rule inside, is a page frame, not a table.
 MIN_ROWS = 2
 MIN_COLS = 2
+# ... and a lattice whose every non-empty cell holds at least this many characters is
+# framed prose: a statistics table always has short cells (figures, and labels: the
+# longest row label of the templates has 35 characters, but every such table also
+# has figures).
+PROSE = 30
 
 _CJK = (
     "\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u3190-\u31ff\u3400-\u4dbf"
@@ -53,6 +58,13 @@ def normalise_cell_text(text: str) -> str:
         out += ln
     out = _CJK_SPACES.sub("", out)
     return re.sub(r"[ \t\u00a0]{2,}", " ", out)
+
+
+def tidy_page_text(text: str) -> str:
+    """A page's text as stored: lines as laid out, without the spaces that justified
+    CJK text leaves between characters (「号 ， 邮 编 ：」 is 「号，邮编：」), which
+    would otherwise split words for full-text search."""
+    return "\n".join(_CJK_SPACES.sub("", ln) for ln in text.split("\n"))
 
 
 def normalise_text(text: str) -> str:
@@ -99,7 +111,8 @@ def lattice_to_grid(
     positions gets rowspan/colspan. Lattice positions that no cell covers (a corner
     with a missing border) become empty 1×1 cells so that every later cell keeps its
     column (Grid.rows has HTML semantics and cannot express holes). Returns None when
-    the lattice is smaller than MIN_ROWS × MIN_COLS (a page frame)."""
+    the lattice is smaller than MIN_ROWS × MIN_COLS (a page frame) or holds only
+    prose (see PROSE)."""
     cells = list(cells)
     if not cells:
         return None
@@ -148,6 +161,9 @@ def lattice_to_grid(
                     )
                 )
         rows.append(row)
+    filled = [c.text for row in rows for c in row if c.text]
+    if filled and min(len(t) for t in filled) >= PROSE:
+        return None  # boxes of running text (a framed two-column layout), not a table
     bbox = [round(xs[0], 2), round(ys[0], 2), round(xs[-1], 2), round(ys[-1], 2)]
     return Grid(rows=rows, source={"page": page, "bbox": bbox})
 
@@ -250,6 +266,26 @@ def scan_verdict(meta: dict[str, Any], warnings: list[str], n_pages: int, textle
         warnings.append(f"pages without text layer (scanned?): {textless}")
 
 
+def same_place(a: Grid, b: Grid, bbox_tol: float = 1.0) -> bool:
+    """Same page, same flags, boxes within bbox_tol points (pdfium works in float32)."""
+    sa = {k: v for k, v in a.source.items() if k != "bbox"}
+    sb = {k: v for k, v in b.source.items() if k != "bbox"}
+    return sa == sb and max(abs(x - y) for x, y in zip(a.source["bbox"], b.source["bbox"])) <= bbox_tol
+
+
+_GARBLED = re.compile("[\ue000-\uf8ff\ufffd]")
+
+
+def garble_verdict(text: str, meta: dict[str, Any], warnings: list[str]) -> None:
+    """Fonts without a usable ToUnicode map come out as private-use code points or
+    U+FFFD: count them, so that a garbled text layer can be sent to OCR rather than
+    parsed as if it were the report."""
+    n = len(_GARBLED.findall(text))
+    if n:
+        meta["garbled_chars"] = n
+        warnings.append(f"{n} characters without a Unicode mapping (garbled text layer?)")
+
+
 def grids_equal(a: Grid, b: Grid, bbox_tol: float = 2.0) -> list[str]:
     """Differences between two grids (empty list: equal): shape, spans, text, boxes."""
     diffs: list[str] = []
@@ -284,7 +320,8 @@ def _ruling_edges(page: Any) -> tuple[list[dict], list[dict]]:
 
     objs: list[dict] = []
     for ln in page.lines:
-        objs.append(ln)
+        if ln.get("stroke"):  # an unstroked line paints nothing
+            objs.append(ln)
     for rc in page.rects:
         if rc.get("stroke"):
             objs.append(rc)
@@ -354,7 +391,7 @@ def extract_pdf_reference(data: bytes, name: str | None = None) -> Extracted:
             page_chars = sum(1 for c in chars if c["text"].strip())
             if not page_chars:
                 textless.append(pno)
-            page_texts.append(page.extract_text() or "")
+            page_texts.append(tidy_page_text(page.extract_text() or ""))
             heights[pno] = float(page.height)
             centres[pno] = [(c["top"] + c["bottom"]) / 2 for c in chars if c["text"].strip()]
             v, h = _ruling_edges(page)
@@ -382,5 +419,6 @@ def extract_pdf_reference(data: bytes, name: str | None = None) -> Extracted:
     scan_verdict(meta_out, warnings, n_pages, textless)
     if meta_out.get("scanned"):
         text = ""
+    garble_verdict(text, meta_out, warnings)
     return Extracted(container="pdf", text=text, tables=tables, title=title,
                      meta=meta_out, warnings=warnings)

@@ -1,6 +1,7 @@
 """`nianbao serve`, `nianbao export`, `nianbao demo`."""
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -23,10 +24,9 @@ def serve(db, port, host, raw_root):
     """Serve the archive with Datasette (read-only): tables, search, report pages, charts."""
     args = server.command(Path(db), port, host, raw_root=Path(raw_root) if raw_root else None)
     click.echo(f"nianbao: serving {db} at http://{host}:{port}/  (Ctrl-C stops)", err=True)
-    try:
-        raise SystemExit(subprocess.call(args))
-    except KeyboardInterrupt:
-        raise SystemExit(0)
+    sys.stderr.flush()
+    # Become Datasette: Ctrl-C and SIGTERM then reach the server itself, and no orphan is left.
+    os.execv(args[0], args)
 
 
 @click.command()

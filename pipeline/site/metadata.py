@@ -28,8 +28,8 @@ HIDDEN_COLUMNS = {
 # (label, description) per column; the label is what the site prints in the column header.
 REPORT_COLS = {
     "id": ("年报编号", "原始文件的 SHA-256，同时是年报的编号；点击标题打开年报页面"),
-    "status": ("解析状态", "ok 正常；figures_inconsistent 原文数字违反勾稽关系；extraction_incomplete 有单元格未能读取；"
-               "not_a_report 不是年报；failed 解析失败"),
+    "status": ("解析状态", ("ok 正常；figures_inconsistent 原文数字违反勾稽关系；extraction_incomplete 有单元格未能读取；"
+               "not_a_report 不是年报；failed 解析失败")),
     "reason": ("状态说明", "状态不是 ok 时的原因"),
     "agency": ("发布机关", "年报署名的行政机关"),
     "report_year": ("报告年度", "年报所报告的年份（通常次年3月31日前发布）"),
@@ -78,8 +78,8 @@ SECTION_COLS = {"report": ("年报", ""), "no": ("部分", "1–6，对应年报
 ISSUE_COLS = {
     "id": ("编号", ""), "report": ("年报", ""),
     "kind": ("类别", "rule 原文违反勾稽关系；extraction 提取缺失；warning 提示"),
-    "code": ("规则/代码", "t3_balance 新收+结转=办理+结转下年；t3_results_sum 办理结果之和；t3_row_total 行合计；"
-             "t4_total 复议诉讼合计；nonneg 非负"),
+    "code": ("规则/代码", ("t3_balance 新收+结转=办理+结转下年；t3_results_sum 办理结果之和；t3_row_total 行合计；"
+             "t4_total 复议诉讼合计；nonneg 非负")),
     "table_no": ("表号", ""), "row": ("行代码", ""), "col": ("列代码", ""),
     "lhs": ("计算值", "由分项计算出的值"), "rhs": ("印刷值", "原文印的合计"),
     "message": ("说明", ""), "cells": ("相关单元格", "JSON [[行, 列], …]"),
@@ -250,7 +250,7 @@ LIMIT 500""",
     },
     "broken_rules_by_year": {
         "title": "各规则的出错次数",
-        "description": "每条勾稽规则每年被多少份年报违反，以及占含表三年报的比例。",
+        "description": "每条勾稽规则每年被多少份年报违反（原文数字如此，未作更正）。",
         "sql": """SELECT r.report_year AS 年度, i.code AS 规则, COUNT(DISTINCT i.report) AS 年报数
 FROM issues i JOIN reports r ON r.id = i.report
 WHERE i.kind = 'rule' AND r.is_primary = 1
@@ -324,6 +324,7 @@ def build(db_name: str, raw_root: str | None = None) -> dict:
     tables["reports"]["label_column"] = "title"
     tables["reports"]["sort_desc"] = "report_year"
     tables["reports"]["size"] = 50
+    tables["t3_wide"]["size"] = 20  # 175 columns, each one lookup: a short page stays fast
     for shadow in ("search_fts", "search_fts_data", "search_fts_idx", "search_fts_docsize", "search_fts_config",
                    "search_fts_content"):
         tables[shadow] = {"hidden": True}

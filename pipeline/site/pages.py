@@ -69,7 +69,7 @@ def raw_headers(doc: dict[str, Any], report: dict[str, Any] | None, download: bo
 
 
 # ---------------------------------------------------------------- report page
-def number_text(v: int | float) -> str:
+def number_text(v: float) -> str:
     """As printed: 251000 not 251000.0 nor 2.51e+05; 7730.28 stays."""
     if isinstance(v, float):
         return str(int(v)) if v.is_integer() else f"{v:.6f}".rstrip("0").rstrip(".")
@@ -226,7 +226,7 @@ GROUP BY report_year ORDER BY report_year"""
 
 def charts_context(rows: list[dict]) -> dict[str, Any]:
     years = [r["report_year"] for r in rows]
-    col = lambda k: [r[k] for r in rows]  # noqa: E731
+    col = lambda k: [r[k] for r in rows]
     outcome = {"予以公开": "granted", "部分公开": "partly", "不予公开": "denied", "无法提供": "unavailable",
                "不予处理": "not_processed", "其他处理": "other"}
     results = {
@@ -242,3 +242,41 @@ def charts_context(rows: list[dict]) -> dict[str, Any]:
             "尚未审结": col("suit_pending")}),
     }
     return {"charts": {k: Markup(v) for k, v in results.items()}, "years": years, "rows": rows}
+
+
+# ---------------------------------------------------------------- HTML provenance
+def source_table_html(data: bytes, src: dict[str, Any]) -> Markup | None:
+    """The published HTML table a number was read from, redrawn from its text (nothing of
+    the publisher's markup survives) with the cell at src {"table", "row", "cell"} marked.
+
+    Tables are counted exactly as pipeline.extract.html counts them (after dropping
+    script/style/head), so the indexes in `source` point at the same cell."""
+    import lxml.html
+    from lxml import etree
+
+    from ..extract import html as xh
+
+    try:
+        text, _ = xh.decode_text(data, xh._declared_charset(data))
+        text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
+        root = lxml.html.document_fromstring(text or "<html></html>", parser=lxml.html.HTMLParser(huge_tree=True))
+    except (ValueError, UnicodeError, LookupError, etree.LxmlError):  # the link to the original still works
+        return None
+    for el in root.xpath(xh._DROP):
+        el.drop_tree()
+    tables = list(root.iter("table"))
+    if not isinstance(src.get("table"), int) or not 0 <= src["table"] < len(tables):
+        return None
+    table = tables[src["table"]]
+    trs = [tr for tr in table.iter("tr") if next(tr.iterancestors("table"), None) is table]
+    out = ['<table class="official source-table">']
+    for r, tr in enumerate(trs):
+        out.append("<tr>")
+        for c, td in enumerate(x for x in tr if isinstance(x.tag, str) and x.tag in xh._CELL):
+            hit = r == src.get("row") and c == src.get("cell")
+            spans = "".join(f' {k}="{min(xh._span(td.get(k)), 50)}"' for k in ("rowspan", "colspan") if td.get(k))
+            mark = ' class="hit" id="hit"' if hit else ""
+            out.append(f"<td{spans}{mark}>{escape(xh._clean(td.text_content()))}</td>")
+        out.append("</tr>")
+    out.append("</table>")
+    return Markup("".join(out))

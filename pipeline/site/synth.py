@@ -10,12 +10,21 @@ from __future__ import annotations
 import json
 import os
 import random
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .. import search, store, templates
-from ..model import (EXTRACTION_INCOMPLETE, FIGURES_INCONSISTENT, NOT_A_REPORT, OK, Cell, Issue, Report,
-                     Section)
+from ..model import (
+    EXTRACTION_INCOMPLETE,
+    FIGURES_INCONSISTENT,
+    NOT_A_REPORT,
+    OK,
+    Cell,
+    Issue,
+    Report,
+    Section,
+)
 from ..region import region_of
 
 CITIES = {
@@ -213,7 +222,7 @@ def reports(seed: int, n: int, n_agencies: int | None = None) -> Iterable[Report
 
 
 # ---------------------------------------------------------------- bulk load (benchmark)
-def bulk_load(archive: "store.Archive", reps: Iterable[Report], batch: int = 2000) -> int:
+def bulk_load(archive: store.Archive, reps: Iterable[Report], batch: int = 2000) -> int:
     """Write many reports fast: the rows `Archive.write_report` writes, in batches, without
     raw files (the benchmark measures the site, not the store). Returns the count."""
     conn = archive.conn
@@ -305,10 +314,31 @@ def hongze_report() -> Report:
     return rep
 
 
+def shanghai_report(html: bytes) -> Report:
+    """上海市人民政府办公厅 2019 (HTML) as read by eye; 采购总金额 carries where the HTML
+    extractor finds it printed (「251000元」), so its provenance can be shown."""
+    from ..extract.html import extract_html
+
+    exp = json.loads((SAMPLES / "shanghai-bgt-2019.expected.json").read_text("utf-8"))
+    where = next((c.source for g in extract_html(html).tables for row in g.rows for c in row if "251000" in c.text), {})
+    cells = []
+    for c in exp["cells"]:
+        v = c["value"]
+        if (c["row"], c["col"]) == ("procurement", "amount"):
+            cells.append(Cell(2, "procurement", "amount", v, "251000元", where))
+        else:
+            cells.append(Cell(c["table"], c["row"], c["col"], v, "" if v is None else str(v), {}))
+    return Report(status=OK, agency=exp["agency"], report_year=exp["report_year"],
+                  title="上海市人民政府办公厅2019年政府信息公开工作年度报告", container="html",
+                  templates={"2": "2019", "3": "2019", "4": "2019"}, cells=cells,
+                  sections=[Section(1, "一、总体情况", "2019年，市政府办公厅深入推进政务公开。")])
+
+
 def known_archive(db_path: Path | str, n_synthetic: int = 40, seed: int = 11) -> dict[str, Any]:
-    """A small archive whose every figure is known: the real 洪泽区 PDF with its read-by-eye
-    cells, a report titled with a <script> tag, and seeded synthetic reports. Returns
-    {"archive": Archive, "hongze": sha256, "script": sha256, "reports": {sha256: Report}}."""
+    """A small archive whose every figure is known: the real 洪泽区 PDF and 上海 HTML with
+    their read-by-eye cells, a report titled with a <script> tag, and seeded synthetic
+    reports. Returns {"archive": Archive, "hongze", "shanghai", "script": sha256,
+    "reports": {sha256: Report}}."""
     a = store.Archive(db_path)
     out: dict[str, Any] = {"archive": a, "reports": {}}
     pdf = (SAMPLES / "huaian-hongze-2023.pdf").read_bytes()
@@ -318,9 +348,16 @@ def known_archive(db_path: Path | str, n_synthetic: int = 40, seed: int = 11) ->
     rep = hongze_report()
     a.write_report(d, rep)
     out["hongze"], out["reports"][d] = d, rep
+    html = (SAMPLES / "shanghai-bgt-2019.html").read_bytes()
+    d, _ = a.add_document(html, type="html", original_name="shanghai.html",
+                          url="https://www.shanghai.gov.cn/nw12344/20200327/shanghai.html")
+    rep = shanghai_report(html)
+    a.write_report(d, rep)
+    out["shanghai"], out["reports"][d] = d, rep
     evil = Report(status=OK, agency="测试县人民政府", report_year=2022, title="<script>alert(1)</script>年报",
                   container="html", sections=[Section(1, "<b>一、总体情况</b>", "<img src=x onerror=alert(2)>正文")])
-    d, _ = a.add_document(b"<html><script>alert(3)</script>evil</html>", type="html", original_name="evil.html")
+    d, _ = a.add_document(b"<html><script>alert(3)</script>evil</html>", type="html", original_name="evil.html",
+                          url="javascript:alert(4)")
     a.write_report(d, evil)
     out["script"], out["reports"][d] = d, evil
     for r in reports(seed, n_synthetic, n_agencies=6):

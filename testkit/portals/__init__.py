@@ -12,16 +12,25 @@ API (used by tests, benchmarks/crawl.py and `nianbao demo`):
                                          #   form (html|pdf|docx), attachment_url, published, publisher,
                                          #   index_no, cells (testkit.generate.expected_cells)}]
         p.requests                       # [(method, path, status)] served so far
+        p.times, p.max_inflight, p.user_agents   # when answers went out; peak concurrency; UAs seen
         p.change(p.reports()[0])         # publish a corrected version (new bytes, same URL)
+        p.flaky = 2                      # every detail page answers 503 (Retry-After: 1) twice first
+        p.soft404 = True                 # first attachment: 200 with an HTML error page under .pdf/.docx
+        p.quirks.add("from_2")           # family variants: trs_new "from_2", gkmlpt "one_page",
+                                         # hanweb "page_only", trs_old "create_page"
     stop_portals(portals)
 
 start_portals(families=FAMILIES, *, n_reports=8, n_other=4, seed=0, delay=0.0,
               robots="none"|"admin"|"all"|"403", wall=None|"rs"|"jsl"|"wzws",
-              first_host=11, fixed_ports=False, count=None)
+              first_host=11, fixed_ports=False, count=None, forms=("html", "pdf", "html", "docx"))
   - portal i listens on 127.0.0.(first_host+i); port ephemeral, or 8000+first_host+i
     when fixed_ports=True (the addresses crawler/sites/mock-*.yaml name).
   - count=N starts N portals cycling through `families` (benchmarks: 20 portals).
   - delay: seconds slept before every response (per-response, concurrent requests overlap).
+  - forms: how the i-th report is published, cycled: html (tables in the page body) or a
+    short body plus a pdf / docx attachment. forms=("html",) needs no LibreOffice.
+  - every column: n_reports reports (years 2019–2024 cycled, so both templates; one
+    agency each) mixed with n_other notices/news, newest first, several list pages.
   - PDFs are rendered in one LibreOffice batch before the servers start and cached on
     disk ($NIANBAO_PORTAL_CACHE, default ~/.cache/nianbao/portals) keyed by seed.
 """

@@ -43,7 +43,12 @@ class GkmlptPortal(Portal):
                 return Resp(200, b'{"total":0,"articles":[]}', {"Content-Type": "application/json"}, False)
             page = int(query.get("page") or 1)
             items = self.column.items
-            chosen = items[(page - 1) * self.per_page: page * self.per_page]
+            if "one_page" in self.quirks:  # Zhaoqing-style: everything on page 1, page >= 2 is a 404
+                if page >= 2:
+                    return None
+                chosen = items
+            else:
+                chosen = items[(page - 1) * self.per_page: page * self.per_page]
             arts = [{"id": it.id, "title": it.title, "url": self.base_url + self.detail_path(it),
                      "post_url": self.base_url + self.detail_path(it), "created_at": f"{it.date} 16:25:04",
                      "display_publish_time": 0, "identifier": it.index_no, "document_number": "",

@@ -39,7 +39,9 @@ class HanwebPortal(Portal):
         if path == "/module/web/jpage/dataproxy.jsp":
             if str(form.get("columnid") or query.get("columnid")) != str(COLUMN_ID):
                 return Resp(200, b"<datastore><totalrecord>0</totalrecord></datastore>", {"Content-Type": "text/xml"}, False)
-            if method == "POST" and "startrecord" in query:
+            if method == "POST" and "startrecord" in query and "page_only" in self.quirks:
+                start, end = 1, 0  # this site ignores startrecord: an empty recordset
+            elif method == "POST" and "startrecord" in query:
                 start, end = int(query["startrecord"]), int(query["endrecord"])
             elif "page" in query:  # some sites honour only page=
                 p = int(query["page"])

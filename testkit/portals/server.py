@@ -78,6 +78,9 @@ class Portal:
         self.requests: list[tuple[str, str, int]] = []  # (method, path, status) for tests
         self.user_agents: set[str] = set()
         self.times: list[float] = []  # monotonic time each answer went out (benchmarks)
+        self.inflight = self.max_inflight = 0  # concurrent requests being answered (politeness tests)
+        self.quirks: set[str] = set()  # family variants: "from_2" (trs_new), "one_page" (gkmlpt), "page_only" (hanweb),
+        # "create_page" (trs_old)
         self.soft404 = False  # the first attachment answers 200 with an HTML error page (magic-bytes test)
         self.flaky = 0  # answer the first `flaky` requests of every detail page 503 (retry tests)
         self._tries: dict[str, int] = {}
@@ -240,12 +243,18 @@ def _handler_for(portal: Portal):
                 n = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(n).decode("utf-8", "replace") if n else ""
                 form = {k: v[-1] for k, v in parse_qs(raw, keep_blank_values=True).items()}
-            if portal.delay:
-                time.sleep(portal.delay)
+            with portal._lock:
+                portal.inflight += 1
+                portal.max_inflight = max(portal.max_inflight, portal.inflight)
             try:
+                if portal.delay:
+                    time.sleep(portal.delay)
                 resp = portal.handle(method, parts.path, query, form)
             except Exception as e:  # a bug in a mock must look like a server error, not hang the client
                 resp = Resp(500, f"mock error: {type(e).__name__}: {e}".encode(), {"Content-Type": "text/plain"}, False)
+            finally:
+                with portal._lock:
+                    portal.inflight -= 1
             headers = dict(resp.headers)
             status, body = resp.status, resp.body
             if status == 200 and resp.conditional:

@@ -43,6 +43,7 @@ class TrsNewPortal(Portal):
                 k = int(path[len(base + "list_"):-6])
             except ValueError:
                 return None
+            k -= 1 if "from_2" in self.quirks else 0  # some sites call the second page list_2
             if 1 <= k < len(pages):
                 return self.list_page(pages[k], k, len(pages))
             return None

@@ -54,6 +54,8 @@ else if(countPage>1&&currentPage!=0&&currentPage==1)
 if(countPage>1&&currentPage!=(countPage-1))
  document.write("<a href=\\"index"+"_" + nextPage + "."+"html\\">下一页</a>");
 </script>"""
+        if "create_page" in self.quirks:  # the other TRS pager: createPageHTML(count, cur, prefix, ext)
+            pager = f'<script type="text/javascript">createPageHTML({count}, {k}, "index", "html");</script>'
         body = (f'<div class="position">当前位置：<a href="/">首页</a> &gt; <a href="./">信息公开年报</a></div>'
                 f'<table class="gl_list" width="100%">{rows}</table><div class="page">{pager}</div>'
                 f'<form action="http://{self.host}/was40/search.jsp" method="post"><input name="searchword"></form>')

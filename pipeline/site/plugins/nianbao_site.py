@@ -59,6 +59,8 @@ def extra_template_vars(template, database, table, datasette):
     return {
         "nianbao_labels": {c: lab for c, (lab, _) in labels.items()},
         "nianbao_hidden": metadata.HIDDEN_COLUMNS.get(table or "", []),
+        "nianbao_db": _db(datasette).name,
+        "nianbao_queries": [(k, q["title"], q["description"]) for k, q in metadata.QUERIES.items()],
     }
 
 
@@ -115,7 +117,11 @@ async def cell_page(request, datasette):
            "row_label": pages.templates.ROW_LABELS.get((cell["table_no"], cell["row"]), cell["row"]),
            "col_label": pages.templates.COL_LABELS.get((cell["table_no"], cell["col"]), cell["col"]),
            "is_pdf": (doc.get("type") == "pdf") and "page" in src and v["id"] in _raw(datasette),
-           "database": db.name}
+           "database": db.name, "source_table": None}
+    raw = _raw(datasette)
+    if doc.get("type") in ("html", "htm") and "table" in src and v["id"] in raw:
+        data = await asyncio.get_running_loop().run_in_executor(None, raw.get, v["id"])
+        ctx["source_table"] = pages.source_table_html(data, src)
     return Response.html(await datasette.render_template("nianbao_cell.html", ctx, request=request))
 
 
