@@ -336,6 +336,10 @@ class Archive:
         for sql in _views_sql():
             self.conn.execute(sql)
         self.conn.commit()
+        # An archive written before `figures` existed: derive it once.
+        if (self.conn.execute("SELECT 1 FROM reports LIMIT 1").fetchone()
+                and not self.conn.execute("SELECT 1 FROM figures LIMIT 1").fetchone()):
+            self.refresh_figures()
 
     def close(self) -> None:
         self.conn.close()

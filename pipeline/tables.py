@@ -95,8 +95,8 @@ def row_views(grids: list[Grid]) -> list[RowView]:
                 own.append(cell)
                 at.append(c)
             prev = line
-            if all(is_blank(c.text) for c in own):
-                continue  # an empty spacer row says nothing
+            if all(not c.text.strip() for c in own):
+                continue  # an empty spacer row says nothing; a row of 「无」 or 「—」 does
             k = len(own)
             while k > 0 and looks_like_value(own[k - 1].text):
                 k -= 1

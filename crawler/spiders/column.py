@@ -170,7 +170,8 @@ class ColumnSpider(scrapy.Spider):
             if is_report_title(link.title, site.get("title_pattern")):
                 yield self._req(link.url, self.parse_detail, site["name"], "detail", conditional=True,
                                 list_title=link.title, list_date=link.date)
-        for p in page.pages:
+        # A column is tens of pages at most; a pager claiming thousands is a site-wide list.
+        for p in page.pages[: int(site.get("max_pages", 300))]:
             yield self._req(p.url, self.parse_list, site["name"], "list", method=p.method, formdata=p.formdata,
                             fallback=[(f.url, f.method, f.formdata) for f in p.fallback or []])
         if not page.links and not page.pages:
