@@ -5,12 +5,17 @@ from __future__ import annotations
 
 from pipeline.store import Archive
 
-STATUS_RANK = {"ok": 0, "figures_inconsistent": 1, "extraction_incomplete": 2}
+# A complete extraction ranks the same whether or not the publisher's figures add up
+# (figures_inconsistent is a finding about the report, not about the source).
+STATUS_RANK = {"ok": 0, "figures_inconsistent": 0, "extraction_incomplete": 1}
 ROLE_RANK = {"attachment": 0, "body": 1, "detail": 2}
 
 
 def _rank(r: dict) -> tuple:
-    return (STATUS_RANK.get(r["status"], 9), -(r["cells_found"] or 0), ROLE_RANK.get(r["role"], 3))
+    # Figures read first: a detail-page shell that parses as a table-less report must
+    # not win over the body or attachment that carries the tables.
+    is_report = r["status"] in STATUS_RANK
+    return (not is_report, -(r["cells_found"] or 0), STATUS_RANK.get(r["status"], 9), ROLE_RANK.get(r["role"], 3))
 
 
 def assign(archive: Archive) -> dict:

@@ -75,37 +75,139 @@ def similarity(printed: str, label: str) -> float:
 
 def row_views(grids: list[Grid]) -> list[RowView]:
     out: list[RowView] = []
+    # The previous grid's last matrix row, the row above it and the index of its view in
+    # `out`: a row broken by a page break continues there (see `_merge_fragment`).
+    tail: tuple[list, list, int, Grid, int] | None = None
     for gi, g in enumerate(grids):
         m = g.matrix()
         prev: list[GridCell | None] = []
+        # Only the first row below a repeated header can be the rest of a broken row.
+        mend = tail is not None and tail[4] == gi - 1 and bool(g.source.get("continues_previous"))
+        new_tail = None
         for r, line in enumerate(m):
-            own: list[GridCell] = []
-            at: list[int] = []
-            texts: list[str] = []
-            seen: set[int] = set()
-            for c, cell in enumerate(line):
-                if cell is None or id(cell) in seen:
+            rv = _view(g, gi, line, prev)
+            if rv is not None and mend and _header_table(rv) is None:
+                mend = False
+                merged = _merge_fragment(tail, line, rv)
+                if merged is not None:
+                    out[tail[2]] = merged
+                    prev = line
                     continue
-                seen.add(id(cell))
-                texts.append(cell.text.strip())
-                if c < len(prev) and prev[c] is cell:
-                    continue  # spans down from an earlier row: context, not this row's cell
-                if not g.complete_rows and is_blank(cell.text):
-                    continue  # a text extractor's empty field proves nothing
-                own.append(cell)
-                at.append(c)
+            if rv is not None:
+                out.append(rv)
+                if r == len(m) - 1:
+                    new_tail = (line, prev, len(out) - 1, g, gi)
             prev = line
-            if all(not c.text.strip() for c in own):
-                continue  # an empty spacer row says nothing; a row of 「无」 or 「—」 does
-            k = len(own)
-            while k > 0 and looks_like_value(own[k - 1].text):
-                k -= 1
-            label = "".join(c.text for c in own[:k])
-            src = dict(own[0].source)
-            src.pop("cell", None)
-            out.append(RowView(label=label, values=own[k:], own=own, complete=g.complete_rows,
-                               texts=texts, source=src, at=at, grid=gi))
+        tail = new_tail
     return out
+
+
+def _view(g: Grid, gi: int, line: list[GridCell | None], prev: list[GridCell | None]) -> RowView | None:
+    """One matrix row as a RowView (None for an empty spacer row). `prev` is the matrix
+    row above it: cells continuing from there span down and are context only."""
+    own: list[GridCell] = []
+    at: list[int] = []
+    texts: list[str] = []
+    seen: set[int] = set()
+    for c, cell in enumerate(line):
+        if cell is None or id(cell) in seen:
+            continue
+        seen.add(id(cell))
+        texts.append(cell.text.strip())
+        if c < len(prev) and prev[c] is cell:
+            continue  # spans down from an earlier row: context, not this row's cell
+        if not g.complete_rows and is_blank(cell.text):
+            continue  # a text extractor's empty field proves nothing
+        own.append(cell)
+        at.append(c)
+    if all(not c.text.strip() for c in own):
+        return None  # an empty spacer row says nothing; a row of 「无」 or 「—」 does
+    k = len(own)
+    while k > 0 and looks_like_value(own[k - 1].text):
+        k -= 1
+    label = "".join(c.text for c in own[:k])
+    src = dict(own[0].source)
+    src.pop("cell", None)
+    return RowView(label=label, values=own[k:], own=own, complete=g.complete_rows,
+                   texts=texts, source=src, at=at, grid=gi)
+
+
+def _figure(text: str) -> bool:
+    return looks_like_value(text) and not is_blank(text)
+
+
+def _merge_fragment(tail: tuple[list, list, int, Grid, int], line: list[GridCell | None],
+                    rv: RowView) -> RowView | None:
+    """The previous grid's last row completed by `line`, if `line` is the rest of it.
+
+    LibreOffice and Word let a row break across a page: what does not fit (the end of
+    a wrapped label, the second line of a header cell, or the figures of a row whose
+    label took the page's last line) opens the next page's table as a row of its own.
+    Such a fragment only completes its row: in every column at most one of the two
+    holds a figure, a figure never stands against text, and the label does not match
+    a template row better on its own than joined to the one above. A full row at the
+    top of the page (its own label, or figures where the row above has figures too)
+    is left alone."""
+    pline, pprev, _, pg, pgi = tail
+    if len(pline) != len(line):
+        return None
+    for p, q in zip(pline, line):
+        if p is None or q is None or p is q:
+            continue
+        a, b = p.text.strip(), q.text.strip()
+        if a and b and (_figure(a) or _figure(b)):
+            return None  # two figures, or a figure against text: two rows
+    merged: list[GridCell | None] = []
+    made: dict[int, GridCell] = {}
+    used: set[int] = set()
+    for c, (p, q) in enumerate(zip(pline, line)):
+        add = q if q is not None and id(q) not in used and q.text.strip() else None
+        if q is not None:
+            used.add(id(q))
+        if p is None:
+            merged.append(q)
+        elif c < len(pprev) and pprev[c] is p:
+            merged.append(p)  # a block label spanning from above: the row's context only
+        elif id(p) in made:
+            cell = made[id(p)]
+            if add is not None:
+                cell.text = _join_text(cell.text, add.text)
+            merged.append(cell)
+        else:
+            if add is not None and not p.text.strip():
+                src = dict(add.source)  # all printed on the next page: that is where it is
+            else:
+                src = dict(p.source)
+                if add is not None:
+                    src["continued"] = dict(add.source)
+            cell = GridCell(_join_text(p.text, add.text) if add is not None else p.text, src,
+                            p.rowspan, p.colspan)
+            made[id(p)] = cell
+            merged.append(cell)
+    view = _view(pg, pgi, merged, pprev)
+    if view is None:
+        return None
+    if norm_label(rv.label) and _label_score(rv.label) >= STRONG and _label_score(view.label) < _label_score(rv.label):
+        return None  # a row with a label of its own
+    before = _label_score(_view(pg, pgi, pline, pprev).label)
+    if before >= STRONG and _label_score(view.label) < before:
+        return None  # the row above is whole already, and joining would spoil its label
+    return view
+
+
+def _join_text(a: str, b: str) -> str:
+    a, b = a.strip(), b.strip()
+    if a and b and a[-1].isascii() and a[-1].isalnum() and b[0].isascii() and b[0].isalnum():
+        return a + " " + b  # two Latin words; CJK text wraps without spaces
+    return a + b
+
+
+@lru_cache(maxsize=4096)
+def _label_score(label: str) -> float:
+    """How well a label matches its closest template row label (0 when it is empty)."""
+    if not norm_label(label):
+        return 0.0
+    return max((similarity(label, b) for _, b, _ in _table_labels()), default=0.0)
 
 
 # ------------------------------------------------------------------ stream split

@@ -135,9 +135,9 @@ def test_one_primary_report_per_publication_with_the_right_figures(portals, craw
             assert len(prim) == 1, (p.name, e["url"])
             rid, status, agency, year, role, published = prim[0]
             assert published, e["url"]
-            # Some generated layouts print blanks the parser rightly calls unreadable
-            # (extraction_incomplete): the figures below are the real check.
-            assert status in ("ok", "extraction_incomplete"), (p.name, e["url"], status)
+            # A row broken across a PDF page can still cost a few cells (extraction_incomplete,
+            # never a wrong number): the figures below are the real check.
+            assert status in (e["status"], "extraction_incomplete"), (p.name, e["url"], status)
             assert (agency, year) == (e["agency"], e["report_year"])
             assert role == ("attachment" if e["attachment_url"] else ("body" if p.family == "gkmlpt" else "detail"))
             cells = {(t, r, c): v for t, r, c, v in q(db, "SELECT table_no, row, col, value FROM cells WHERE report = ?", rid)}

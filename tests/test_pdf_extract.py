@@ -95,6 +95,7 @@ TABLES_HTML = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>测试
 <tr><td width="60">Total amount of fees</td><td>251000元</td></tr>
 <tr><td width="60">Items</td><td>７</td></tr>
 </table>
+<p>政府集中采购 １ ９０７８１００元</p>
 <p>五、存在的主要问题及改进情况。无。</p>
 </body></html>"""
 
@@ -318,6 +319,83 @@ def test_drawn_borders(style, bold):
     assert_same_extraction(e, extract_pdf_reference(data))
 
 
+def drawn_pages(pages: list[list[tuple[list[float], list[float], list[list[str]]]]],
+                lines: dict[int, list[tuple[float, str]]] | None = None) -> bytes:
+    """Pages of ruled tables drawn with pdfium, borders as thin filled rectangles: per
+    page a list of (xs, ys, texts) in PDF space (y up), and text lines (y, text)."""
+    import ctypes
+
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    doc = pdfium.PdfDocument.new()
+
+    def put(page, text: str, x: float, y: float) -> None:
+        t = raw.FPDFPageObj_NewTextObj(doc.raw, b"Helvetica", 10.0)
+        s = f"{text}\x00".encode("utf-16-le")
+        raw.FPDFText_SetText(t, ctypes.cast(ctypes.c_char_p(s), ctypes.POINTER(ctypes.c_ushort)))
+        raw.FPDFPageObj_Transform(t, 1, 0, 0, 1, x, y)
+        raw.FPDFPage_InsertObject(page.raw, t)
+
+    for p, tables in enumerate(pages):
+        page = doc.new_page(595, 842)
+        for xs, ys, cells in tables:
+            shapes = [(x - 0.25, ys[-1] - 0.25, 0.5, ys[0] - ys[-1] + 0.5) for x in xs]
+            shapes += [(xs[0] - 0.25, y - 0.25, xs[-1] - xs[0] + 0.5, 0.5) for y in ys]
+            for box in shapes:
+                r = raw.FPDFPageObj_CreateNewRect(*box)
+                raw.FPDFPageObj_SetFillColor(r, 0, 0, 0, 255)
+                raw.FPDFPath_SetDrawMode(r, raw.FPDF_FILLMODE_WINDING, 0)
+                raw.FPDFPage_InsertObject(page.raw, r)
+            for i, row in enumerate(cells):
+                for j, text in enumerate(row):
+                    put(page, text, xs[j] + 5, ys[i + 1] + 8)
+        for y, text in (lines or {}).get(p, []):
+            put(page, text, 100, y)
+        raw.FPDFPage_GenerateContent(page.raw)
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+XS = [100.0, 250.0, 350.0, 450.0]
+LAST_ROWS = [["head", "items", "amount"], ["rules", "1", "2"], ["fees", "3", "4"]]
+
+
+@pytest.mark.parametrize("extract", [extract_pdf, extract_pdf_reference], ids=["fast", "reference"])
+def test_last_row_alone_on_the_next_page_is_kept(extract):
+    """Word/LibreOffice push a table's last row alone onto the next page: a one-row
+    lattice, which on its own would be taken for a page frame."""
+    data = drawn_pages([[(XS, [200, 180, 160, 140], LAST_ROWS[:3])],
+                        [(XS, [760, 740], [["procurement", "5", "6"]])]])
+    e = extract(data)
+    assert [texts(g) for g in e.tables] == [LAST_ROWS, [["procurement", "5", "6"]]]
+    assert [g.source.get("continues_previous", False) for g in e.tables] == [False, True]
+
+
+@pytest.mark.parametrize("extract", [extract_pdf, extract_pdf_reference], ids=["fast", "reference"])
+@pytest.mark.parametrize("case", ["text-between", "other-width", "other-columns", "not-first", "no-table-before"])
+def test_one_row_boxes_that_continue_nothing_are_dropped(extract, case):
+    one = [["procurement", "5", "6"]]
+    first = [(XS, [200, 180, 160, 140], LAST_ROWS[:3])]
+    second = {"text-between": [(XS, [760, 740], one)],
+              "other-width": [([100.0, 250.0, 350.0, 500.0], [760, 740], one)],
+              "other-columns": [([100.0, 250.0, 450.0], [760, 740], [["procurement", "5"]])],
+              "not-first": [(XS, [760, 700, 680], [["a", "1", "2"], ["b", "3", "4"]]), (XS, [600, 580], one)],
+              "no-table-before": [(XS, [760, 740], one)]}[case]
+    lines = {1: [(770, "Heading between the two")]} if case == "text-between" else None
+    data = drawn_pages([[] if case == "no-table-before" else first, second], lines)
+    e = extract(data)
+    assert all(len(g.rows) >= 2 for g in e.tables)
+    assert "procurement" in e.text
+
+
+def test_last_row_alone_fast_matches_reference():
+    data = drawn_pages([[(XS, [200, 180, 160, 140], LAST_ROWS[:3])],
+                        [(XS, [760, 740], [["procurement", "5", "6"]])]])
+    assert_same_extraction(extract_pdf(data), extract_pdf_reference(data))
+
+
 # --- printed here ---------------------------------------------------------------------
 
 
@@ -352,6 +430,19 @@ def test_printed_tables_content(printed):
     # before its CJK unit is not.
     small = [g for g in rest if texts(g)[-1][0] == "Items"]
     assert len(small) == 1 and texts(small[0]) == [["Total amount of fees", "251000元"], ["Items", "７"]]
+
+
+def test_fullwidth_figures_are_not_joined_to_labels(printed):
+    """Full-width digits are not CJK words: the spaces between a label and its
+    figures stay (joined, 「采购１９０７８１００」 would read as one number), while
+    full-width punctuation still closes up with the CJK text around it."""
+    from pipeline.extract.pdf_reference import normalise_cell_text, tidy_page_text
+
+    assert tidy_page_text("政府集中采购 １ ９０７８１００元") == "政府集中采购 １ ９０７８１００元"
+    assert tidy_page_text("号 ， 邮 编 ： （ 万 元 ）") == "号，邮编：（万元）"
+    assert normalise_cell_text("行政 许可 ２３") == "行政许可 ２３"
+    for extract in (extract_pdf, extract_pdf_reference):
+        assert "政府集中采购 １ ９０７８１００元" in extract(printed["tables"]).text.splitlines()
 
 
 def test_page_frame_is_not_a_table(printed):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pipeline import templates as T
 from pipeline.model import Grid, GridCell
-from pipeline.tables import interpret, similarity
+from pipeline.tables import interpret, row_views, similarity
 
 T3_HEADER = [
     [("（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）", 3, 3), ("申请人情况", 1, 7)],
@@ -335,3 +335,70 @@ def test_row_lost_by_the_grid_is_taken_from_its_text_line():
     # Without that line the row stays missing rather than borrowed from elsewhere.
     res = interpret(grids, "行政事业性收费相关说明 7730.28 2023\n")
     assert by_key(res)[(2, "fees", "amount_10k_yuan")].reason == "row not found"
+
+
+def continued(g: Grid) -> Grid:
+    g.source["continues_previous"] = True  # as the PDF extractors mark a table carried over a page
+    return g
+
+
+def test_row_broken_across_a_page_is_joined_with_its_fragment():
+    """LibreOffice/Word break a row at the page foot: the label's first line (and no
+    figures, vertically centred lower down) on one page, the label's end and the
+    figures opening the next page's table, below the repeated header or without one."""
+    rows = t3_rows("2021")
+    i = [r.code for r in T.table3_rows("2021")].index("denied.security_stability")
+    head = [("3.危及“三安全一稳", 1, 3)] + [""] * 7
+    rest = [("定”", 1, 3)] + [fig(i, c) for c in range(7)]
+    for repeat in (T3_HEADER, []):
+        res = interpret([grid(T3_HEADER + rows[:i] + [head]), continued(grid(repeat + [rest] + rows[i + 1:], 1))])
+        assert_t3(res, "2021")
+        assert res.issues == []
+        cell = by_key(res)[(3, "denied.security_stability", "natural_person")]
+        assert cell.source["table"] == 1 and cell.raw == fig(i, 0)
+
+
+def test_header_row_broken_across_a_page_is_joined():
+    """Table 4's header row cut after 「结果维」: its last characters open the next page
+    as a row of their own above the figures."""
+    heads = ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"]
+    top = [[("行政复议", 1, 5), ("行政诉讼", 1, 10)],
+           [(h, 2, 1) for h in heads] + [("未经复议直接起诉", 1, 5), ("复议后起诉", 1, 5)],
+           [h[:-1] if len(h) > 2 else h for h in heads] * 2]
+    bottom = [["" for _ in range(5)] + [h[-1] if len(h) > 2 else "" for h in heads] * 2,
+              [str(k) for k in range(15)]]
+    grids = [grid(top), continued(grid(bottom, 1))]
+    views = row_views(grids)
+    assert [v.label for v in views[2:]] == ["".join(heads) * 2, ""]  # the fragment row is gone
+    assert views[2].own[0].source == {"table": 0, "row": 2, "cell": 0, "continued": {"table": 1, "row": 0, "cell": 5}}
+    res = interpret(grids)
+    cells = by_key(res)
+    assert [cells[(4, g.code, c.code)].value for g in T.T4_GROUPS for c in T.T4_COLS] == list(range(15))
+
+
+def test_full_rows_at_the_top_of_a_continued_table_stay_rows():
+    """A new row opening the next page (blank figures both sides, so only its label
+    tells it is a row of its own) is not glued to the row above."""
+    codes = [r.code for r in T.table3_rows("2021")]
+    i = codes.index("denied.security_stability")
+    rows = t3_rows("2021")
+    rows[i - 1] = rows[i - 1][:1] + [""] * 7
+    rows[i] = rows[i][:1] + [""] * 7
+    res = interpret([grid(T3_HEADER + rows[:i]), continued(grid(rows[i:], 1))])
+    cells = by_key(res)
+    for code in codes[i - 1:i + 1]:
+        assert all(cells[(3, code, c.code)].value is None and cells[(3, code, c.code)].raw == "" for c in T.T3_COLS)
+    assert cells[(3, codes[i + 1], "natural_person")].value == 100 * (i + 1)
+    assert cells[(3, codes[i], "natural_person")].source["table"] == 1
+
+
+def test_text_fallback_keeps_fullwidth_figures_apart_from_the_label():
+    """A table found only in the text, figures printed full width: the extractors'
+    text tidying must leave the spaces between label and figures."""
+    from pipeline.extract.pdf_reference import tidy_page_text
+
+    text = tidy_page_text("\n".join(["二、主动公开政府信息情况", "第二十条第（九）项",
+                                     "信息内容 采购项目数量 采购总金额", "政府集中采购 １ ９０７８１００元"]))
+    cells = by_key(interpret([], text))
+    assert cells[(2, "procurement", "items")].value == 1
+    assert cells[(2, "procurement", "amount")].value == 9078100

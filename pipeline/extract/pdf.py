@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import bisect
 import ctypes
+import re
+from operator import itemgetter
 import struct
 import time
 from typing import Any
 
 from pipeline.extract.pdf_reference import (
+    MIN_ROWS,
     THIN,
     close_open_ends,
     decode_pdf_string,
     garble_verdict,
     lattice_to_grid,
-    mark_continuations,
+    settle_tables,
     normalise_cell_text,
     scan_verdict,
     tidy_page_text,
@@ -157,13 +160,16 @@ def _extract(doc: Any, raw: Any, deadline: float) -> Extracted:
     heights: dict[int, float] = {}
     centres: dict[int, list[float]] = {}
     textless: list[int] = []
+    doc_raw, load_page, close_page = doc.raw, raw.FPDF_LoadPage, raw.FPDF_ClosePage
     for i in range(n_pages):
         if time.monotonic() > deadline:
             raise PdfError(f"timeout after page {i} of {n_pages}")
-        try:
-            page = doc[i]
-        except Exception as e:  # pdfium cannot build the page: a damaged page tree
-            raise PdfError(f"truncated or corrupt PDF: page {i + 1}: {e}") from e
+        # The raw handle, not pypdfium2's PdfPage: its bookkeeping (weak references,
+        # finalizers) costs as much as a page's table work here.
+        handle = load_page(doc_raw, i)
+        if not handle:  # pdfium cannot build the page: a damaged page tree
+            raise PdfError(f"truncated or corrupt PDF: page {i + 1}: pdfium could not load it")
+        page = _RawPage(handle)
         try:
             chars, page_text_chars = _page_chars(page, raw)
             try:
@@ -181,13 +187,18 @@ def _extract(doc: Any, raw: Any, deadline: float) -> Extracted:
                 textless.append(i + 1)
             texts.append(tidy_page_text(chars_to_text(chars)))
             if len(v) >= 2 and len(h) >= 2:
+                # A one-row lattice is kept only as the first table of a page that
+                # carries on the previous page's table (settle_tables): after the
+                # page's first table none can be, so none is read.
+                min_rows = 1 if i else MIN_ROWS
                 for cells in _find_tables(v, h):
-                    g = lattice_to_grid(cells, _table_text_fn(cells, chars), i + 1)
+                    g = lattice_to_grid(cells, _table_text_fn(cells, chars), i + 1, min_rows=min_rows)
                     if g is not None:
                         tables.append(g)
+                        min_rows = MIN_ROWS
         finally:
-            page.close()
-    mark_continuations(tables, heights, centres)
+            close_page(handle)
+    tables = settle_tables(tables, heights, centres)
     meta: dict[str, Any] = {"pages": n_pages, "pdf_title": title, "encrypted": encrypted}
     text = "\n".join(t for t in texts if t)
     scan_verdict(meta, warnings, n_pages, textless)
@@ -196,6 +207,13 @@ def _extract(doc: Any, raw: Any, deadline: float) -> Extracted:
     garble_verdict(text, meta, warnings)
     return Extracted(container="pdf", text=text, tables=tables, title=title, meta=meta,
                      warnings=warnings)
+
+
+class _RawPage:
+    __slots__ = ("raw",)
+
+    def __init__(self, handle: Any):
+        self.raw = handle
 
 
 def _meta(doc: Any, raw: Any, key: str) -> str | None:
@@ -214,6 +232,10 @@ def _meta(doc: Any, raw: Any, key: str) -> str | None:
 Char = tuple[str, float, float, float, float]  # text, x0, top, x1, bottom (top-left origin)
 _SKIP = frozenset((0x0D, 0x0A, 0xFFFE, 0x00))  # pdfium's line breaks and placeholders
 _BLANK = frozenset(ord(c) for c in " \t\u00a0\u3000\u2002\u2003\u2009")
+_SKIP_S = frozenset(map(chr, _SKIP))
+_BLANK_S = frozenset(map(chr, _BLANK))
+_X0, _TOP = itemgetter(1), itemgetter(2)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _page_chars(page: Any, raw: Any) -> tuple[list[Char], int]:
@@ -252,27 +274,30 @@ def _page_chars(page: Any, raw: Any) -> tuple[list[Char], int]:
         out: list[Char] = []
         append = out.append
         nonblank = 0
-        prev_lb = prev_lt = float("nan")
-        prev_size, prev_k, prev_off = 0.0, 1.0, 0.0
-        units = memoryview(bytes(buf)[: 2 * n]).cast("H").tolist()
-        if any(0xD800 <= u < 0xE000 for u in units):
+        text = bytes(buf)[: 2 * n].decode("utf-16-le", "surrogatepass")
+        if len(text) != n or _SURROGATE.search(text):
             # Outside the BMP GetText's code units and pdfium's char indices part
             # ways: ask char by char.
-            units = [raw.FPDFText_GetUnicode(tp, i) for i in range(n)]
-        for idx, u in enumerate(units):
-            if u in _SKIP:
+            text = "".join(chr(raw.FPDFText_GetUnicode(tp, i)) for i in range(n))
+        # Loose box height -> (size, page-top minus baseline-to-loose-bottom offset,
+        # scale if the text matrix shrinks the font): characters of one font and size
+        # have the same loose box height and sit at the same offset above its bottom,
+        # so the origin, size and matrix calls are made once per font and size.
+        seen: dict[float, tuple[float, float, float]] = {}
+        skip, blank = _SKIP_S, _BLANK_S
+        for idx, ch in enumerate(text):
+            if ch in skip:
                 continue
             # pdfium invents spaces where it guesses word gaps; only spaces can be
             # generated here (line breaks are skipped above), so only they are asked.
-            if u == 32 and generated(tpa, idx) == 1:
+            if ch == " " and generated(tpa, idx) == 1:
                 continue
             if not loose(tpa, idx, prect):
                 continue
             x0, lt, x1, lb = unpack4(rect)
-            if lb == prev_lb and lt == prev_lt:
-                # Same loose box height and bottom as the previous character: same
-                # font, size and baseline; spare the calls below.
-                size, k, base = prev_size, prev_k, lb + prev_off
+            known = seen.get(lt - lb)
+            if known is not None:
+                size, foot, k = known
             else:
                 if not origin(tpa, idx, pox, poy):
                     continue
@@ -290,8 +315,10 @@ def _page_chars(page: Any, raw: Any) -> tuple[list[Char], int]:
                         k = abs(ma * md - mb * mc) ** 0.5
                         if k > 0:
                             size *= k
-                prev_lb, prev_lt, prev_size, prev_k, prev_off = lb, lt, size, k, base - lb
-            if x1 - x0 > 3 * size + 6 and 0 < k < 1:
+                foot = top_y - (base - lb)
+                seen[h] = (size, foot, k if 0 < k < 1 else 0.0)
+                k = seen[h][2]
+            if k and x1 - x0 > 3 * size + 6:
                 # pdfium sized this box with the unscaled font size (WPS writes
                 # 199-point fonts shrunk by the text matrix): rescale about the origin.
                 if origin(tpa, idx, pox, poy):
@@ -299,12 +326,10 @@ def _page_chars(page: Any, raw: Any) -> tuple[list[Char], int]:
                     x0, x1 = o + (x0 - o) * k, o + (x1 - o) * k
             if x1 < x0:
                 x0, x1 = x1, x0
-            bottom = top_y - base
-            top = bottom - size
-            ch = chr(u)
-            if u not in _BLANK:
+            bottom = foot - lb
+            if ch not in blank:
                 nonblank += 1
-            append((ch, x0, top, x1, bottom))
+            append((ch, x0, bottom - size, x1, bottom))
         return out, nonblank
     finally:
         raw.FPDFText_ClosePage(tp)
@@ -353,7 +378,7 @@ def _cluster_lines(chars: list[Char]) -> list[list[Char]]:
     pdfplumber's cluster_objects), each line sorted left to right."""
     if not chars:
         return []
-    order = sorted(chars, key=lambda c: c[2])
+    order = sorted(chars, key=_TOP)
     lines: list[list[Char]] = [[order[0]]]
     last = order[0][2]
     for c in order[1:]:
@@ -363,7 +388,7 @@ def _cluster_lines(chars: list[Char]) -> list[list[Char]]:
             lines.append([c])
         last = c[2]
     for ln in lines:
-        ln.sort(key=lambda c: c[1])
+        ln.sort(key=_X0)
     return lines
 
 
@@ -373,19 +398,22 @@ def _line_text(line: list[Char]) -> str:
     1 pt of itself is fake bold (the glyph printed twice, slightly offset): sorted by
     x the copy follows the original, and is dropped (pdfplumber's dedupe_chars)."""
     out: list[str] = []
-    prev: Char | None = None
+    append = out.append
+    pch = None
+    px0 = px1 = ptop = 0.0
     gap = False
-    for c in line:
-        if c[0].isspace():
+    for ch, x0, top, x1, _ in line:
+        if ch.isspace():
             gap = True
             continue
-        if prev is not None and c[0] == prev[0] and c[1] - prev[1] <= 1.0 and abs(c[2] - prev[2]) <= 1.0:
-            continue
-        if prev is not None and (gap or c[1] < prev[1] or c[1] > prev[3] + X_TOL
-                                 or abs(c[2] - prev[2]) > Y_TOL):
-            out.append(" ")
-        out.append(c[0])
-        prev = c
+        if pch is not None:
+            dy = top - ptop
+            if ch == pch and x0 - px0 <= 1.0 and -1.0 <= dy <= 1.0:
+                continue
+            if gap or x0 < px0 or x0 > px1 + X_TOL or dy > Y_TOL or dy < -Y_TOL:
+                append(" ")
+        append(ch)
+        pch, px0, ptop, px1 = ch, x0, top, x1
         gap = False
     return "".join(out)
 
@@ -393,7 +421,7 @@ def _line_text(line: list[Char]) -> str:
 def chars_to_text(chars: list[Char]) -> str:
     tops = [c[2] for c in chars]
     if tops and max(tops) - min(tops) <= Y_TOL:  # one line: most table cells
-        return _line_text(sorted(chars, key=lambda c: c[1]))
+        return _line_text(sorted(chars, key=_X0))
     lines = (_line_text(ln) for ln in _cluster_lines(chars))
     return "\n".join(ln for ln in lines if ln)
 
@@ -416,15 +444,30 @@ def _table_text_fn(cells: list[tuple[float, float, float, float]], chars: list[C
             else:
                 slot.append(c)
 
+    # Cell corners are the very values the lattice was clustered from: look them up.
+    xi = {x: _nearest(xs, x) for c in cells for x in (c[0], c[2])}
+    yi = {y: _nearest(ys, y) for c in cells for y in (c[1], c[3])}
+
     def text_of(box: tuple[float, float, float, float]) -> str:
         x0, y0, x1, y1 = box
-        c0, c1 = _nearest(xs, x0), _nearest(xs, x1)
-        r0, r1 = _nearest(ys, y0), _nearest(ys, y1)
+        c0 = xi.get(x0)
+        c0 = _nearest(xs, x0) if c0 is None else c0
+        c1 = xi.get(x1)
+        c1 = _nearest(xs, x1) if c1 is None else c1
+        r0 = yi.get(y0)
+        r0 = _nearest(ys, y0) if r0 is None else r0
+        r1 = yi.get(y1)
+        r1 = _nearest(ys, y1) if r1 is None else r1
         if c1 - c0 == 1 and r1 - r0 == 1:
             inside = at.get((r0, c0))
         else:
             inside = [ch for r in range(r0, r1) for c in range(c0, c1) for ch in at.get((r, c), ())]
-        return normalise_cell_text(chars_to_text(inside)) if inside else ""
+        if not inside:
+            return ""
+        if len(inside) == 1:  # most figures in a statistics table are one digit
+            ch = inside[0][0]
+            return "" if ch.isspace() else ch
+        return normalise_cell_text(chars_to_text(inside))
 
     return text_of
 
@@ -496,22 +539,30 @@ def _form(obj: int, fx: _Calls, raw: Any, outer: tuple, top_y: float, v: list, h
             _form(child, fx, raw, m, top_y, v, h, depth + 1)
 
 
+# Out-parameter buffers of the path calls, allocated once: building ctypes objects
+# per path costs more than the calls. (Extraction is single-threaded per process.)
+_MODES = (ctypes.c_int * 2)()
+_P_FILL, _P_STROKE = ctypes.addressof(_MODES), ctypes.addressof(_MODES) + ctypes.sizeof(ctypes.c_int)
+_BOUNDS = (ctypes.c_float * 4)()
+_P_BOUNDS = tuple(ctypes.addressof(_BOUNDS) + i * ctypes.sizeof(ctypes.c_float) for i in range(4))
+_UNPACK4F = struct.Struct("4f").unpack_from
+
+
 def _path(obj: int, fx: _Calls, raw: Any, outer: tuple, top_y: float, v: list, h: list) -> None:
-    fillmode = ctypes.c_int()
-    stroke_i = ctypes.c_int()
-    if not fx.draw_mode(obj, ctypes.addressof(fillmode), ctypes.addressof(stroke_i)):
+    if not fx.draw_mode(obj, _P_FILL, _P_STROKE):
         return
-    stroke = bool(stroke_i.value)
-    if not stroke and fillmode.value == raw.FPDF_FILLMODE_NONE:
+    fillmode, stroke_i = _MODES
+    stroke = bool(stroke_i)
+    if not stroke and fillmode == raw.FPDF_FILLMODE_NONE:
         return
     nseg = fx.count_segments(obj)
     if stroke and nseg == 2 and outer is _IDENT:
         # A single stroked line (m l S), how Word, WPS and LibreOffice draw each
         # border: its page-space bounds are the segment widened by the same margin on
         # every side, so one call replaces the matrix and four per-point calls.
-        l, b, r, t = (ctypes.c_float() for _ in range(4))
-        if fx.bounds(obj, *(ctypes.addressof(x) for x in (l, b, r, t))):
-            x0, x1, y0, y1 = l.value, r.value, top_y - t.value, top_y - b.value
+        if fx.bounds(obj, *_P_BOUNDS):
+            lv, bv, rv, tv = _UNPACK4F(_BOUNDS)
+            x0, x1, y0, y1 = lv, rv, top_y - tv, top_y - bv
             w, ht = x1 - x0, y1 - y0
             if ht <= w and ht <= 2 * MAX_STROKE:
                 e = ht / 2
@@ -523,10 +574,10 @@ def _path(obj: int, fx: _Calls, raw: Any, outer: tuple, top_y: float, v: list, h
     if not stroke and nseg <= 5:
         # One filled shape: a rule only if thin. Shading and white line backgrounds
         # are most of the paths on a table page; their bounds alone dismiss them.
-        l, b, r, t = (ctypes.c_float() for _ in range(4))
-        if fx.bounds(obj, *(ctypes.addressof(x) for x in (l, b, r, t))) and \
-                min(r.value - l.value, t.value - b.value) > THIN + 1:
-            return
+        if fx.bounds(obj, *_P_BOUNDS):
+            lv, bv, rv, tv = _UNPACK4F(_BOUNDS)
+            if min(rv - lv, tv - bv) > THIN + 1:
+                return
     a, b, c, d, e, f = _matrix(obj, fx, outer)
     subpaths: list[list[tuple[float, float]]] = []
     closed: list[bool] = []

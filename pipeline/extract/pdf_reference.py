@@ -29,9 +29,13 @@ MIN_COLS = 2
 # has figures).
 PROSE = 30
 
+# Full-width forms count as CJK (「（」, 「：」 sit between CJK words) except full-width
+# digits and Latin letters: 「采购 １ ９０７８１００」 is a label and two figures, and
+# joining them would make one number of the three.
 _CJK = (
     "\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u3190-\u31ff\u3400-\u4dbf"
-    "\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\u201c\u201d\u2018\u2019\u2014\u2026"
+    "\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uffef"
+    "\u201c\u201d\u2018\u2019\u2014\u2026"
 )
 _CJK_SPACES = re.compile(rf"(?<=[{_CJK}])[ \t\u00a0]+(?=[{_CJK}])")
 _IS_CJK = re.compile(rf"[{_CJK}]")
@@ -104,6 +108,7 @@ def lattice_to_grid(
     text_of: Any,
     page: int,
     tol: float = 1.0,
+    min_rows: int = MIN_ROWS,
 ) -> Grid | None:
     """Cells (x0, top, x1, bottom) of one table → Grid with spans.
 
@@ -111,15 +116,16 @@ def lattice_to_grid(
     positions gets rowspan/colspan. Lattice positions that no cell covers (a corner
     with a missing border) become empty 1×1 cells so that every later cell keeps its
     column (Grid.rows has HTML semantics and cannot express holes). Returns None when
-    the lattice is smaller than MIN_ROWS × MIN_COLS (a page frame) or holds only
-    prose (see PROSE)."""
+    the lattice is smaller than min_rows × MIN_COLS (a page frame) or holds only
+    prose (see PROSE). The extractors ask for single rows too and let
+    `settle_tables` keep those that carry a table over a page break."""
     cells = list(cells)
     if not cells:
         return None
     xs = _cluster([c[0] for c in cells] + [c[2] for c in cells], tol)
     ys = _cluster([c[1] for c in cells] + [c[3] for c in cells], tol)
     nrows, ncols = len(ys) - 1, len(xs) - 1
-    if nrows < MIN_ROWS or ncols < MIN_COLS:
+    if nrows < min_rows or ncols < MIN_COLS:
         return None
 
     def idx(v: float, axis: list[float]) -> int:
@@ -128,11 +134,13 @@ def lattice_to_grid(
             return i - 1
         return i
 
+    xi = {x: idx(x, xs) for c in cells for x in (c[0], c[2])}
+    yi = {y: idx(y, ys) for c in cells for y in (c[1], c[3])}
     placed: dict[tuple[int, int], tuple[GridCell, int, int]] = {}
     covered: set[tuple[int, int]] = set()
     for x0, top, x1, bottom in cells:
-        r0, r1 = idx(top, ys), idx(bottom, ys)
-        c0, c1 = idx(x0, xs), idx(x1, xs)
+        r0, r1 = yi[top], yi[bottom]
+        c0, c1 = xi[x0], xi[x1]
         if r1 <= r0 or c1 <= c0 or (r0, c0) in covered:
             continue
         bbox = [round(x0, 2), round(top, 2), round(x1, 2), round(bottom, 2)]
@@ -253,6 +261,39 @@ def mark_continuations(tables: list[Grid], heights: dict[int, float],
         if any(HEADER * hc < y < ctop for y in centres.get(page, ())):
             continue
         cur.source["continues_previous"] = True
+
+
+def settle_tables(tables: list[Grid], heights: dict[int, float],
+                  centres: dict[int, list[float]]) -> list[Grid]:
+    """The tables of a document, from lattices of one row up (see lattice_to_grid),
+    with continuations marked (see mark_continuations).
+
+    A lattice of fewer than MIN_ROWS rows is a page frame or a heading box, except
+    where Word or LibreOffice pushed a table's last row alone onto the next page:
+    that row is kept when it is the first table of its page and carries on the last
+    table of the previous page (same width, no text between, as mark_continuations
+    judges) with as many columns."""
+    full = [g for g in tables if len(g.rows) >= MIN_ROWS]
+    mark_continuations(full, heights, centres)
+    last: dict[int, Grid] = {}
+    for g in full:
+        last[g.source["page"]] = g
+    first_seen: set[int] = set()
+    out: list[Grid] = []
+    for g in tables:
+        page = g.source["page"]
+        first = page not in first_seen
+        first_seen.add(page)
+        if len(g.rows) >= MIN_ROWS:
+            out.append(g)
+            continue
+        prev = last.get(page - 1)
+        if not first or prev is None or len(prev.matrix()[-1]) != len(g.matrix()[0]):
+            continue
+        mark_continuations([prev, g], heights, centres)
+        if g.source.get("continues_previous"):
+            out.append(g)
+    return out
 
 
 def scan_verdict(meta: dict[str, Any], warnings: list[str], n_pages: int, textless: list[int]) -> None:
@@ -409,11 +450,11 @@ def extract_pdf_reference(data: bytes, name: str | None = None) -> Extracted:
                     cc = [c for c in chars if _char_in(c, box)]
                     return normalise_cell_text(utils.extract_text(cc)) if cc else ""
 
-                g = lattice_to_grid(t.cells, text_of, pno)
+                g = lattice_to_grid(t.cells, text_of, pno, min_rows=1)
                 if g is not None:
                     tables.append(g)
         n_pages = len(pdf.pages)
-        mark_continuations(tables, heights, centres)
+        tables = settle_tables(tables, heights, centres)
     meta_out: dict[str, Any] = {"pages": n_pages, "pdf_title": title, "encrypted": encrypted}
     text = "\n".join(t for t in page_texts if t)
     scan_verdict(meta_out, warnings, n_pages, textless)

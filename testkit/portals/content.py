@@ -67,7 +67,11 @@ def build_column(seed: int, *, n_reports: int = 8, n_other: int = 4, region: str
         year = years[i]
         agency = region + AGENCY_DEPTS[i % len(AGENCY_DEPTS)]
         rseed = seed * 1000 + i
-        spec = generate.random_report(rseed, year=year, agency=agency)
+        # Every fifth report prints figures that break a reconciliation rule, as real
+        # ones do; plain layout, so no blank hides the break from the validator.
+        broken = i % 5 == 2
+        spec = generate.random_report(rseed, year=year, agency=agency, consistent=not broken,
+                                      variations=set() if broken else None)
         pub = f"{year + 1}-01-{10 + i % 18:02d}"
         items.append(Item(id=0, title=spec.title, date=pub, publisher=agency,
                           index_no="", form=forms[i % len(forms)], spec=spec, seed=rseed))
@@ -93,7 +97,8 @@ def _generator_stamp() -> str:
 
 
 def _key(item: Item, kind: str) -> Path:
-    return cache_dir() / f"{_generator_stamp()}-{item.seed}.{kind}"
+    printed = hashlib.sha1(repr(sorted(item.spec.raw.items())).encode()).hexdigest()[:8]
+    return cache_dir() / f"{_generator_stamp()}-{item.seed}-{printed}.{kind}"
 
 
 def report_html(item: Item) -> str:

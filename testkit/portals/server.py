@@ -120,7 +120,8 @@ class Portal:
                         "report_year": it.spec.report_year, "form": it.form, "published": it.date,
                         "publisher": it.publisher, "index_no": it.index_no,
                         "attachment_url": (self.base_url + self.attachment_path(it)) if it.form != "html" else None,
-                        "cells": generate.expected_cells(it.spec)})
+                        "cells": generate.expected_cells(it.spec),
+                        "status": "figures_inconsistent" if it.spec.broken_rules else "ok"})
         return out
 
     def site_config(self) -> dict:
