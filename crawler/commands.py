@@ -92,12 +92,13 @@ def run(workers, **kw):
     from . import publications
     a = Archive(kw["archive"])
     try:
-        summary = parse_pending(a, workers=workers, progress=False)
+        summary = parse_pending(a, workers=workers, progress=True)
         pubs = publications.assign(a)
     finally:
         a.close()
-    line = summary.line() if hasattr(summary, "line") else str(summary)
-    click.echo(f"{line}; publications {pubs['publications']}, primary reports {pubs['primary']}")
+    from pipeline.commands import print_summary
+    print_summary(summary)
+    click.echo(f"publications {pubs['publications']}, primary reports {pubs['primary']}")
 
 
 @click.group()

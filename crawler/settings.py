@@ -35,6 +35,7 @@ SETTINGS = {
         "crawler.middlewares.AntiBotMiddleware": 650,
     },
     "ITEM_PIPELINES": {"crawler.pipelines.ArchivePipeline": 300},
+    "EXTENSIONS": {"crawler.progress.CrawlProgress": 500},
     "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue",
 }
 
