@@ -755,8 +755,24 @@ def _find_tables(v_raw: list[VRule], h_raw: list[HRule]) -> list[list[tuple[floa
 
 
 def _cells_to_tables(cells: list[tuple[float, float, float, float]]) -> list[list[tuple[float, float, float, float]]]:
-    """Cells that share a corner belong to one table (union-find over corners)."""
+    """Cells that share a corner belong to one table (union-find over corners, the
+    finds written out: a function call per corner is most of the cost here)."""
     parent = list(range(len(cells)))
+    owner: dict[tuple[float, float], int] = {}
+    for i, (x0, t, x1, b) in enumerate(cells):
+        root = i
+        for corner in ((x0, t), (x0, b), (x1, t), (x1, b)):
+            j = owner.setdefault(corner, i)
+            if j == i:
+                continue
+            r = j
+            while parent[r] != r:
+                r = parent[r]
+            parent[j] = r
+            if r != root:
+                parent[root] = r
+                root = r
+        parent[i] = root
 
     def find(i: int) -> int:
         while parent[i] != i:
@@ -764,12 +780,6 @@ def _cells_to_tables(cells: list[tuple[float, float, float, float]]) -> list[lis
             i = parent[i]
         return i
 
-    owner: dict[tuple[float, float], int] = {}
-    for i, (x0, t, x1, b) in enumerate(cells):
-        for corner in ((x0, t), (x0, b), (x1, t), (x1, b)):
-            j = owner.setdefault(corner, i)
-            if j != i:
-                parent[find(i)] = find(j)
     groups: dict[int, list[tuple[float, float, float, float]]] = {}
     for i, c in enumerate(cells):
         groups.setdefault(find(i), []).append(c)

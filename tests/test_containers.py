@@ -1,0 +1,49 @@
+"""Containers beyond the everyday ones: legacy Word through LibreOffice, and zip bombs.
+
+A legacy .doc must come out with the same cells as the DOCX it was saved from; a
+DOCX-shaped zip bomb must be refused before anything inflates it."""
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+
+from pipeline.document import parse_bytes
+from pipeline.extract import convert_with_libreoffice
+from pipeline.sniff import sniff
+from testkit.generate import expected_cells, random_report, render_docx
+
+
+@pytest.mark.slow
+def test_legacy_doc_parses_like_its_docx():
+    spec = random_report(7, year=2022, variations={"merged_cells"})
+    doc = convert_with_libreoffice(render_docx(spec), "docx", "doc")
+    assert sniff(doc) == "doc"
+    report = parse_bytes(doc, "report.doc")
+    assert report.container == "doc" and report.status in ("ok", "figures_inconsistent")
+    got = {(c.table, c.row, c.col): c.value for c in report.cells}
+    want = {(e["table"], e["row"], e["col"]): e["value"] for e in expected_cells(spec)}
+    assert got == want
+
+
+def test_zip_bomb_is_refused_without_inflating():
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", b"<w:document>" + b" " * (300 * 1024 * 1024) + b"</w:document>")
+    data = buf.getvalue()
+    assert len(data) < 2 * 1024 * 1024 and sniff(data) == "docx"
+    report = parse_bytes(data, "bomb.docx")
+    assert report.status == "failed" and "zip bomb" in report.reason
+
+
+def test_corrupt_docx_and_unknown_types_fail_with_reasons():
+    assert parse_bytes(b"PK\x03\x04" + b"\x00" * 100, "x.docx").status == "failed"
+    png = parse_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "scan.png")
+    assert png.status == "failed" and "OCR" in png.reason
+    ofd = io.BytesIO()
+    with zipfile.ZipFile(ofd, "w") as z:
+        z.writestr("OFD.xml", "<ofd:OFD/>")
+    r = parse_bytes(ofd.getvalue(), "report.ofd")
+    assert r.status == "failed" and "OFD" in r.reason
