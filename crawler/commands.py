@@ -39,7 +39,7 @@ def _select(sites_dirs, names, url, family) -> list[dict]:
 
 def crawl_options(f):
     for opt in reversed([
-        click.option("--archive", "archive", default="archive.db", show_default=True, type=click.Path(dir_okay=False)),
+        click.option("--archive", "--db", "archive", default="archive.db", show_default=True, type=click.Path(dir_okay=False)),
         click.option("--site", "names", multiple=True, help="Site name(s) from the site configs (default: all)."),
         click.option("--sites-dir", "sites_dirs", multiple=True, type=click.Path(exists=True),
                      help="Folder or file of site YAML (default: crawler/sites)."),

@@ -10,7 +10,7 @@ import click
 
 from .ingest import DEFAULT_TIMEOUT, Summary
 
-db_option = click.option("--db", default="archive.db", show_default=True, type=click.Path(dir_okay=False),
+db_option = click.option("--db", "--archive", "db", default="archive.db", show_default=True, type=click.Path(dir_okay=False),
                          help="SQLite archive; the raw store is created beside it (raw/).")
 workers_option = click.option("--workers", "-j", type=int, default=None, help="parser processes [default: all cores]")
 timeout_option = click.option("--timeout", type=float, default=DEFAULT_TIMEOUT, show_default=True,

@@ -149,41 +149,42 @@ def _merge_fragment(tail: tuple[list, list, int, Grid, int], line: list[GridCell
     top of the page (its own label, or figures where the row above has figures too)
     is left alone."""
     pline, pprev, _, pg, pgi = tail
-    if len(pline) != len(line):
-        return None
-    for p, q in zip(pline, line):
-        if p is None or q is None or p is q:
+    above = {id(p) for c, p in enumerate(pline) if p is not None and c < len(pprev) and pprev[c] is p}
+    adds: dict[int, list[GridCell]] = {}
+    seen: set[int] = set()
+    for c, q in enumerate(line):
+        if q is None or id(q) in seen:
             continue
+        seen.add(id(q))
+        if not q.text.strip():
+            continue
+        p = _above_of(q, c, pline, line)
+        if p is None:
+            return None  # text where the row above has no cell: not its continuation
         a, b = p.text.strip(), q.text.strip()
-        if a and b and (_figure(a) or _figure(b)):
+        if a and (_figure(a) or _figure(b)):
             return None  # two figures, or a figure against text: two rows
+        if id(p) not in above:  # a block label spanning from above is context only
+            adds.setdefault(id(p), []).append(q)
     merged: list[GridCell | None] = []
     made: dict[int, GridCell] = {}
-    used: set[int] = set()
-    for c, (p, q) in enumerate(zip(pline, line)):
-        add = q if q is not None and id(q) not in used and q.text.strip() else None
-        if q is not None:
-            used.add(id(q))
-        if p is None:
-            merged.append(q)
-        elif c < len(pprev) and pprev[c] is p:
-            merged.append(p)  # a block label spanning from above: the row's context only
-        elif id(p) in made:
-            cell = made[id(p)]
-            if add is not None:
-                cell.text = _join_text(cell.text, add.text)
-            merged.append(cell)
-        else:
-            if add is not None and not p.text.strip():
-                src = dict(add.source)  # all printed on the next page: that is where it is
+    for p in pline:
+        if p is None or id(p) not in adds:
+            merged.append(p)
+            continue
+        cell = made.get(id(p))
+        if cell is None:
+            qs = adds[id(p)]
+            text = p.text
+            for q in qs:
+                text = _join_text(text, q.text)
+            if not p.text.strip():
+                src = dict(qs[0].source)  # all printed on the next page: that is where it is
             else:
                 src = dict(p.source)
-                if add is not None:
-                    src["continued"] = dict(add.source)
-            cell = GridCell(_join_text(p.text, add.text) if add is not None else p.text, src,
-                            p.rowspan, p.colspan)
-            made[id(p)] = cell
-            merged.append(cell)
+                src["continued"] = dict(qs[0].source)
+            cell = made[id(p)] = GridCell(text, src, p.rowspan, p.colspan)
+        merged.append(cell)
     view = _view(pg, pgi, merged, pprev)
     if view is None:
         return None
@@ -193,6 +194,21 @@ def _merge_fragment(tail: tuple[list, list, int, Grid, int], line: list[GridCell
     if before >= STRONG and _label_score(view.label) < before:
         return None  # the row above is whole already, and joining would spoil its label
     return view
+
+
+def _above_of(q: GridCell, c: int, pline: list[GridCell | None], line: list[GridCell | None]) -> GridCell | None:
+    """The cell of the row above that `q` (starting at matrix column c) continues:
+    by position on the page where both carry boxes (the lattices of two pages may
+    cut columns differently), else by column in grids of the same width."""
+    qb = q.source.get("bbox")
+    if qb is not None:
+        mid = (qb[0] + qb[2]) / 2
+        for p in pline:
+            pb = p.source.get("bbox") if p is not None else None
+            if pb is not None and pb[0] <= mid < pb[2]:
+                return p
+        return None
+    return pline[c] if len(pline) == len(line) else None
 
 
 def _join_text(a: str, b: str) -> str:

@@ -380,7 +380,7 @@ def test_one_row_boxes_that_continue_nothing_are_dropped(extract, case):
     first = [(XS, [200, 180, 160, 140], LAST_ROWS[:3])]
     second = {"text-between": [(XS, [760, 740], one)],
               "other-width": [([100.0, 250.0, 350.0, 500.0], [760, 740], one)],
-              "other-columns": [([100.0, 250.0, 450.0], [760, 740], [["procurement", "5"]])],
+              "other-columns": [([100.0, 300.0, 450.0], [760, 740], [["procurement", "5"]])],
               "not-first": [(XS, [760, 700, 680], [["a", "1", "2"], ["b", "3", "4"]]), (XS, [600, 580], one)],
               "no-table-before": [(XS, [760, 740], one)]}[case]
     lines = {1: [(770, "Heading between the two")]} if case == "text-between" else None
@@ -388,6 +388,24 @@ def test_one_row_boxes_that_continue_nothing_are_dropped(extract, case):
     e = extract(data)
     assert all(len(g.rows) >= 2 for g in e.tables)
     assert "procurement" in e.text
+
+
+@pytest.mark.parametrize("extract", [extract_pdf, extract_pdf_reference], ids=["fast", "reference"])
+def test_first_row_alone_at_the_foot_of_a_page_is_kept(extract):
+    """The mirror case: a table without header rows whose first row is all that fits
+    at the foot of a page; the rest opens the next page, its label column cut finer."""
+    data = drawn_pages([[(XS, [120, 100], [["new", "1", "2"]])],
+                        [([100.0, 175.0, 250.0, 350.0, 450.0], [760, 740, 720],
+                          [["carried", "in", "3", "4"], ["result", "x", "5", "6"]])]])
+    e = extract(data)
+    assert [texts(g)[0] for g in e.tables] == [["new", "1", "2"], ["carried", "in", "3", "4"]]
+    assert [g.source.get("continues_previous", False) for g in e.tables] == [False, True]
+    # the same row with text under it, or over the next table, is a box of its own
+    for lines in ({0: [(80, "Footnote under the box")]}, {1: [(770, "A heading")]}):
+        e = extract(drawn_pages([[(XS, [120, 100], [["new", "1", "2"]])],
+                                 [([100.0, 175.0, 250.0, 350.0, 450.0], [760, 740, 720],
+                                   [["carried", "in", "3", "4"], ["result", "x", "5", "6"]])]], lines))
+        assert [len(g.rows) for g in e.tables] == [2] and not e.tables[0].source.get("continues_previous")
 
 
 def test_last_row_alone_fast_matches_reference():
@@ -441,6 +459,7 @@ def test_fullwidth_figures_are_not_joined_to_labels(printed):
     assert tidy_page_text("政府集中采购 １ ９０７８１００元") == "政府集中采购 １ ９０７８１００元"
     assert tidy_page_text("号 ， 邮 编 ： （ 万 元 ）") == "号，邮编：（万元）"
     assert normalise_cell_text("行政 许可 ２３") == "行政许可 ２３"
+    assert normalise_cell_text("１９\n５９") == "１９５９"  # a full-width figure wrapped in its cell
     for extract in (extract_pdf, extract_pdf_reference):
         assert "政府集中采购 １ ９０７８１００元" in extract(printed["tables"]).text.splitlines()
 

@@ -18,7 +18,6 @@ import time
 from typing import Any
 
 from pipeline.extract.pdf_reference import (
-    MIN_ROWS,
     THIN,
     close_open_ends,
     decode_pdf_string,
@@ -180,22 +179,24 @@ def _extract(doc: Any, raw: Any, deadline: float) -> Extracted:
                 warnings.append(f"page {i + 1}: more than {MAX_PATHS} vector paths, tables not searched")
                 v, h = [], []
             chars, v, h, heights[i + 1] = _to_display(page, raw, chars, v, h)
-            centres[i + 1] = [(c[2] + c[4]) / 2 for c in chars if not c[0].isspace()]
             for y, x0, x1 in close_open_ends(v, h):
                 h.append((y, x0, x1))
             if not page_text_chars:
                 textless.append(i + 1)
             texts.append(tidy_page_text(chars_to_text(chars)))
             if len(v) >= 2 and len(h) >= 2:
-                # A one-row lattice is kept only as the first table of a page that
-                # carries on the previous page's table (settle_tables): after the
-                # page's first table none can be, so none is read.
-                min_rows = 1 if i else MIN_ROWS
+                # One-row lattices too: settle_tables keeps those that carry a table
+                # over a page break.
+                placed = None
                 for cells in _find_tables(v, h):
-                    g = lattice_to_grid(cells, _table_text_fn(cells, chars), i + 1, min_rows=min_rows)
+                    placed = placed or _Placed(chars)
+                    g = lattice_to_grid(cells, _table_text_fn(cells, placed), i + 1, min_rows=1)
                     if g is not None:
                         tables.append(g)
-                        min_rows = MIN_ROWS
+                if tables and tables[-1].source["page"] == i + 1:
+                    # Only pages holding tables are asked where their text is
+                    # (settle_tables): the others need no centres.
+                    centres[i + 1] = [(c[2] + c[4]) / 2 for c in chars if not c[0].isspace()]
         finally:
             close_page(handle)
     tables = settle_tables(tables, heights, centres)
@@ -234,13 +235,13 @@ _SKIP = frozenset((0x0D, 0x0A, 0xFFFE, 0x00))  # pdfium's line breaks and placeh
 _BLANK = frozenset(ord(c) for c in " \t\u00a0\u3000\u2002\u2003\u2009")
 _SKIP_S = frozenset(map(chr, _SKIP))
 _BLANK_S = frozenset(map(chr, _BLANK))
-_X0, _TOP = itemgetter(1), itemgetter(2)
+_FIRST, _X0, _TOP = itemgetter(0), itemgetter(1), itemgetter(2)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _page_chars(page: Any, raw: Any) -> tuple[list[Char], int]:
     """The page's characters in top-left coordinates, without pdfium's generated
-    spaces/newlines. Returns (chars, number of non-blank chars).
+    spaces/newlines. Returns (chars, 1 if any of them is not blank else 0).
 
     Boxes are built like pdfplumber's, from the glyph origin and the effective font
     size (Tf size × text/CTM scale): bottom = baseline, top = baseline − size, x from
@@ -273,7 +274,6 @@ def _page_chars(page: Any, raw: Any) -> tuple[list[Char], int]:
         fontsize, matrix = fx.fontsize, fx.matrix
         out: list[Char] = []
         append = out.append
-        nonblank = 0
         text = bytes(buf)[: 2 * n].decode("utf-16-le", "surrogatepass")
         if len(text) != n or _SURROGATE.search(text):
             # Outside the BMP GetText's code units and pdfium's char indices part
@@ -327,9 +327,8 @@ def _page_chars(page: Any, raw: Any) -> tuple[list[Char], int]:
             if x1 < x0:
                 x0, x1 = x1, x0
             bottom = foot - lb
-            if ch not in blank:
-                nonblank += 1
             append((ch, x0, bottom - size, x1, bottom))
+        nonblank = next((1 for c in out if c[0] not in blank), 0)
         return out, nonblank
     finally:
         raw.FPDFText_ClosePage(tp)
@@ -426,7 +425,19 @@ def chars_to_text(chars: list[Char]) -> str:
     return "\n".join(ln for ln in lines if ln)
 
 
-def _table_text_fn(cells: list[tuple[float, float, float, float]], chars: list[Char]) -> Any:
+class _Placed:
+    """A page's characters by the height of their centres, so that each table on the
+    page looks only at the characters of its own band (pages hold several tables)."""
+
+    __slots__ = ("cys", "items")
+
+    def __init__(self, chars: list[Char]):
+        items = sorted([((c[2] + c[4]) / 2, (c[1] + c[3]) / 2, c) for c in chars], key=_FIRST)
+        self.cys = [it[0] for it in items]
+        self.items = items
+
+
+def _table_text_fn(cells: list[tuple[float, float, float, float]], placed: _Placed) -> Any:
     """text_of(box) for lattice_to_grid: a character belongs to the cell holding its
     centre (pdfplumber's rule). Each character of the table's area is placed once on
     the table's lattice; a cell then collects the positions it covers."""
@@ -434,10 +445,11 @@ def _table_text_fn(cells: list[tuple[float, float, float, float]], chars: list[C
     ys = _cluster([c[1] for c in cells] + [c[3] for c in cells])
     left, right, top, bottom = xs[0], xs[-1], ys[0], ys[-1]
     at: dict[tuple[int, int], list[Char]] = {}
-    for c in chars:
-        cx, cy = (c[1] + c[3]) / 2, (c[2] + c[4]) / 2
-        if left <= cx < right and top <= cy < bottom:
-            key = (bisect.bisect_right(ys, cy) - 1, bisect.bisect_right(xs, cx) - 1)
+    bisect_right = bisect.bisect_right
+    lo, hi = bisect.bisect_left(placed.cys, top), bisect.bisect_left(placed.cys, bottom)
+    for cy, cx, c in placed.items[lo:hi]:
+        if left <= cx < right:
+            key = (bisect_right(ys, cy) - 1, bisect_right(xs, cx) - 1)
             slot = at.get(key)
             if slot is None:
                 at[key] = [c]
@@ -445,19 +457,15 @@ def _table_text_fn(cells: list[tuple[float, float, float, float]], chars: list[C
                 slot.append(c)
 
     # Cell corners are the very values the lattice was clustered from: look them up.
-    xi = {x: _nearest(xs, x) for c in cells for x in (c[0], c[2])}
-    yi = {y: _nearest(ys, y) for c in cells for y in (c[1], c[3])}
+    xi = {x: _nearest(xs, x) for x in {v for c in cells for v in (c[0], c[2])}}
+    yi = {y: _nearest(ys, y) for y in {v for c in cells for v in (c[1], c[3])}}
 
     def text_of(box: tuple[float, float, float, float]) -> str:
         x0, y0, x1, y1 = box
-        c0 = xi.get(x0)
-        c0 = _nearest(xs, x0) if c0 is None else c0
-        c1 = xi.get(x1)
-        c1 = _nearest(xs, x1) if c1 is None else c1
-        r0 = yi.get(y0)
-        r0 = _nearest(ys, y0) if r0 is None else r0
-        r1 = yi.get(y1)
-        r1 = _nearest(ys, y1) if r1 is None else r1
+        try:
+            c0, c1, r0, r1 = xi[x0], xi[x1], yi[y0], yi[y1]
+        except KeyError:  # not a corner of this lattice (lattice_to_grid passes only those)
+            c0, c1, r0, r1 = _nearest(xs, x0), _nearest(xs, x1), _nearest(ys, y0), _nearest(ys, y1)
         if c1 - c0 == 1 and r1 - r0 == 1:
             inside = at.get((r0, c0))
         else:
@@ -700,11 +708,11 @@ def _find_tables(v_raw: list[VRule], h_raw: list[HRule]) -> list[list[tuple[floa
     # Crossings: point -> (ids of v rules, ids of h rules) through it.
     pts: dict[tuple[float, float], tuple[set[int], set[int]]] = {}
     h_sorted = sorted(range(len(h)), key=lambda i: h[i][0])
+    h_ys = [h[i][0] for i in h_sorted]
     for vi, (x, vt, vb) in enumerate(v):
-        for hi in h_sorted:
+        # Only the horizontals within the vertical's reach (pages hold several tables).
+        for hi in h_sorted[bisect.bisect_left(h_ys, vt - ISECT):]:
             y, hx0, hx1 = h[hi]
-            if y < vt - ISECT:
-                continue
             if y > vb + ISECT:
                 break
             if hx0 - ISECT <= x <= hx1 + ISECT:

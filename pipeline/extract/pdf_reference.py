@@ -45,19 +45,28 @@ def is_cjk(ch: str) -> bool:
     return bool(ch) and bool(_IS_CJK.match(ch))
 
 
+_FULLWIDTH_ALNUM = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
+
+
+def _tight(ch: str) -> bool:
+    """Wraps without a space: CJK, and full-width digits and letters (a full-width
+    figure wrapped in a narrow cell, 「１９」/「５９」, is one figure)."""
+    return is_cjk(ch) or bool(_FULLWIDTH_ALNUM.match(ch))
+
+
 def normalise_cell_text(text: str) -> str:
     """One cell's text as one string: wrapped lines joined, and the spaces that
     justification or wrapping put between CJK characters removed (「总 计」 is 总计),
     because the label matcher must see the words as printed, not as laid out.
     A line break is a space only between two Latin words; next to a CJK character
-    (「251000」/「元」) it is nothing."""
+    (「251000」/「元」) or a full-width digit it is nothing."""
     if "\n" not in text and " " not in text and "\t" not in text and "\u00a0" not in text:
         return text
     lines = [ln.strip() for ln in text.splitlines()]
     lines = [ln for ln in lines if ln]
     out = ""
     for ln in lines:
-        if out and not (is_cjk(out[-1]) or is_cjk(ln[0])):
+        if out and not (_tight(out[-1]) or _tight(ln[0])):
             out += " "
         out += ln
     out = _CJK_SPACES.sub("", out)
@@ -134,9 +143,9 @@ def lattice_to_grid(
             return i - 1
         return i
 
-    xi = {x: idx(x, xs) for c in cells for x in (c[0], c[2])}
-    yi = {y: idx(y, ys) for c in cells for y in (c[1], c[3])}
-    placed: dict[tuple[int, int], tuple[GridCell, int, int]] = {}
+    xi = {x: idx(x, xs) for x in {v for c in cells for v in (c[0], c[2])}}
+    yi = {y: idx(y, ys) for y in {v for c in cells for v in (c[1], c[3])}}
+    placed: dict[tuple[int, int], GridCell] = {}
     covered: set[tuple[int, int]] = set()
     for x0, top, x1, bottom in cells:
         r0, r1 = yi[top], yi[bottom]
@@ -144,22 +153,19 @@ def lattice_to_grid(
         if r1 <= r0 or c1 <= c0 or (r0, c0) in covered:
             continue
         bbox = [round(x0, 2), round(top, 2), round(x1, 2), round(bottom, 2)]
-        gc = GridCell(
-            text=text_of((x0, top, x1, bottom)),
-            source={"page": page, "bbox": bbox},
-            rowspan=r1 - r0,
-            colspan=c1 - c0,
-        )
-        placed[(r0, c0)] = (gc, r1, c1)
-        for r in range(r0, r1):
-            for c in range(c0, c1):
-                covered.add((r, c))
+        gc = GridCell(text_of((x0, top, x1, bottom)), {"page": page, "bbox": bbox}, r1 - r0, c1 - c0)
+        placed[(r0, c0)] = gc
+        if r1 - r0 == 1 and c1 - c0 == 1:
+            covered.add((r0, c0))
+        else:
+            covered.update((r, c) for r in range(r0, r1) for c in range(c0, c1))
     rows: list[list[GridCell]] = []
     for r in range(nrows):
         row: list[GridCell] = []
         for c in range(ncols):
-            if (r, c) in placed:
-                row.append(placed[(r, c)][0])
+            gc = placed.get((r, c))
+            if gc is not None:
+                row.append(gc)
             elif (r, c) not in covered:
                 box = (xs[c], ys[r], xs[c + 1], ys[r + 1])
                 row.append(
@@ -269,31 +275,50 @@ def settle_tables(tables: list[Grid], heights: dict[int, float],
     with continuations marked (see mark_continuations).
 
     A lattice of fewer than MIN_ROWS rows is a page frame or a heading box, except
-    where Word or LibreOffice pushed a table's last row alone onto the next page:
-    that row is kept when it is the first table of its page and carries on the last
-    table of the previous page (same width, no text between, as mark_continuations
-    judges) with as many columns."""
+    where Word or LibreOffice left a table's first row alone at the foot of a page or
+    pushed its last row alone onto the next: such a row is kept when it is the last
+    table of its page and the next page's first table carries it on, or the first
+    table of its page and carries on the previous page's last table (same width, no
+    text between, as mark_continuations judges), its column edges being the other
+    table's."""
     full = [g for g in tables if len(g.rows) >= MIN_ROWS]
     mark_continuations(full, heights, centres)
-    last: dict[int, Grid] = {}
+    first_full: dict[int, Grid] = {}
+    last_full: dict[int, Grid] = {}
+    on_page: dict[int, list[Grid]] = {}
     for g in full:
-        last[g.source["page"]] = g
-    first_seen: set[int] = set()
-    out: list[Grid] = []
+        first_full.setdefault(g.source["page"], g)
+        last_full[g.source["page"]] = g
     for g in tables:
-        page = g.source["page"]
-        first = page not in first_seen
-        first_seen.add(page)
-        if len(g.rows) >= MIN_ROWS:
-            out.append(g)
-            continue
-        prev = last.get(page - 1)
-        if not first or prev is None or len(prev.matrix()[-1]) != len(g.matrix()[0]):
-            continue
-        mark_continuations([prev, g], heights, centres)
-        if g.source.get("continues_previous"):
-            out.append(g)
-    return out
+        on_page.setdefault(g.source["page"], []).append(g)
+    keep: set[int] = set()
+    for page, grids in on_page.items():
+        head, foot = grids[0], grids[-1]
+        prev = last_full.get(page - 1)
+        if len(head.rows) < MIN_ROWS and prev is not None and _same_columns(head, prev):
+            mark_continuations([prev, head], heights, centres)
+            if head.source.get("continues_previous"):
+                keep.add(id(head))
+        nxt = first_full.get(page + 1)
+        if len(foot.rows) < MIN_ROWS and nxt is not None and not nxt.source.get("continues_previous") \
+                and _same_columns(foot, nxt):
+            mark_continuations([foot, nxt], heights, centres)
+            if nxt.source.get("continues_previous"):
+                keep.add(id(foot))
+    return [g for g in tables if len(g.rows) >= MIN_ROWS or id(g) in keep]
+
+
+def _same_columns(row: Grid, table: Grid, tol: float = 2.0) -> bool:
+    """Every column edge of a one-row grid is a column edge of the table (which may
+    cut some of its columns finer: a label over three lattice columns)."""
+    edges = sorted({x for r in table.rows for c in r for x in (c.source["bbox"][0], c.source["bbox"][2])})
+    for r in row.rows:
+        for c in r:
+            for x in (c.source["bbox"][0], c.source["bbox"][2]):
+                i = bisect.bisect_left(edges, x - tol)
+                if i == len(edges) or edges[i] > x + tol:
+                    return False
+    return True
 
 
 def scan_verdict(meta: dict[str, Any], warnings: list[str], n_pages: int, textless: list[int]) -> None:
