@@ -397,8 +397,40 @@ def test_text_fallback_keeps_fullwidth_figures_apart_from_the_label():
     text tidying must leave the spaces between label and figures."""
     from pipeline.extract.pdf_reference import tidy_page_text
 
-    text = tidy_page_text("\n".join(["二、主动公开政府信息情况", "第二十条第（九）项",
-                                     "信息内容 采购项目数量 采购总金额", "政府集中采购 １ ９０７８１００元"]))
+    text = tidy_page_text("二、主动公开政府信息情况\n第二十条第（九）项\n"
+                          "信息内容 采购项目数量 采购总金额\n政府集中采购 １ ９０７８１００元")
     cells = by_key(interpret([], text))
     assert cells[(2, "procurement", "items")].value == 1
     assert cells[(2, "procurement", "amount")].value == 9078100
+
+
+def pdf_grid(rows, edges, page) -> Grid:
+    """Rows of (text, colspan) on a lattice with these column edges, boxed as the PDF
+    extractors box cells (source page and bbox), 20 pt per row."""
+    out = []
+    for r, row in enumerate(rows):
+        cells, c = [], 0
+        for text, span in row:
+            box = [edges[c], 100.0 + 20 * r, edges[c + span], 120.0 + 20 * r]
+            cells.append(GridCell(text, {"page": page, "bbox": box}, 1, span))
+            c += span
+        out.append(cells)
+    return Grid(out, {"page": page, "bbox": [edges[0], 100.0, edges[-1], 100.0 + 20 * len(rows)]})
+
+
+def test_broken_row_is_joined_by_position_when_the_pages_cut_columns_differently():
+    """Each page's lattice has its own columns: on the next page the fragment's label
+    spans a column edge the previous page does not have. Cells are matched by where
+    they are printed, not by matrix column."""
+    codes = [r.code for r in T.table3_rows("2021")]
+    i = codes.index("partly_granted")
+    figs = [200.0 + 40 * k for k in range(8)]
+    first = [[(r[0][0], 1)] + [(x, 1) for x in r[1:]] for r in t3_rows("2021")[:i]]
+    first.append([("（二）部分公开（区分处理的，", 1)] + [(fig(i, c), 1) for c in range(7)])
+    rest = [[("只计这一情形，不计其他情形）", 2)] + [("", 1)] * 7]
+    rest += [[(r[0][0], 2)] + [(x, 1) for x in r[1:]] for r in t3_rows("2021")[i + 1:]]
+    a = pdf_grid(first, [0.0] + figs, 2)
+    b = continued(pdf_grid(rest, [0.0, 120.0] + figs, 3))
+    res = interpret([grid(T3_HEADER), a, b])
+    assert_t3(res, "2021")
+    assert res.issues == []

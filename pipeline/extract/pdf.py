@@ -12,9 +12,9 @@ from __future__ import annotations
 import bisect
 import ctypes
 import re
-from operator import itemgetter
 import struct
 import time
+from operator import itemgetter
 from typing import Any
 
 from pipeline.extract.pdf_reference import (
@@ -23,9 +23,9 @@ from pipeline.extract.pdf_reference import (
     decode_pdf_string,
     garble_verdict,
     lattice_to_grid,
-    settle_tables,
     normalise_cell_text,
     scan_verdict,
+    settle_tables,
     tidy_page_text,
 )
 from pipeline.model import Extracted, Grid
@@ -235,6 +235,7 @@ _SKIP = frozenset((0x0D, 0x0A, 0xFFFE, 0x00))  # pdfium's line breaks and placeh
 _BLANK = frozenset(ord(c) for c in " \t\u00a0\u3000\u2002\u2003\u2009")
 _SKIP_S = frozenset(map(chr, _SKIP))
 _BLANK_S = frozenset(map(chr, _BLANK))
+_SPECIAL_S = _SKIP_S | {" "}
 _FIRST, _X0, _TOP = itemgetter(0), itemgetter(1), itemgetter(2)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -284,14 +285,15 @@ def _page_chars(page: Any, raw: Any) -> tuple[list[Char], int]:
         # have the same loose box height and sit at the same offset above its bottom,
         # so the origin, size and matrix calls are made once per font and size.
         seen: dict[float, tuple[float, float, float]] = {}
-        skip, blank = _SKIP_S, _BLANK_S
+        skip, blank, special = _SKIP_S, _BLANK_S, _SPECIAL_S
         for idx, ch in enumerate(text):
-            if ch in skip:
-                continue
-            # pdfium invents spaces where it guesses word gaps; only spaces can be
-            # generated here (line breaks are skipped above), so only they are asked.
-            if ch == " " and generated(tpa, idx) == 1:
-                continue
+            if ch in special:
+                if ch in skip:
+                    continue
+                # pdfium invents spaces where it guesses word gaps; only spaces can be
+                # generated here (line breaks are skipped above), so only they are asked.
+                if generated(tpa, idx) == 1:
+                    continue
             if not loose(tpa, idx, prect):
                 continue
             x0, lt, x1, lb = unpack4(rect)
@@ -316,8 +318,8 @@ def _page_chars(page: Any, raw: Any) -> tuple[list[Char], int]:
                         if k > 0:
                             size *= k
                 foot = top_y - (base - lb)
-                seen[h] = (size, foot, k if 0 < k < 1 else 0.0)
-                k = seen[h][2]
+                k = k if 0 < k < 1 else 0.0  # only a shrinking text matrix matters below
+                seen[h] = (size, foot, k)
             if k and x1 - x0 > 3 * size + 6:
                 # pdfium sized this box with the unscaled font size (WPS writes
                 # 199-point fonts shrunk by the text matrix): rescale about the origin.

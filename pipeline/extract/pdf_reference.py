@@ -77,7 +77,8 @@ def tidy_page_text(text: str) -> str:
     """A page's text as stored: lines as laid out, without the spaces that justified
     CJK text leaves between characters (「号 ， 邮 编 ：」 is 「号，邮编：」), which
     would otherwise split words for full-text search."""
-    return "\n".join(_CJK_SPACES.sub("", ln) for ln in text.split("\n"))
+    return "\n".join(_CJK_SPACES.sub("", ln) if " " in ln or "\t" in ln or "\u00a0" in ln else ln
+                     for ln in text.split("\n"))
 
 
 def normalise_text(text: str) -> str:
