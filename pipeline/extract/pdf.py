@@ -59,6 +59,11 @@ def _pdfium() -> Any:
     return pdfium, raw
 
 
+class _Handle(ctypes.c_void_p):
+    """A pdfium handle as a ctypes object: as a restype, a c_void_p subclass is
+    returned as is instead of being converted to an int."""
+
+
 class _Calls:
     """pdfium functions re-declared with plain void* handles and int results.
 
@@ -83,12 +88,25 @@ class _Calls:
         def fn(name: str, res: Any, *args: Any) -> Any:
             return ctypes.CFUNCTYPE(res, *args)((name, lib))
 
-        self.loose = fn("FPDFText_GetLooseCharBox", I, V, I, V)
         self.origin = fn("FPDFText_GetCharOrigin", I, V, I, V, V)
         self.fontsize = fn("FPDFText_GetFontSize", D, V, I)
         self.matrix = fn("FPDFText_GetMatrix", I, V, I, V)
         self.generated = fn("FPDFText_IsGenerated", I, V, I)
-        self.get_object = fn("FPDFPage_GetObject", V, V, I)
+        # The calls made for every character and every page object, declared without
+        # argtypes on a private handle of the same library (pypdfium2's declarations
+        # stay as they are): ctypes then passes prepared c_void_p handles and int
+        # indices as they are, skipping the per-argument conversion (≈15% of a call).
+        untyped = ctypes.CDLL(lib._name)
+
+        def bare(name: str, res: Any) -> Any:
+            f = getattr(untyped, name)
+            f.restype, f.argtypes = res, None
+            return f
+
+        self.loose_untyped = bare("FPDFText_GetLooseCharBox", I)
+        # Most page objects are text, skipped at once: their handles stay c_void_p.
+        self.get_object_h = bare("FPDFPage_GetObject", _Handle)
+        self.obj_type_untyped = bare("FPDFPageObj_GetType", I)
         self.form_object = fn("FPDFFormObj_GetObject", V, V, ctypes.c_ulong)
         self.obj_type = fn("FPDFPageObj_GetType", I, V)
         self.draw_mode = fn("FPDFPath_GetDrawMode", I, V, V, V)
@@ -193,10 +211,10 @@ def _extract(doc: Any, raw: Any, deadline: float) -> Extracted:
                     g = lattice_to_grid(cells, _table_text_fn(cells, placed), i + 1, min_rows=1)
                     if g is not None:
                         tables.append(g)
-                if tables and tables[-1].source["page"] == i + 1:
+                if tables and tables[-1].source["page"] == i + 1 and placed is not None:
                     # Only pages holding tables are asked where their text is
-                    # (settle_tables): the others need no centres.
-                    centres[i + 1] = [(c[2] + c[4]) / 2 for c in chars if not c[0].isspace()]
+                    # (settle_tables), and only those at a page break are read.
+                    centres[i + 1] = placed  # type: ignore[assignment]
         finally:
             close_page(handle)
     tables = settle_tables(tables, heights, centres)
@@ -236,6 +254,10 @@ _BLANK = frozenset(ord(c) for c in " \t\u00a0\u3000\u2002\u2003\u2009")
 _SKIP_S = frozenset(map(chr, _SKIP))
 _BLANK_S = frozenset(map(chr, _BLANK))
 _SPECIAL_S = _SKIP_S | {" "}
+# str.isspace as a set: a membership test is cheaper than a method call, and this is
+# asked for every character of every line. (No code point above U+3000 is a space;
+# scanning all of Unicode would cost 70 ms at import.)
+_SPACE_S = frozenset(c for c in map(chr, range(0x3001)) if c.isspace())
 _FIRST, _X0, _TOP = itemgetter(0), itemgetter(1), itemgetter(2)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -256,7 +278,9 @@ def _page_chars(page: Any, raw: Any) -> tuple[list[Char], int]:
         n = raw.FPDFText_CountChars(tp)
         if n <= 0:
             return [], 0
-        buf = (ctypes.c_ushort * (n + 1))()
+        # A ctypes array type of a new length costs more than pdfium's call: lengths
+        # rounded up to a power of two come from ctypes' cache of array types.
+        buf = (ctypes.c_ushort * (1 << (n + 1).bit_length()))()
         raw.FPDFText_GetText(tp, 0, n, buf)
         top_y = _page_top(page, raw)
         fx = _calls(raw)
@@ -264,18 +288,18 @@ def _page_chars(page: Any, raw: Any) -> tuple[list[Char], int]:
         # Out-parameters as raw buffers read with one struct call each: ctypes
         # field access costs more than the pdfium call itself.
         rect = (ctypes.c_float * 4)()  # FS_RECTF: left, top, right, bottom
-        prect = ctypes.addressof(rect)
         mat = (ctypes.c_float * 6)()  # FS_MATRIX: a b c d e f
         pmat = ctypes.addressof(mat)
         org = (ctypes.c_double * 2)()
         pox, poy = ctypes.addressof(org), ctypes.addressof(org) + ctypes.sizeof(ctypes.c_double)
         unpack4, unpack2, unpack6 = struct.Struct("4f").unpack_from, struct.Struct("2d").unpack_from, \
             struct.Struct("6f").unpack_from
-        loose, generated, origin = fx.loose, fx.generated, fx.origin
+        generated, origin = fx.generated, fx.origin
+        loose, tpv = fx.loose_untyped, ctypes.c_void_p(tpa)
         fontsize, matrix = fx.fontsize, fx.matrix
         out: list[Char] = []
         append = out.append
-        text = bytes(buf)[: 2 * n].decode("utf-16-le", "surrogatepass")
+        text = ctypes.string_at(buf, 2 * n).decode("utf-16-le", "surrogatepass")
         if len(text) != n or _SURROGATE.search(text):
             # Outside the BMP GetText's code units and pdfium's char indices part
             # ways: ask char by char.
@@ -294,7 +318,7 @@ def _page_chars(page: Any, raw: Any) -> tuple[list[Char], int]:
                 # generated here (line breaks are skipped above), so only they are asked.
                 if generated(tpa, idx) == 1:
                     continue
-            if not loose(tpa, idx, prect):
+            if not loose(tpv, idx, rect):
                 continue
             x0, lt, x1, lb = unpack4(rect)
             known = seen.get(lt - lb)
@@ -403,15 +427,16 @@ def _line_text(line: list[Char]) -> str:
     pch = None
     px0 = px1 = ptop = 0.0
     gap = False
+    spaces, x_tol, y_tol = _SPACE_S, X_TOL, Y_TOL
     for ch, x0, top, x1, _ in line:
-        if ch.isspace():
+        if ch in spaces:
             gap = True
             continue
         if pch is not None:
             dy = top - ptop
             if ch == pch and x0 - px0 <= 1.0 and -1.0 <= dy <= 1.0:
                 continue
-            if gap or x0 < px0 or x0 > px1 + X_TOL or dy > Y_TOL or dy < -Y_TOL:
+            if gap or x0 < px0 or x0 > px1 + x_tol or dy > y_tol or dy < -y_tol:
                 append(" ")
         append(ch)
         pch, px0, ptop, px1 = ch, x0, top, x1
@@ -429,14 +454,24 @@ def chars_to_text(chars: list[Char]) -> str:
 
 class _Placed:
     """A page's characters by the height of their centres, so that each table on the
-    page looks only at the characters of its own band (pages hold several tables)."""
+    page looks only at the characters of its own band (pages hold several tables).
 
-    __slots__ = ("cys", "items")
+    Iterating it yields the centres of the non-blank characters: settle_tables'
+    `centres` for the page, computed only if that page meets a page-break question."""
+
+    __slots__ = ("centres", "cys", "items")
 
     def __init__(self, chars: list[Char]):
         items = sorted([((c[2] + c[4]) / 2, (c[1] + c[3]) / 2, c) for c in chars], key=_FIRST)
         self.cys = [it[0] for it in items]
         self.items = items
+        self.centres: list[float] | None = None
+
+    def __iter__(self) -> Any:
+        if self.centres is None:
+            spaces = _SPACE_S
+            self.centres = [cy for cy, _, c in self.items if c[0] not in spaces]
+        return iter(self.centres)
 
 
 def _table_text_fn(cells: list[tuple[float, float, float, float]], placed: _Placed) -> Any:
@@ -446,12 +481,14 @@ def _table_text_fn(cells: list[tuple[float, float, float, float]], placed: _Plac
     xs = _cluster([c[0] for c in cells] + [c[2] for c in cells])
     ys = _cluster([c[1] for c in cells] + [c[3] for c in cells])
     left, right, top, bottom = xs[0], xs[-1], ys[0], ys[-1]
-    at: dict[tuple[int, int], list[Char]] = {}
+    # Lattice position (row, col) as one int, row × width + col: cheaper to hash.
+    width = len(xs)
+    at: dict[int, list[Char]] = {}
     bisect_right = bisect.bisect_right
     lo, hi = bisect.bisect_left(placed.cys, top), bisect.bisect_left(placed.cys, bottom)
     for cy, cx, c in placed.items[lo:hi]:
         if left <= cx < right:
-            key = (bisect_right(ys, cy) - 1, bisect_right(xs, cx) - 1)
+            key = (bisect_right(ys, cy) - 1) * width + bisect_right(xs, cx) - 1
             slot = at.get(key)
             if slot is None:
                 at[key] = [c]
@@ -469,9 +506,9 @@ def _table_text_fn(cells: list[tuple[float, float, float, float]], placed: _Plac
         except KeyError:  # not a corner of this lattice (lattice_to_grid passes only those)
             c0, c1, r0, r1 = _nearest(xs, x0), _nearest(xs, x1), _nearest(ys, y0), _nearest(ys, y1)
         if c1 - c0 == 1 and r1 - r0 == 1:
-            inside = at.get((r0, c0))
+            inside = at.get(r0 * width + c0)
         else:
-            inside = [ch for r in range(r0, r1) for c in range(c0, c1) for ch in at.get((r, c), ())]
+            inside = [ch for r in range(r0, r1) for c in range(c0, c1) for ch in at.get(r * width + c, ())]
         if not inside:
             return ""
         if len(inside) == 1:  # most figures in a statistics table are one digit
@@ -514,8 +551,8 @@ def _page_rules(page: Any, raw: Any) -> tuple[list[VRule], list[HRule]]:
     v: list[VRule] = []
     h: list[HRule] = []
     ident = _IDENT
-    pa = _addr(page.raw)
-    get_obj, get_type = fx.get_object, fx.obj_type
+    pa = ctypes.c_void_p(_addr(page.raw))
+    get_obj, get_type = fx.get_object_h, fx.obj_type_untyped
     path_t, form_t = raw.FPDF_PAGEOBJ_PATH, raw.FPDF_PAGEOBJ_FORM
     paths = 0
     for k in range(raw.FPDFPage_CountObjects(page.raw)):
@@ -718,11 +755,11 @@ def _find_tables(v_raw: list[VRule], h_raw: list[HRule]) -> list[list[tuple[floa
             if y > vb + ISECT:
                 break
             if hx0 - ISECT <= x <= hx1 + ISECT:
-                p = (x, y)
-                if p not in pts:
-                    pts[p] = (set(), set())
-                pts[p][0].add(vi)
-                pts[p][1].add(hi)
+                e = pts.get((x, y))
+                if e is None:
+                    e = pts[(x, y)] = (set(), set())
+                e[0].add(vi)
+                e[1].add(hi)
     if not pts:
         return []
     points = sorted(pts)  # by x, then y
@@ -740,27 +777,35 @@ def _find_tables(v_raw: list[VRule], h_raw: list[HRule]) -> list[list[tuple[floa
     # rule, connection is monotonic (a rule reaching a farther crossing passes the
     # nearer one, which then lists it too), so both scans stop at the first gap.
     cells: list[tuple[float, float, float, float]] = []
-    for x, y in points:
-        vs, hs = pts[(x, y)]
+    append = cells.append
+    bisect_right = bisect.bisect_right
+    # Index loops, not slices: a slice copies the rest of the row for every corner.
+    for x in sorted(by_x):
         col = by_x[x]
-        row = by_y[y]
-        found = None
-        for by in col[bisect.bisect_right(col, y):]:
-            bv, bh = pts[(x, by)]
-            if vs.isdisjoint(bv):
-                break
-            for rx in row[bisect.bisect_right(row, x):]:
-                rv, rh = pts[(rx, y)]
-                if hs.isdisjoint(rh):
+        ncol = len(col)
+        for j, y in enumerate(col):
+            vs, hs = pts[(x, y)]
+            row = by_y[y]
+            nrow = len(row)
+            first_r = bisect_right(row, x)
+            found = None
+            for jb in range(j + 1, ncol):
+                by = col[jb]
+                bv, bh = pts[(x, by)]
+                if vs.isdisjoint(bv):
                     break
-                corner = pts.get((rx, by))
-                if corner is not None and not corner[1].isdisjoint(bh) and not corner[0].isdisjoint(rv):
-                    found = (x, y, rx, by)
+                for ir in range(first_r, nrow):
+                    rx = row[ir]
+                    rv, rh = pts[(rx, y)]
+                    if hs.isdisjoint(rh):
+                        break
+                    corner = pts.get((rx, by))
+                    if corner is not None and not corner[1].isdisjoint(bh) and not corner[0].isdisjoint(rv):
+                        found = (x, y, rx, by)
+                        break
+                if found:
+                    append(found)
                     break
-            if found:
-                break
-        if found:
-            cells.append(found)
     return _cells_to_tables(cells)
 
 
