@@ -21,7 +21,6 @@ import hashlib
 import json
 import os
 import sqlite3
-from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable

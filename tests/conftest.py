@@ -28,3 +28,19 @@ def archive_path(tmp_path) -> Path:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory):
+    """Real Datasette over the known archive (pipeline.site.synth), shared by the HTTP
+    and browser tests; read-only, so sharing it cannot couple them."""
+    from pipeline.site import server, synth
+
+    d = tmp_path_factory.mktemp("site")
+    known = synth.known_archive(d / "archive.db")
+    known["archive"].close()
+    proc, url = server.start(d / "archive.db")
+    known["url"] = url
+    known["db"] = d / "archive.db"
+    yield known
+    server.stop(proc)

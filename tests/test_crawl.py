@@ -2,8 +2,6 @@
 `nianbao` subprocess (a fresh reactor every time), into a temporary archive."""
 from __future__ import annotations
 
-import json
-import os
 import signal
 import sqlite3
 import subprocess

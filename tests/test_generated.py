@@ -257,7 +257,7 @@ def _same(a, b) -> bool:
 @pytest.mark.parametrize("fmt", _FMT_PARAMS)
 @pytest.mark.parametrize("i", range(len(_CASES)), ids=_IDS)
 def test_parse_back_cell_for_cell(fmt, i, specs, request):
-    parse = pytest.importorskip("pipeline.parse").parse_extracted
+    from pipeline.parse import parse_extracted as parse
     spec = specs[i]
     report = parse(_extract(fmt, spec, request, i))
     assert report.report_year == spec.report_year
@@ -280,8 +280,8 @@ def test_parse_back_cell_for_cell(fmt, i, specs, request):
 
 
 def test_validation_flags_exactly_the_broken_rule(specs, request):
-    validate = pytest.importorskip("pipeline.validate").rule_issues
-    parse = pytest.importorskip("pipeline.parse").parse_extracted
+    from pipeline.validate import rule_issues as validate
+    from pipeline.parse import parse_extracted as parse
     i = next(k for k, c in enumerate(_CASES) if c.get("consistent") is False)
     spec = specs[i]
     report = parse(_extract("html", spec, request, i))

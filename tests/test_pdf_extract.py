@@ -55,7 +55,7 @@ def assert_same_extraction(fast: Extracted, ref: Extracted) -> None:
 def soffice_to_pdf(paths: list[Path], outdir: Path, profile: Path) -> None:
     exe = shutil.which("soffice") or shutil.which("libreoffice")
     if not exe:
-        pytest.skip("LibreOffice (soffice) not installed")
+        pytest.fail("LibreOffice (soffice) not installed: ./dev setup installs it")
     by_kind: dict[str, list[Path]] = {}
     for p in paths:
         by_kind.setdefault(p.suffix, []).append(p)
@@ -512,7 +512,7 @@ def test_scanned_page_in_a_text_document(printed, hongze):
 def encrypt(data: bytes, tmp_path: Path, user_pw: str) -> bytes:
     qpdf = shutil.which("qpdf")
     if not qpdf:
-        pytest.skip("qpdf not installed (apt-get install qpdf)")
+        pytest.fail("qpdf not installed: ./dev setup installs it (apt-get install qpdf)")
     src, dst = tmp_path / "in.pdf", tmp_path / "out.pdf"
     src.write_bytes(data)
     subprocess.run([qpdf, "--encrypt", user_pw, "owner-secret", "256", "--", str(src), str(dst)],

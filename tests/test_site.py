@@ -16,16 +16,6 @@ from pipeline import templates
 from pipeline.site import metadata, server, synth
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    d = tmp_path_factory.mktemp("site")
-    known = synth.known_archive(d / "archive.db")
-    known["archive"].close()
-    proc, url = server.start(d / "archive.db")
-    known["url"] = url
-    known["db"] = d / "archive.db"
-    yield known
-    server.stop(proc)
 
 
 def get(site, path: str) -> tuple[int, dict, bytes]:

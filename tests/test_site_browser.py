@@ -3,31 +3,20 @@ researcher sees and clicks. Screenshots go to test-artifacts/ for a person to lo
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-from pipeline.site import server, synth
+from pipeline.site import synth
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run"]
 ARTIFACTS = Path(os.environ.get("NIANBAO_ARTIFACTS", Path(__file__).resolve().parent.parent / "test-artifacts"))
 
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not shutil.which(CHROMIUM), reason="needs Debian chromium")]
+pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    d = tmp_path_factory.mktemp("browser")
-    known = synth.known_archive(d / "archive.db")
-    known["archive"].close()
-    proc, url = server.start(d / "archive.db")
-    known["url"] = url
-    yield known
-    server.stop(proc)
 
 
 @pytest.fixture(scope="module")

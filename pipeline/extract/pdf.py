@@ -19,12 +19,11 @@ from typing import Any
 
 from pipeline.extract.pdf_reference import (
     THIN,
+    assemble,
     close_open_ends,
     decode_pdf_string,
-    garble_verdict,
     lattice_to_grid,
     normalise_cell_text,
-    scan_verdict,
     settle_tables,
     tidy_page_text,
 )
@@ -218,14 +217,8 @@ def _extract(doc: Any, raw: Any, deadline: float) -> Extracted:
         finally:
             close_page(handle)
     tables = settle_tables(tables, heights, centres)
-    meta: dict[str, Any] = {"pages": n_pages, "pdf_title": title, "encrypted": encrypted}
-    text = "\n".join(t for t in texts if t)
-    scan_verdict(meta, warnings, n_pages, textless)
-    if meta.get("scanned"):
-        text = ""
-    garble_verdict(text, meta, warnings)
-    return Extracted(container="pdf", text=text, tables=tables, title=title, meta=meta,
-                     warnings=warnings)
+    return assemble(texts, tables, title=title, encrypted=encrypted, n_pages=n_pages, warnings=warnings,
+                    textless=textless)
 
 
 class _RawPage:

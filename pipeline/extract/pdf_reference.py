@@ -481,11 +481,18 @@ def extract_pdf_reference(data: bytes, name: str | None = None) -> Extracted:
                     tables.append(g)
         n_pages = len(pdf.pages)
         tables = settle_tables(tables, heights, centres)
-    meta_out: dict[str, Any] = {"pages": n_pages, "pdf_title": title, "encrypted": encrypted}
+    return assemble(page_texts, tables, title=title, encrypted=encrypted, n_pages=n_pages,
+                    warnings=warnings, textless=textless)
+
+
+def assemble(page_texts: list[str], tables: list[Grid], *, title: str | None, encrypted: bool, n_pages: int,
+             warnings: list[str], textless: list[int]) -> Extracted:
+    """The Extracted both extractors return, so the verdicts on scans and garbling are
+    made in one place and the two paths cannot drift apart."""
+    meta: dict[str, Any] = {"pages": n_pages, "pdf_title": title, "encrypted": encrypted}
     text = "\n".join(t for t in page_texts if t)
-    scan_verdict(meta_out, warnings, n_pages, textless)
-    if meta_out.get("scanned"):
+    scan_verdict(meta, warnings, n_pages, textless)
+    if meta.get("scanned"):
         text = ""
-    garble_verdict(text, meta_out, warnings)
-    return Extracted(container="pdf", text=text, tables=tables, title=title,
-                     meta=meta_out, warnings=warnings)
+    garble_verdict(text, meta, warnings)
+    return Extracted(container="pdf", text=text, tables=tables, title=title, meta=meta, warnings=warnings)

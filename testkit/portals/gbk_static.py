@@ -29,21 +29,7 @@ class GbkStaticPortal(Portal):
         return f"/uploadfiles/{it.date[:4]}/{it.id}.{it.form}"
 
     def route(self, method, path, query, form):
-        pages = self._pages()
-        if path == "/xxgk/nb/index.htm":
-            return self.list_page(pages[0], 0, len(pages))
-        if path.startswith("/xxgk/nb/index_") and path.endswith(".htm"):
-            try:
-                k = int(path[len("/xxgk/nb/index_"):-4])
-            except ValueError:
-                return None
-            if 1 <= k < len(pages):
-                return self.list_page(pages[k], k, len(pages))
-            return None
-        for it in self.column.items:
-            if path == self.detail_path(it):
-                return self.detail(it)
-        return None
+        return self.route_paged(path, self._pages(), "/xxgk/nb/index.htm", "/xxgk/nb/index", "htm")
 
     def list_page(self, items, k, count) -> Resp:
         rows = "".join(f'<LI><A href="content_{it.id}.htm">{html.escape(it.title)}</A> <SPAN>[{it.date}]</SPAN></LI>'

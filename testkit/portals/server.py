@@ -5,6 +5,7 @@ which paths exist and what their bytes are."""
 from __future__ import annotations
 
 import html
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -144,6 +145,22 @@ class Portal:
         raise NotImplementedError
 
     # ------------------------------------------------------------ shared pages
+    def route_paged(self, path: str, pages: list, first: str, stem: str, ext: str, offset: int = 0) -> Resp | None:
+        """A static column paged as `first`, `{stem}_N.{ext}`, … (the TRS-style pagers),
+        plus its detail pages. `offset` 1: the site numbers its second page _2."""
+        k = 0 if path == first else None
+        m = re.fullmatch(re.escape(stem) + r"_(\d+)\." + re.escape(ext), path)
+        if m:
+            k = int(m.group(1)) - offset
+            if k < 1:
+                return None
+        if k is not None:
+            return self.list_page(pages[k], k, len(pages)) if k < len(pages) else None
+        for it in self.column.items:
+            if path == self.detail_path(it):
+                return self.detail(it)
+        return None
+
     def handle(self, method: str, path: str, query: dict, form: dict) -> Resp:
         if self.wall:
             return wall_resp(self.wall)
@@ -160,8 +177,8 @@ class Portal:
                 return Resp(403, b"Forbidden", {"Content-Type": "text/plain"}, False)
             return Resp(200, rule.encode(), {"Content-Type": "text/plain"}, False)
         if path in ("/", "/index.html"):
-            return self.page("首页", f'<ul class="nav"><li><a href="/">首页</a></li><li><a href="/news/">新闻动态</a></li>'
-                                   f'<li><a href="/zwgk/index.html">政府信息公开</a></li><li><a href="/hdjl/">互动交流</a></li></ul>')
+            return self.page("首页", '<ul class="nav"><li><a href="/">首页</a></li><li><a href="/news/">新闻动态</a></li>'
+                                   '<li><a href="/zwgk/index.html">政府信息公开</a></li><li><a href="/hdjl/">互动交流</a></li></ul>')
         if path == "/zwgk/index.html":
             return self.page("政府信息公开", '<div class="xxgk-nav"><a href="/zwgk/zn.html">政府信息公开指南</a>'
                                          '<a href="/zwgk/zd.html">政府信息公开制度</a>'

@@ -34,23 +34,10 @@ class TrsNewPortal(Portal):
         return f"/xxgk/zfxxgknb/{d[:6]}/{name}"
 
     def route(self, method, path, query, form):
-        pages = self._pages()
         base = "/xxgk/zfxxgknb/"
-        if path == base + "list.shtml":
-            return self.list_page(pages[0], 0, len(pages))
-        if path.startswith(base + "list_") and path.endswith(".shtml"):
-            try:
-                k = int(path[len(base + "list_"):-6])
-            except ValueError:
-                return None
-            k -= 1 if "from_2" in self.quirks else 0  # some sites call the second page list_2
-            if 1 <= k < len(pages):
-                return self.list_page(pages[k], k, len(pages))
-            return None
-        for it in self.column.items:
-            if path == self.detail_path(it):
-                return self.detail(it)
-        return None
+        # some sites call the second page list_2 (quirk "from_2"), others list_1
+        return self.route_paged(path, self._pages(), base + "list.shtml", base + "list", "shtml",
+                                offset=1 if "from_2" in self.quirks else 0)
 
     def list_page(self, items, k, count) -> Resp:
         lis = "".join(f'<li><a href="./{self.detail_path(it)[len("/xxgk/zfxxgknb/"):]}" title="{html.escape(it.title)}">'
