@@ -97,6 +97,19 @@ def test_search_page_highlights_hits_and_escapes_text(site):
     assert "&lt;img src=x onerror=alert(2)&gt;" in html and "<img src=x" not in html
 
 
+def test_search_page_lists_each_report_once(site):
+    sections = query(site, "fulltext", q="复议")
+    per_report = {}
+    for r in sections:
+        per_report[r["report"]] = per_report.get(r["report"], 0) + 1
+    assert max(per_report.values()) > 1, "the known archive has a report matching in several sections"
+    _, _, body = get(site, "/search?q=" + urllib.parse.quote("复议"))
+    html = body.decode()
+    for report, n in per_report.items():
+        assert html.count(f'class="title" href="/report/{report}') == 1
+    assert f"另有 {max(per_report.values()) - 1} 处匹配" in html
+
+
 def test_search_with_odd_input_does_not_error(site):
     for q in ['"', "AND OR", "*", "复", "NEAR(", "'; drop table reports; --"]:
         status, _, _ = get(site, "/archive/fulltext.json?q=" + urllib.parse.quote(q))

@@ -280,3 +280,15 @@ def source_table_html(data: bytes, src: dict[str, Any]) -> Markup | None:
         out.append("</tr>")
     out.append("</table>")
     return Markup("".join(out))
+
+
+def one_hit_per_report(rows: list[dict], limit: int = 50) -> list[dict]:
+    """Section hits (best first) grouped by report: the best section stands for the
+    report, `more_hits` counts its other matching sections."""
+    best: dict[str, dict] = {}
+    for r in rows:
+        if r["report"] in best:
+            best[r["report"]]["more_hits"] += 1
+        elif len(best) < limit:
+            best[r["report"]] = {**r, "more_hits": 0}
+    return list(best.values())

@@ -176,6 +176,10 @@ async def raw_document(request, datasette):
 
 
 SEARCH_SQL = metadata.QUERIES["fulltext"]["sql"]
+# The page shows one entry per report: read more section hits than it shows, so that
+# fifty reports survive the grouping even when each matches in several sections.
+SEARCH_PAGE_SQL = SEARCH_SQL.replace("LIMIT 50", "LIMIT 300")
+assert SEARCH_PAGE_SQL != SEARCH_SQL
 
 
 async def search_page(request, datasette):
@@ -183,7 +187,7 @@ async def search_page(request, datasette):
     db = _db(datasette)
     results = []
     if q:
-        results = await _all(db, SEARCH_SQL, {"q": q})
+        results = pages.one_hit_per_report(await _all(db, SEARCH_PAGE_SQL, {"q": q}))
         for r in results:
             r["snippet_html"] = pages.highlight(r["snippet"])
     ctx = {"q": q, "results": results, "database": db.name,
