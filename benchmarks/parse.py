@@ -9,7 +9,8 @@ neighbours), best of R runs per document:
 
   naive      pdfplumber extract_text + extract_tables on every page
   reference  pipeline.extract.pdf_reference.extract_pdf_reference
-  fast       pipeline.extract.pdf.extract_pdf
+  fast       pipeline.extract.pdf.extract_pdf (its loops compiled: pipeline/extract/_pdffast.c)
+  fast-py    the same with the loops in Python, as on a machine without a C compiler
   fast+parse extract_pdf then pipeline.parse.parse_extracted (if present)
 
 Then agreement of fast vs reference: tables, cells (every matrix position: text and
@@ -30,6 +31,7 @@ from typing import Any, Callable
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import pipeline.extract.pdf as pdfmod  # noqa: E402
 from pipeline.extract.pdf import extract_pdf  # noqa: E402
 from pipeline.extract.pdf_reference import extract_pdf_reference, normalise_text, same_place  # noqa: E402
 
@@ -43,6 +45,14 @@ def naive(data: bytes) -> None:
         for page in pdf.pages:
             page.extract_text()
             page.extract_tables()
+
+
+def fast_python_loops(data: bytes) -> Any:
+    compiled, pdfmod._pdffast = pdfmod._pdffast, None
+    try:
+        return extract_pdf(data)
+    finally:
+        pdfmod._pdffast = compiled
 
 
 def fast_parse() -> Callable[[bytes], Any] | None:
@@ -164,6 +174,11 @@ def main() -> None:
 
     methods: dict[str, Callable[[bytes], Any]] = {"naive": naive, "reference": extract_pdf_reference,
                                                    "fast": extract_pdf}
+    if pdfmod._pdffast is not None:
+        methods["fast-py"] = fast_python_loops
+    else:
+        print("pipeline/extract/_pdffast is not built: 'fast' runs its loops in Python (pip install -e . "
+              "with a C compiler builds it)")
     fp = fast_parse()
     if fp:
         methods["fast+parse"] = fp

@@ -6,6 +6,11 @@ page and we only ask it for what we need: each character's box and the path obje
 (ruling lines). The table lattice is built here, following pdfplumber's lattice rules
 (snap, join, intersect, smallest enclosing cell) so that the two agree cell for cell
 (tests/test_pdf_extract.py). Table work is skipped on pages without ruling lines.
+
+The loops that run per character, per page object and per lattice crossing exist
+twice: in C (_pdffast.c, used when built) and in Python (_char_boxes, _page_rules_py,
+_find_tables_py, _chars_to_text_py). tests/test_pdf_fast_c.py holds the two to the
+same output, value for value; change both or neither.
 """
 from __future__ import annotations
 
@@ -28,6 +33,11 @@ from pipeline.extract.pdf_reference import (
     tidy_page_text,
 )
 from pipeline.model import Extracted, Grid
+
+try:  # the hot loops below, compiled (setup.py builds it where a C compiler is)
+    from pipeline.extract import _pdffast
+except ImportError:  # pragma: no cover - depends on the machine's compiler
+    _pdffast = None
 
 # pdfplumber's defaults, kept identical so that both extractors see the same lattice.
 SNAP = 3.0  # rules closer than this are one rule
@@ -117,9 +127,28 @@ class _Calls:
         self.bounds = fn("FPDFPageObj_GetBounds", I, V, V, V, V, V)
         self.obj_matrix = fn("FPDFPageObj_GetMatrix", I, V, V)
         self.count_form = fn("FPDFFormObj_CountObjects", I, V)
+        self.count_objects = fn("FPDFPage_CountObjects", I, V)
 
 
 _CALLS: _Calls | None = None
+_READY = False  # _pdffast has been given pdfium's function addresses
+
+
+def _compiled(raw: Any) -> Any:
+    """The compiled loops (_pdffast), wired to the pdfium library that pypdfium2
+    loaded, or None where they were not built (their Python twins then run)."""
+    global _READY
+    if _pdffast is None:
+        return None
+    if not _READY:
+        fx = _calls(raw)
+        addr = lambda f: ctypes.cast(f, ctypes.c_void_p).value  # noqa: E731
+        _pdffast.set_functions(addr(fx.loose_untyped), addr(fx.origin), addr(fx.fontsize),
+                               addr(fx.matrix), addr(fx.generated))
+        _pdffast.set_path_functions(addr(fx.count_objects), addr(fx.get_object_h), addr(fx.obj_type),
+                                    addr(fx.draw_mode), addr(fx.count_segments), addr(fx.bounds))
+        _READY = True
+    return _pdffast
 
 
 def _calls(raw: Any) -> _Calls:
@@ -275,82 +304,90 @@ def _page_chars(page: Any, raw: Any) -> tuple[list[Char], int]:
         # rounded up to a power of two come from ctypes' cache of array types.
         buf = (ctypes.c_ushort * (1 << (n + 1).bit_length()))()
         raw.FPDFText_GetText(tp, 0, n, buf)
-        top_y = _page_top(page, raw)
-        fx = _calls(raw)
-        tpa = _addr(tp)
-        # Out-parameters as raw buffers read with one struct call each: ctypes
-        # field access costs more than the pdfium call itself.
-        rect = (ctypes.c_float * 4)()  # FS_RECTF: left, top, right, bottom
-        mat = (ctypes.c_float * 6)()  # FS_MATRIX: a b c d e f
-        pmat = ctypes.addressof(mat)
-        org = (ctypes.c_double * 2)()
-        pox, poy = ctypes.addressof(org), ctypes.addressof(org) + ctypes.sizeof(ctypes.c_double)
-        unpack4, unpack2, unpack6 = struct.Struct("4f").unpack_from, struct.Struct("2d").unpack_from, \
-            struct.Struct("6f").unpack_from
-        generated, origin = fx.generated, fx.origin
-        loose, tpv = fx.loose_untyped, ctypes.c_void_p(tpa)
-        fontsize, matrix = fx.fontsize, fx.matrix
-        out: list[Char] = []
-        append = out.append
         text = ctypes.string_at(buf, 2 * n).decode("utf-16-le", "surrogatepass")
         if len(text) != n or _SURROGATE.search(text):
             # Outside the BMP GetText's code units and pdfium's char indices part
             # ways: ask char by char.
             text = "".join(chr(raw.FPDFText_GetUnicode(tp, i)) for i in range(n))
-        # Loose box height -> (size, page-top minus baseline-to-loose-bottom offset,
-        # scale if the text matrix shrinks the font): characters of one font and size
-        # have the same loose box height and sit at the same offset above its bottom,
-        # so the origin, size and matrix calls are made once per font and size.
-        seen: dict[float, tuple[float, float, float]] = {}
-        skip, blank, special = _SKIP_S, _BLANK_S, _SPECIAL_S
-        for idx, ch in enumerate(text):
-            if ch in special:
-                if ch in skip:
-                    continue
-                # pdfium invents spaces where it guesses word gaps; only spaces can be
-                # generated here (line breaks are skipped above), so only they are asked.
-                if generated(tpa, idx) == 1:
-                    continue
-            if not loose(tpv, idx, rect):
-                continue
-            x0, lt, x1, lb = unpack4(rect)
-            known = seen.get(lt - lb)
-            if known is not None:
-                size, foot, k = known
-            else:
-                if not origin(tpa, idx, pox, poy):
-                    continue
-                base = unpack2(org)[1]
-                size = fontsize(tpa, idx)
-                k = 1.0
-                h = lt - lb
-                # The Tf size is the printed size unless a text matrix scales it
-                # (WPS: Tf 199 shrunk 20×; others: Tf 1 grown by Tm). Asking pdfium
-                # for every char's matrix is costly: ask only when the size is
-                # implausible or disagrees with the loose box.
-                if not (4.0 <= size <= 72.0) or h > 1.6 * size or h < 0.5 * size:
-                    if matrix(tpa, idx, pmat):
-                        ma, mb, mc, md, _, _ = unpack6(mat)
-                        k = abs(ma * md - mb * mc) ** 0.5
-                        if k > 0:
-                            size *= k
-                foot = top_y - (base - lb)
-                k = k if 0 < k < 1 else 0.0  # only a shrinking text matrix matters below
-                seen[h] = (size, foot, k)
-            if k and x1 - x0 > 3 * size + 6:
-                # pdfium sized this box with the unscaled font size (WPS writes
-                # 199-point fonts shrunk by the text matrix): rescale about the origin.
-                if origin(tpa, idx, pox, poy):
-                    o = unpack2(org)[0]
-                    x0, x1 = o + (x0 - o) * k, o + (x1 - o) * k
-            if x1 < x0:
-                x0, x1 = x1, x0
-            bottom = foot - lb
-            append((ch, x0, bottom - size, x1, bottom))
-        nonblank = next((1 for c in out if c[0] not in blank), 0)
-        return out, nonblank
+        fast = _compiled(raw)
+        if fast is not None:
+            return fast.page_chars(_addr(tp), text, _page_top(page, raw))
+        return _char_boxes(tp, text, _page_top(page, raw), raw)
     finally:
         raw.FPDFText_ClosePage(tp)
+
+
+def _char_boxes(tp: Any, text: str, top_y: float, raw: Any) -> tuple[list[Char], int]:
+    """The loop of _page_chars in Python, for machines where _pdffast (the same loop
+    compiled) could not be built. The two must agree exactly (tests/test_pdf_fast_c.py)."""
+    fx = _calls(raw)
+    tpa = _addr(tp)
+    # Out-parameters as raw buffers read with one struct call each: ctypes
+    # field access costs more than the pdfium call itself.
+    rect = (ctypes.c_float * 4)()  # FS_RECTF: left, top, right, bottom
+    mat = (ctypes.c_float * 6)()  # FS_MATRIX: a b c d e f
+    pmat = ctypes.addressof(mat)
+    org = (ctypes.c_double * 2)()
+    pox, poy = ctypes.addressof(org), ctypes.addressof(org) + ctypes.sizeof(ctypes.c_double)
+    unpack4, unpack2, unpack6 = struct.Struct("4f").unpack_from, struct.Struct("2d").unpack_from, \
+        struct.Struct("6f").unpack_from
+    generated, origin = fx.generated, fx.origin
+    loose, tpv = fx.loose_untyped, ctypes.c_void_p(tpa)
+    fontsize, matrix = fx.fontsize, fx.matrix
+    out: list[Char] = []
+    append = out.append
+    # Loose box height -> (size, page-top minus baseline-to-loose-bottom offset,
+    # scale if the text matrix shrinks the font): characters of one font and size
+    # have the same loose box height and sit at the same offset above its bottom,
+    # so the origin, size and matrix calls are made once per font and size.
+    seen: dict[float, tuple[float, float, float]] = {}
+    skip, blank, special = _SKIP_S, _BLANK_S, _SPECIAL_S
+    for idx, ch in enumerate(text):
+        if ch in special:
+            if ch in skip:
+                continue
+            # pdfium invents spaces where it guesses word gaps; only spaces can be
+            # generated here (line breaks are skipped above), so only they are asked.
+            if generated(tpa, idx) == 1:
+                continue
+        if not loose(tpv, idx, rect):
+            continue
+        x0, lt, x1, lb = unpack4(rect)
+        known = seen.get(lt - lb)
+        if known is not None:
+            size, foot, k = known
+        else:
+            if not origin(tpa, idx, pox, poy):
+                continue
+            base = unpack2(org)[1]
+            size = fontsize(tpa, idx)
+            k = 1.0
+            h = lt - lb
+            # The Tf size is the printed size unless a text matrix scales it
+            # (WPS: Tf 199 shrunk 20×; others: Tf 1 grown by Tm). Asking pdfium
+            # for every char's matrix is costly: ask only when the size is
+            # implausible or disagrees with the loose box.
+            if not (4.0 <= size <= 72.0) or h > 1.6 * size or h < 0.5 * size:
+                if matrix(tpa, idx, pmat):
+                    ma, mb, mc, md, _, _ = unpack6(mat)
+                    k = abs(ma * md - mb * mc) ** 0.5
+                    if k > 0:
+                        size *= k
+            foot = top_y - (base - lb)
+            k = k if 0 < k < 1 else 0.0  # only a shrinking text matrix matters below
+            seen[h] = (size, foot, k)
+        if k and x1 - x0 > 3 * size + 6:
+            # pdfium sized this box with the unscaled font size (WPS writes
+            # 199-point fonts shrunk by the text matrix): rescale about the origin.
+            if origin(tpa, idx, pox, poy):
+                o = unpack2(org)[0]
+                x0, x1 = o + (x0 - o) * k, o + (x1 - o) * k
+        if x1 < x0:
+            x0, x1 = x1, x0
+        bottom = foot - lb
+        append((ch, x0, bottom - size, x1, bottom))
+    nonblank = next((1 for c in out if c[0] not in blank), 0)
+    return out, nonblank
 
 
 def _to_display(page: Any, raw: Any, chars: list[Char], v: list[VRule], h: list[HRule]
@@ -438,6 +475,13 @@ def _line_text(line: list[Char]) -> str:
 
 
 def chars_to_text(chars: list[Char]) -> str:
+    """Characters as text: lines by height, words by gaps (see _line_text)."""
+    if _pdffast is not None:
+        return _pdffast.chars_to_text(chars)
+    return _chars_to_text_py(chars)
+
+
+def _chars_to_text_py(chars: list[Char]) -> str:
     tops = [c[2] for c in chars]
     if tops and max(tops) - min(tops) <= Y_TOL:  # one line: most table cells
         return _line_text(sorted(chars, key=_X0))
@@ -541,6 +585,35 @@ def _page_rules(page: Any, raw: Any) -> tuple[list[VRule], list[HRule]]:
     a drawn line (see THIN)."""
     fx = _calls(raw)
     top_y = _page_top(page, raw)
+    fast = _compiled(raw)
+    if fast is None:
+        return _page_rules_py(page, raw, fx, top_y)
+    got = fast.page_rules(_addr(page.raw), top_y, raw.FPDF_PAGEOBJ_PATH, raw.FPDF_PAGEOBJ_FORM,
+                          MAX_STROKE, THIN, MAX_PATHS)
+    if got is None:
+        raise _TooManyPaths
+    # The compiled loop settles single lines and thick fills; the objects it hands
+    # back (other paths, forms) are read here, in page order.
+    items, kinds = got
+    v: list[VRule] = []
+    h: list[HRule] = []
+    pa = ctypes.c_void_p(_addr(page.raw))
+    for item, kind in zip(items, kinds):
+        if kind == 104:  # b"h"
+            h.append(item)
+        elif kind == 118:  # b"v"
+            v.append(item)
+        else:
+            obj = fx.get_object_h(pa, item)
+            if fx.obj_type_untyped(obj) == raw.FPDF_PAGEOBJ_FORM:
+                _form(obj, fx, raw, _IDENT, top_y, v, h, 1)
+            else:
+                _path(obj, fx, raw, _IDENT, top_y, v, h)
+    return v, h
+
+
+def _page_rules_py(page: Any, raw: Any, fx: _Calls, top_y: float) -> tuple[list[VRule], list[HRule]]:
+    """_page_rules without _pdffast: the same loop through ctypes."""
     v: list[VRule] = []
     h: list[HRule] = []
     ident = _IDENT
@@ -705,7 +778,10 @@ def _snap(items: list[list[float]], pos: int, tol: float) -> None:
         if r is not None and r[pos] <= group[-1][pos] + tol:
             group.append(r)
             continue
-        mean = sum(g[pos] for g in group) / len(group)
+        total = 0.0  # added in order, not sum(): Python 3.12's sum() compensates, C does not
+        for g in group:
+            total += g[pos]
+        mean = total / len(group)
         for g in group:
             g[pos] = mean
         if r is not None:
@@ -729,6 +805,15 @@ def _find_tables(v_raw: list[VRule], h_raw: list[HRule]) -> list[list[tuple[floa
     """pdfplumber's lattice: snap and join rules, intersect, find for each crossing
     the smallest cell whose four sides are drawn, group cells sharing corners into
     tables. Returns each table's cells (x0, top, x1, bottom), tables in page order."""
+    if _pdffast is not None:
+        found = _pdffast.find_tables(v_raw, h_raw, SNAP, JOIN, MIN_EDGE, ISECT)
+        if found is not None:  # None: coordinates it leaves to Python (NaN, inf, ±0)
+            return found
+    return _find_tables_py(v_raw, h_raw)
+
+
+def _find_tables_py(v_raw: list[VRule], h_raw: list[HRule]) -> list[list[tuple[float, float, float, float]]]:
+    """_find_tables in Python, step for step as _pdffast.find_tables."""
     v = [list(r) for r in v_raw if r[2] - r[1] >= 0]
     h = [list(r) for r in h_raw if r[2] - r[1] >= 0]
     _snap(v, 0, SNAP)

@@ -129,11 +129,17 @@ def lattice_to_grid(
     the lattice is smaller than min_rows × MIN_COLS (a page frame) or holds only
     prose (see PROSE). The extractors ask for single rows too and let
     `settle_tables` keep those that carry a table over a page break."""
+    # The fast extractor calls this for every table on every page, so the work per cell
+    # is kept to lookups: a lattice position is one int (row × ncols + col) indexing flat
+    # lists, and each distinct border is placed on the lattice and rounded once, not
+    # once per cell touching it.
     cells = list(cells)
     if not cells:
         return None
-    xs = _cluster([c[0] for c in cells] + [c[2] for c in cells], tol)
-    ys = _cluster([c[1] for c in cells] + [c[3] for c in cells], tol)
+    x0s, tops, x1s, bottoms = zip(*cells)
+    xset, yset = set(x0s + x1s), set(tops + bottoms)
+    xs = _cluster(xset, tol)
+    ys = _cluster(yset, tol)
     nrows, ncols = len(ys) - 1, len(xs) - 1
     if nrows < min_rows or ncols < MIN_COLS:
         return None
@@ -144,48 +150,67 @@ def lattice_to_grid(
             return i - 1
         return i
 
-    xi = {x: idx(x, xs) for x in {v for c in cells for v in (c[0], c[2])}}
-    yi = {y: idx(y, ys) for y in {v for c in cells for v in (c[1], c[3])}}
-    placed: dict[tuple[int, int], GridCell] = {}
-    covered: set[tuple[int, int]] = set()
+    # round(v, 2) costs more than the rest of a cell's bookkeeping: once per border.
+    xi = {x: (idx(x, xs), round(x, 2)) for x in xset}  # x -> (lattice column, as stored)
+    yi = {y: (idx(y, ys), round(y, 2)) for y in yset}  # y -> (lattice row, as stored)
+    placed: list[GridCell | None] = [None] * (nrows * ncols)
+    covered = [False] * (nrows * ncols)
+    in_row = [0] * nrows  # cells placed per row: a row with ncols of them has no holes
+    texts: list[str] = []
     for x0, top, x1, bottom in cells:
-        r0, r1 = yi[top], yi[bottom]
-        c0, c1 = xi[x0], xi[x1]
-        if r1 <= r0 or c1 <= c0 or (r0, c0) in covered:
+        r0, rtop = yi[top]
+        r1, rbottom = yi[bottom]
+        c0, rx0 = xi[x0]
+        c1, rx1 = xi[x1]
+        if r1 <= r0 or c1 <= c0:
             continue
-        bbox = [round(x0, 2), round(top, 2), round(x1, 2), round(bottom, 2)]
-        gc = GridCell(text_of((x0, top, x1, bottom)), {"page": page, "bbox": bbox}, r1 - r0, c1 - c0)
-        placed[(r0, c0)] = gc
+        at = r0 * ncols + c0
+        if covered[at]:
+            continue
+        text = text_of((x0, top, x1, bottom))
+        texts.append(text)
+        placed[at] = GridCell(text, {"page": page, "bbox": [rx0, rtop, rx1, rbottom]}, r1 - r0, c1 - c0)
+        in_row[r0] += 1
         if r1 - r0 == 1 and c1 - c0 == 1:
-            covered.add((r0, c0))
+            covered[at] = True
         else:
-            covered.update((r, c) for r in range(r0, r1) for c in range(c0, c1))
+            span = [True] * (c1 - c0)
+            for r in range(r0, r1):
+                covered[r * ncols + c0:r * ncols + c1] = span
     rows: list[list[GridCell]] = []
     for r in range(nrows):
+        first = r * ncols
+        if in_row[r] == ncols:
+            rows.append(placed[first:first + ncols])  # type: ignore[arg-type]
+            continue
         row: list[GridCell] = []
         for c in range(ncols):
-            gc = placed.get((r, c))
+            gc = placed[first + c]
             if gc is not None:
                 row.append(gc)
-            elif (r, c) not in covered:
+            elif not covered[first + c]:
                 box = (xs[c], ys[r], xs[c + 1], ys[r + 1])
+                text = text_of(box)
+                texts.append(text)
                 row.append(
                     GridCell(
-                        text=text_of(box),
+                        text=text,
                         source={"page": page, "bbox": [round(v, 2) for v in box], "hole": True},
                     )
                 )
         rows.append(row)
-    filled = [c.text for row in rows for c in row if c.text]
-    if filled and min(len(t) for t in filled) >= PROSE:
+    lengths = set(map(len, filter(None, texts)))  # of the non-empty texts
+    if lengths and min(lengths) >= PROSE:
         return None  # boxes of running text (a framed two-column layout), not a table
     bbox = [round(xs[0], 2), round(ys[0], 2), round(xs[-1], 2), round(ys[-1], 2)]
     return Grid(rows=rows, source={"page": page, "bbox": bbox})
 
 
-def _cluster(values: list[float], tol: float) -> list[float]:
+def _cluster(values: Iterable[float], tol: float) -> list[float]:
+    """The first of each run of values no more than tol apart. A repeated value never
+    starts a run, so only the distinct values are sorted."""
     out: list[float] = []
-    for v in sorted(values):
+    for v in sorted(set(values)):
         if out and v - out[-1] <= tol:
             continue
         out.append(v)
