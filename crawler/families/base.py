@@ -189,6 +189,17 @@ def attachment_links(base_url: str, fragment: str, *, extra_href: re.Pattern | N
     return out
 
 
+def detail_with_body(url: str, text: str, body_tag: str | None = None,
+                     extra_href: re.Pattern | None = None) -> Detail:
+    """A detail page the usual way: its metadata, and the attachments linked from the
+    article body (the first element whose opening tag matches `body_tag`). Where the
+    template lost its body marker, the whole page is searched rather than nothing."""
+    d = detail_meta(text)
+    body = (body_between(text, body_tag) if body_tag else None) or text
+    d.attachments = attachment_links(url, body, extra_href=extra_href)
+    return d
+
+
 def sane_name(name: str, limit: int = 120) -> str:
     """A file name safe to show and to save: no path, no control characters, bounded."""
     name = name.replace("\\", "/").rsplit("/", 1)[-1]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, urljoin
 
-from .base import Detail, ListPage, PageRequest, attachment_links, body_between, detail_meta, links_in
+from .base import Detail, ListPage, PageRequest, detail_with_body, links_in
 
 NAME = "hanweb"
 _RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S)
@@ -59,7 +59,4 @@ def parse_list(url: str, text: str) -> ListPage:
 
 
 def parse_detail(url: str, text: str) -> Detail:
-    d = detail_meta(text)
-    body = body_between(text, r'id="zoom"') or text
-    d.attachments = attachment_links(url, body, extra_href=_DOWNFILE)
-    return d
+    return detail_with_body(url, text, r'id="zoom"', extra_href=_DOWNFILE)

@@ -7,7 +7,7 @@ from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 
-from .base import Detail, ListPage, PageRequest, attachment_links, detail_meta, links_in
+from .base import Detail, ListPage, PageRequest, detail_with_body, links_in
 
 NAME = "static"
 NEXT_TEXT = re.compile(r"^(下一页|下页|后一页|尾页|末页|\d{1,3}|>|»)$")
@@ -39,6 +39,4 @@ def parse_list(url: str, text: str) -> ListPage:
 
 
 def parse_detail(url: str, text: str) -> Detail:
-    d = detail_meta(text)
-    d.attachments = attachment_links(url, text)
-    return d
+    return detail_with_body(url, text)

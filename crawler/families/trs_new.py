@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin
 
-from .base import Detail, ListPage, PageRequest, attachment_links, body_between, detail_meta, links_in
+from .base import Detail, ListPage, PageRequest, detail_with_body, links_in
 
 NAME = "trs_new"
 _CREATE = re.compile(r"""createPageHTML\(\s*['"][\w-]+['"]\s*,\s*(\d+)\s*,\s*(\d+)\s*,\s*['"](\w+)['"]\s*,\s*['"](\w+)['"]""")
@@ -26,7 +26,4 @@ def parse_list(url: str, text: str) -> ListPage:
 
 
 def parse_detail(url: str, text: str) -> Detail:
-    d = detail_meta(text)
-    body = body_between(text, r"class=\"[^\"]*(trs_editor_view|TRS_UEDITOR|TRS_Editor)") or text
-    d.attachments = attachment_links(url, body)
-    return d
+    return detail_with_body(url, text, r"class=\"[^\"]*(trs_editor_view|TRS_UEDITOR|TRS_Editor)")

@@ -282,8 +282,8 @@ set_path_functions(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
-/* Appends (kind, item): kind 'v' or 'h' with a rule (a, b, c), or 's' with the index
- * of an object pdf._path must look at in full. */
+/* Appends (kind, item): kind 'v' or 'h' with a rule (a, b, c); 'p' or 'f' with the
+ * index of a path or form object that pdf._path or pdf._form must read in full. */
 static int
 emit(PyObject *items, char *kinds, Py_ssize_t *nk, char kind, PyObject *item)
 {
@@ -330,7 +330,7 @@ page_rules(PyObject *self, PyObject *args)
         void *obj = get_object(page, k);
         int t = object_type(obj);
         if (t == form_t) {
-            err = emit(items, kinds, &nk, 's', PyLong_FromLong(k));
+            err = emit(items, kinds, &nk, 'f', PyLong_FromLong(k));
             continue;
         }
         if (t != path_t)
@@ -370,7 +370,7 @@ page_rules(PyObject *self, PyObject *args)
                     continue; /* shading or a white background, not a rule */
             }
         }
-        err = emit(items, kinds, &nk, 's', PyLong_FromLong(k));
+        err = emit(items, kinds, &nk, 'p', PyLong_FromLong(k));
     }
     if (err) {
         Py_DECREF(items);

@@ -603,12 +603,10 @@ def _page_rules(page: Any, raw: Any) -> tuple[list[VRule], list[HRule]]:
             h.append(item)
         elif kind == 118:  # b"v"
             v.append(item)
-        else:
-            obj = fx.get_object_h(pa, item)
-            if fx.obj_type_untyped(obj) == raw.FPDF_PAGEOBJ_FORM:
-                _form(obj, fx, raw, _IDENT, top_y, v, h, 1)
-            else:
-                _path(obj, fx, raw, _IDENT, top_y, v, h)
+        elif kind == 112:  # b"p"
+            _path(fx.get_object_h(pa, item), fx, raw, _IDENT, top_y, v, h)
+        else:  # b"f"
+            _form(fx.get_object_h(pa, item), fx, raw, _IDENT, top_y, v, h, 1)
     return v, h
 
 
