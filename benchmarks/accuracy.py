@@ -20,7 +20,7 @@ import traceback
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from testkit.generate import (VARIATIONS, expected_cells, random_report, render_docx, render_html,
+from nianbao.devkit.generate import (VARIATIONS, expected_cells, random_report, render_docx, render_html,
                               render_many_pdf)
 
 FORMATS = ("html", "docx", "pdf-html", "pdf-docx")
@@ -47,10 +47,10 @@ def _same(a, b) -> bool:
 
 
 def _score(spec, fmt: str, data: bytes) -> Outcome:
-    from pipeline.extract.docx import extract_docx
-    from pipeline.extract.html import extract_html
-    from pipeline.extract.pdf import extract_pdf
-    from pipeline.parse import parse_extracted
+    from nianbao.pipeline.extract.docx import extract_docx
+    from nianbao.pipeline.extract.html import extract_html
+    from nianbao.pipeline.extract.pdf import extract_pdf
+    from nianbao.pipeline.parse import parse_extracted
 
     exp = expected_cells(spec)
     out = Outcome(spec.seed, fmt, spec.report_year, sorted(spec.variations), len(exp), 0)

@@ -23,7 +23,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from testkit.portals import FAMILIES, start_portals, stop_portals  # noqa: E402
+from nianbao.devkit.portals import FAMILIES, start_portals, stop_portals  # noqa: E402
 
 
 def crawl(archive: Path, portals: list, workdir: Path, extra: list[str]) -> tuple[float, float]:
@@ -35,7 +35,7 @@ def crawl(archive: Path, portals: list, workdir: Path, extra: list[str]) -> tupl
         (d / f"{p.name}.yaml").write_text(yaml.safe_dump(p.site_config(), allow_unicode=True), encoding="utf-8")
         p.times.clear()
     t = time.perf_counter()
-    p = subprocess.run([sys.executable, "-m", "pipeline.cli", "crawl", "--archive", str(archive), "--sites-dir", str(d),
+    p = subprocess.run([sys.executable, "-m", "nianbao", "crawl", "--archive", str(archive), "--sites-dir", str(d),
                         "-s", "LOG_LEVEL=WARNING", *extra], capture_output=True, text=True)
     took = time.perf_counter() - t
     if p.returncode:
@@ -80,10 +80,10 @@ def main() -> None:
                     t_all, span_all, best_db = w, sp, db
             db = best_db
 
-            from pipeline.ingest import parse_pending
-            from pipeline.store import Archive
+            from nianbao.pipeline.ingest import parse_pending
+            from nianbao.pipeline.store import Archive
 
-            from crawler import publications
+            from nianbao.crawler import publications
             a = Archive(db)
             t = time.perf_counter()
             summary = parse_pending(a, workers=args.workers, progress=False)

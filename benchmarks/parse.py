@@ -8,7 +8,7 @@ core, CPU time of this process (the machine is shared: wall time would measure t
 neighbours), best of R runs per document:
 
   naive      pdfplumber extract_text + extract_tables on every page
-  reference  pipeline.extract.pdf_reference.extract_pdf_reference
+  reference  nianbao.devkit.pdf_reference.extract_pdf_reference
   fast       pipeline.extract.pdf.extract_pdf (its loops compiled: pipeline/extract/_pdffast.c)
   fast-py    the same with the loops in Python, as on a machine without a C compiler
   fast+parse extract_pdf then pipeline.parse.parse_extracted (if present)
@@ -31,9 +31,9 @@ from typing import Any, Callable
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import pipeline.extract.pdf as pdfmod  # noqa: E402
-from pipeline.extract.pdf import extract_pdf  # noqa: E402
-from pipeline.extract.pdf_reference import extract_pdf_reference, normalise_text, same_place  # noqa: E402
+import nianbao.pipeline.extract.pdf as pdfmod  # noqa: E402
+from nianbao.pipeline.extract.pdf import extract_pdf  # noqa: E402
+from nianbao.devkit.pdf_reference import extract_pdf_reference, normalise_text, same_place  # noqa: E402
 
 SHARED = Path(os.environ.get("NIANBAO_SHARED") or ROOT.parent / "shared")
 
@@ -57,7 +57,7 @@ def fast_python_loops(data: bytes) -> Any:
 
 def fast_parse() -> Callable[[bytes], Any] | None:
     try:
-        from pipeline.parse import parse_extracted
+        from nianbao.pipeline.parse import parse_extracted
     except ImportError:
         return None
     return lambda data: parse_extracted(extract_pdf(data))
@@ -73,12 +73,12 @@ def best_time(fn: Callable[[bytes], Any], data: bytes, repeat: int) -> float:
 
 
 def generated(n: int) -> list[tuple[str, bytes]]:
-    """n reports from testkit.generate, printed by LibreOffice (half via HTML, half
+    """n reports from nianbao.devkit.generate, printed by LibreOffice (half via HTML, half
     via DOCX, as publishers use both). Falls back to a tiny HTML table of our own."""
     if n <= 0:
         return []
     try:
-        from testkit.generate import random_report, render_many_pdf
+        from nianbao.devkit.generate import random_report, render_many_pdf
     except ImportError:
         return _own_generated(n)
     specs = [random_report(1000 + i) for i in range(n)]

@@ -23,8 +23,9 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from pipeline import store
-from pipeline.site import metadata, server, synth
+from nianbao.pipeline import store
+from nianbao.devkit import synth
+from nianbao.pipeline.site import metadata, server
 
 HERE = Path(__file__).parent
 TARGET_S = 1.0

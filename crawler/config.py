@@ -1,4 +1,9 @@
-"""Site configs: crawler/sites/*.yaml, one site per file (or a list under `sites:`)."""
+"""Site configs: YAML files in a user folder, one site per file (or a list under `sites:`).
+
+The folder is the operator's, never the installed package's: by default `sites/` beside
+the archive (archive.db → sites/), or any folder given with `--sites`. Files in
+subfolders are not loaded (sites/unverified/ holds columns nobody has checked yet).
+"""
 from __future__ import annotations
 
 import re
@@ -6,19 +11,32 @@ from pathlib import Path
 
 import yaml
 
-SITES_DIR = Path(__file__).parent / "sites"
 REQUIRED = ("name",)
 
 
-def load_sites(dirs: list[Path | str] | None = None) -> list[dict]:
+def default_dir(archive: Path | str) -> Path:
+    """Where the sites of an archive live unless told otherwise: beside it."""
+    return Path(archive).resolve().parent / "sites"
+
+
+def load_sites(paths: list[Path | str]) -> list[dict]:
+    """Every site in these folders (their *.yaml/*.yml) or files."""
     out: list[dict] = []
-    for d in dirs or [SITES_DIR]:
-        d = Path(d)
-        files = sorted(d.glob("*.yaml")) + sorted(d.glob("*.yml")) if d.is_dir() else [d]
+    for d in map(Path, paths):
+        if d.is_dir():
+            files = sorted(d.glob("*.yaml")) + sorted(d.glob("*.yml"))
+        elif d.exists():
+            files = [d]
+        else:
+            raise FileNotFoundError(f"no site folder or file at {d}")
         for f in files:
             data = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
             for site in data.get("sites", [data]) if isinstance(data, dict) else data:
                 out.append(validate(site, f))
+    names = [s["name"] for s in out]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"site names must be unique; repeated: {', '.join(dupes)}")
     return out
 
 
@@ -42,7 +60,7 @@ def slug(text: str) -> str:
     return s or "site"
 
 
-def write_site(site: dict, directory: Path | str = SITES_DIR) -> Path:
+def write_site(site: dict, directory: Path | str) -> Path:
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     path = d / f"{slug(site['name'])}.yaml"

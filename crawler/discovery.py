@@ -8,6 +8,8 @@ from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 
+from nianbao.pipeline.titles import is_report_title
+
 COLUMN_TEXT = [("政府信息公开工作年度报告", 10), ("政府信息公开年度报告", 10), ("政府信息公开年报", 10),
                ("信息公开年报", 8), ("信息公开年度报告", 8), ("年度报告", 5), ("年报", 4)]
 COLUMN_PATH = re.compile(r"(zfxxgkndbg|zfxxgknb|xxgknb|xxgkndbg|gknb|ndbg)", re.I)
@@ -59,3 +61,28 @@ def find_xxgk(url: str, text: str) -> list[str]:
         if s and u not in (x for _, x in out):
             out.append((s, u))
     return [u for _, u in sorted(out, key=lambda x: -x[0])]
+
+
+def is_column(url: str, text: str) -> bool:
+    """Is this page itself a 年报 column? Its family's list parser finds report entries
+    (a CMS list page hides its records in scripts; gkmlpt's in an API it names)."""
+    from . import families
+    from .families.base import links_in
+
+    fam = families.detect(url, text)
+    try:
+        page = fam.parse_list(url, text) if fam is not families.static else None
+    except Exception:
+        return False
+    if page is not None and page.pages and fam.NAME == "gkmlpt":
+        return True
+    links = page.links if page is not None else links_in(url, text)
+    entries = sum(is_report_title(link.title) for link in links)
+    # One report title on a page whose path does not say 年报 is a portal's news box.
+    return entries >= 2 or (entries == 1 and bool(COLUMN_PATH.search(urlsplit(url).path)))
+
+
+def column_on(url: str, text: str) -> str | None:
+    """The 年报 column this page is or links to: the page itself when it lists reports
+    (a column's side menu links to other columns), else its best column link."""
+    return url if is_column(url, text) else find_column(url, text)

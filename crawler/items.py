@@ -1,4 +1,5 @@
-"""What the spider hands to the pipeline."""
+"""What the spider hands to the item pipeline: the spider never writes anywhere itself,
+so the same callbacks serve `nianbao crawl`, `scrapy parse` and (later) remote workers."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -30,3 +31,20 @@ class NotModified:
     site: str
     role: str
     meta: dict = field(default_factory=dict)
+
+
+@dataclass
+class FetchFailed:
+    """A URL that could not be fetched for good (after retries), and why."""
+    url: str
+    site: str | None
+    role: str | None
+    error: str
+    counted: bool = True  # False for requests dropped because their site is already blocked
+
+
+@dataclass
+class SiteUpdate:
+    """Something learnt about a site while crawling: its column URL, its CMS family."""
+    name: str
+    cols: dict = field(default_factory=dict)

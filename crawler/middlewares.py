@@ -1,13 +1,17 @@
-"""Downloader middlewares: anti-bot walls and retries with backoff."""
+"""Downloader middlewares: conditional requests, anti-bot walls, retries with backoff."""
 from __future__ import annotations
 
 import asyncio
 import logging
 import random
+import sqlite3
+from pathlib import Path
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.response import response_status_message
+
+from nianbao.pipeline.store import RawStore, raw_root_for
 
 from .antibot import detect_wall
 
@@ -16,6 +20,56 @@ log = logging.getLogger(__name__)
 
 class SiteBlocked(IgnoreRequest):
     pass
+
+
+class ConditionalMiddleware:
+    """Ask only for what changed: a request marked `conditional` carries the validators
+    (ETag, Last-Modified) of the version the archive holds, and a 304 answer is handed
+    to the spider with those stored bytes (status still 304, `known_sha256` in meta).
+
+    Reads the archive (NIANBAO_ARCHIVE) through its own read-only connection; writing
+    is the item pipeline's job. No archive yet: every request is plain."""
+
+    def __init__(self, archive: str):
+        self.path = Path(archive)
+        self.raw = RawStore(raw_root_for(self.path))
+        self._conn: sqlite3.Connection | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.settings.get("NIANBAO_ARCHIVE"))
+
+    def _known(self, url: str) -> tuple | None:
+        if self._conn is None:
+            if not self.path.exists():
+                return None
+            self._conn = sqlite3.connect(f"file:{self.path.resolve()}?mode=ro", uri=True)
+        try:
+            return self._conn.execute("SELECT sha256, etag, last_modified, content_type FROM fetches WHERE url = ?",
+                                      (url,)).fetchone()
+        except sqlite3.OperationalError:  # an archive without crawl tables yet
+            return None
+
+    def process_request(self, request):
+        if not request.meta.get("conditional") or "known_sha256" in request.meta:
+            return None
+        known = self._known(request.url)
+        if known and known[0] and known[0] in self.raw:
+            request.meta["known_sha256"], request.meta["known_ctype"] = known[0], known[3]
+            if known[1]:
+                request.headers["If-None-Match"] = known[1]
+            if known[2]:
+                request.headers["If-Modified-Since"] = known[2]
+        return None
+
+    def process_response(self, request, response):
+        sha = request.meta.get("known_sha256")
+        if response.status != 304 or not sha:
+            return response
+        headers = response.headers.copy()
+        if request.meta.get("known_ctype"):
+            headers["Content-Type"] = request.meta["known_ctype"]
+        return response.replace(body=self.raw.get(sha), headers=headers)
 
 
 class AntiBotMiddleware:

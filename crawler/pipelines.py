@@ -1,46 +1,94 @@
-"""Everything fetched goes to the raw store and the documents table, and each URL's
-current version, validators and metadata to `fetches` (crawler/state.py)."""
+"""The crawler's one writer: every item goes into the archive (NIANBAO_ARCHIVE).
+
+Bytes go to the raw store and `documents`; each URL's current version, validators
+and metadata to `fetches`; failures to `fetches.error` and the run's counters; what
+the spider learnt about a site to `sites`. The run row is opened when the spider opens
+and closed with each site's outcome; closing the archive brings its derived data
+(primary reports, figures, site counts) up to date.
+"""
 from __future__ import annotations
 
-from .items import FetchedDoc, NotModified
+from scrapy import signals
+
+from nianbao.pipeline.store import Archive
+
+from .items import FetchedDoc, FetchFailed, NotModified, SiteUpdate
 
 
 class ArchivePipeline:
     def __init__(self, crawler):
         self.crawler = crawler
+        self.archive: Archive | None = None
+        self.run_id: int | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler)
+        pipeline = cls(crawler)
+        # The run's end needs Scrapy's close reason, which only the signal carries.
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    def open_spider(self):
+        spider = self.crawler.spider
+        self.archive = Archive(self.crawler.settings.get("NIANBAO_ARCHIVE"))
+        self.log = self.archive.crawl
+        self.run_id = self.log.start_run(list(spider.sites), self.crawler.settings.get("JOBDIR"))
+        spider.run_id = self.run_id  # the runner reports this run when the crawl is over
+        for name, s in spider.sites.items():
+            self.log.set_site(name, start_url=s.get("start_url") or s.get("home_url"), family=s.get("family", "auto"),
+                              agency=s.get("agency"), last_run=self.run_id)
 
     def process_item(self, item):
-        spider = self.crawler.spider
-        state, run = spider.crawl_state, spider.run_id
-        if isinstance(item, NotModified):
-            state.record_fetch(item.url, run_id=run, sha256=None, changed=False, http_status=304, error=None,
-                               **_meta(item.meta))
-            state.count(run, "unchanged")
-            return item
-        if not isinstance(item, FetchedDoc):
-            return item
-        prev = state.fetch(item.url)
-        parent_sha = None
-        if item.parent_url:
-            parent = state.fetch(item.parent_url)
-            parent_sha = parent["sha256"] if parent else None
-        digest, _ = state.archive.add_document(
+        run, log = self.run_id, self.log
+        if isinstance(item, SiteUpdate):
+            log.set_site(item.name, **item.cols)
+        elif isinstance(item, FetchFailed):
+            log.record_error(item.url, item.site, item.role, run, item.error)
+            if item.counted:
+                log.count(run, "failed")
+        elif isinstance(item, NotModified):
+            log.record_fetch(item.url, run_id=run, sha256=None, changed=False, http_status=304, error=None,
+                             **_meta(item.meta))
+            log.count(run, "unchanged")
+        elif isinstance(item, FetchedDoc):
+            self._store(item)
+        self._count_pages()
+        return item
+
+    def _store(self, item: FetchedDoc) -> None:
+        log, run = self.log, self.run_id
+        prev = log.fetch(item.url)
+        parent = log.fetch(item.parent_url) if item.parent_url else None
+        digest, _ = self.archive.add_document(
             item.body, type=item.type, original_name=item.original_name, url=item.url, final_url=item.final_url,
             http_status=item.http_status, content_type=item.content_type, etag=item.etag,
             last_modified=item.last_modified, fetched_at=item.fetched_at, site=item.site,
-            parent_sha256=parent_sha, role=item.role)
+            parent_sha256=parent["sha256"] if parent else None, role=item.role)
         changed = prev is None or prev["sha256"] != digest
-        state.record_fetch(item.url, run_id=run, sha256=digest, changed=changed, site=item.site, role=item.role,
-                           final_url=item.final_url, http_status=item.http_status, content_type=item.content_type,
-                           etag=item.etag, last_modified=item.last_modified, parent_url=item.parent_url, error=None,
-                           **_meta(item.meta))
+        log.record_fetch(item.url, run_id=run, sha256=digest, changed=changed, site=item.site, role=item.role,
+                         final_url=item.final_url, http_status=item.http_status, content_type=item.content_type,
+                         etag=item.etag, last_modified=item.last_modified, parent_url=item.parent_url, error=None,
+                         **_meta(item.meta))
         if item.role != "list":
-            state.count(run, "new" if prev is None or not prev["sha256"] else "changed" if changed else "unchanged")
-        return item
+            log.count(run, "new" if prev is None or not prev["sha256"] else "changed" if changed else "unchanged")
+
+    def _count_pages(self) -> None:
+        self.log.set_count(self.run_id, "pages", self.crawler.stats.get_value("nianbao/pages", 0))
+
+    def close_spider(self):
+        spider = self.crawler.spider
+        self._count_pages()
+        for name, outcome in spider.outcome.items():
+            status, why = outcome.final()
+            self.log.set_site(name, status=status, reason=why, found=outcome.found, last_run=self.run_id)
+        self.log.count(self.run_id, "blocked", len(spider.blocked))
+
+    def spider_closed(self, spider, reason):
+        """After close_spider (Scrapy sends the signal once the pipelines are closed)."""
+        self.log.finish_run(self.run_id, "finished" if reason == "finished" else "shutdown",
+                            None if reason == "finished" else reason)
+        self.archive.finish()
+        self.archive.close()
 
 
 def _meta(meta: dict) -> dict:

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from . import discovery, families
 from .antibot import detect_wall
-from .families.base import decode, is_report_title, links_in
+from .families.base import decode
 from .settings import USER_AGENT
 
 
@@ -55,11 +55,8 @@ def probe_site(url: str, *, name: str | None = None) -> dict:
             continue
         seen.add(page)
         final, text = _get(page, robots)
-        column = discovery.find_column(final, text)
+        column = discovery.column_on(final, text)
         if column:
-            break
-        if any(is_report_title(l.title) for l in links_in(final, text)):
-            column = final  # the page is the column itself
             break
         todo.extend(u for u in discovery.find_xxgk(final, text)[:3] if u not in seen)
     if not column:

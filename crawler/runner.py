@@ -1,20 +1,31 @@
-"""Run the column spider in this process (the CLI's side of Scrapy)."""
+"""Run the column spider in this process: what `nianbao crawl` calls.
+
+Scrapy's reactor runs once per process, so a caller that crawls more than once (the
+demo, tests) runs each crawl in a `nianbao crawl` subprocess.
+"""
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from pathlib import Path
 
-from . import settings as S
+from scrapy.settings import Settings
+
+from nianbao.pipeline.store import Archive
+
+# Local mock portals only (tests, demo, benchmarks): no artificial delay.
+FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_START_DELAY": 0, "RETRY_BACKOFF_BASE": 0.05, "LOG_LEVEL": "WARNING"}
 
 
-def build_settings(overrides: dict | None = None, *, fast: bool = False, jobdir: str | None = None) -> dict:
-    s = dict(S.SETTINGS)
+def build_settings(archive: str | Path, overrides: dict | None = None, *, fast: bool = False,
+                   jobdir: str | None = None) -> Settings:
+    s = Settings()
+    s.setmodule("nianbao.crawler.settings", priority="project")
+    s.set("NIANBAO_ARCHIVE", str(archive), priority="cmdline")
     if fast:
-        s.update(S.FAST)
+        s.setdict(FAST, priority="cmdline")
     if jobdir:
-        s["JOBDIR"] = jobdir
-    s.update(overrides or {})
+        s.set("JOBDIR", jobdir, priority="cmdline")
+    s.setdict(overrides or {}, priority="cmdline")
     return s
 
 
@@ -25,37 +36,27 @@ def _prepare_jobdir(archive: str, jobdir: str) -> None:
     downloading again what the killed crawl stored."""
     if not Path(jobdir).exists() or not Path(archive).exists():
         return
-    con = sqlite3.connect(archive)
-    try:
-        row = con.execute("SELECT status FROM runs WHERE jobdir = ? ORDER BY id DESC LIMIT 1", (jobdir,)).fetchone()
-    except sqlite3.OperationalError:
-        row = None
-    finally:
-        con.close()
-    if row and row[0] in ("running", "interrupted"):
+    with Archive(archive) as a:
+        row = a.crawl.last_run_with_jobdir(jobdir)
+    if row and row["status"] in ("running", "interrupted"):
         shutil.rmtree(jobdir, ignore_errors=True)
 
 
-def crawl(sites: list[dict], archive: str, *, jobdir: str | None = None, fast: bool = False,
-          overrides: dict | None = None, store_lists: bool = True) -> dict:
-    """Crawl `sites` into `archive`; returns the runs row."""
+def crawl(sites: list[dict], archive: str | Path, *, jobdir: str | None = None, fast: bool = False,
+          overrides: dict | None = None) -> tuple[dict, list[dict]]:
+    """Crawl `sites` into `archive`; returns (the runs row, the sites rows of this run)."""
     from scrapy.crawler import AsyncCrawlerProcess
 
     from .spiders.column import ColumnSpider
 
+    archive = str(archive)
     if jobdir:
         jobdir = str(Path(jobdir).resolve())
         _prepare_jobdir(archive, jobdir)
-    process = AsyncCrawlerProcess(build_settings(overrides, fast=fast, jobdir=jobdir))
+    process = AsyncCrawlerProcess(build_settings(archive, overrides, fast=fast, jobdir=jobdir))
     crawler = process.create_crawler(ColumnSpider)
-    process.crawl(crawler, sites=sites, archive=str(archive), jobdir=jobdir, store_lists=store_lists)
+    process.crawl(crawler, sites=sites)
     process.start()
     run_id = crawler.spider.run_id
-    from pipeline.store import Archive
-
-    from .state import CrawlState
-    a = Archive(archive)
-    try:
-        return CrawlState(a).run(run_id)
-    finally:
-        a.close()
+    with Archive(archive) as a:
+        return a.crawl.run(run_id), a.crawl.sites_of_run(run_id)

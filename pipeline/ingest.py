@@ -27,6 +27,7 @@ class Summary:
     already: int = 0  # documents whose bytes were already archived
     statuses: Counter = field(default_factory=Counter)
     problems: list[tuple[str, str, str]] = field(default_factory=list)  # (name, status, reason)
+    archive: dict = field(default_factory=dict)  # Archive.finish(): primary reports, publications
 
     def line(self) -> str:
         s = self.statuses
@@ -60,11 +61,13 @@ def _warm() -> None:
 
 def parse_documents(archive: Archive, digests: list[str], *, workers: int | None = None,
                     timeout: float = DEFAULT_TIMEOUT, progress: bool = True, summary: Summary | None = None) -> Summary:
-    """Parse the given stored documents and write their reports (replacing older parses)."""
+    """Parse the given stored documents, write their reports (replacing older parses),
+    then bring the archive's derived data up to date (`Archive.finish`)."""
     from pebble import ProcessPool
 
     summary = summary or Summary()
     if not digests:
+        summary.archive = archive.finish()
         return summary
     workers = workers or os.cpu_count() or 1
     docs = {d["sha256"]: d for d in archive.db.query(
@@ -94,6 +97,7 @@ def parse_documents(archive: Archive, digests: list[str], *, workers: int | None
             if report.status != "ok":
                 summary.problems.append((name, report.status, report.reason or ""))
             bar.advance(task)
+    summary.archive = archive.finish()
     return summary
 
 

@@ -6,58 +6,35 @@ status are `pipeline.validate`'s job (we set "ok", "extraction_incomplete" or
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 
-from pipeline import tables
-from pipeline.model import EXTRACTION_INCOMPLETE, NOT_A_REPORT, OK, Extracted, Issue, Report, Section
-
-# ------------------------------------------------------------------ text helpers
-_CN_DIGITS = str.maketrans("〇零○Ｏ一二三四五六七八九", "000012345678" + "9")
-
-
-def _nfkc(s: str) -> str:
-    return unicodedata.normalize("NFKC", s)
-
-
-def _squash(s: str) -> str:
-    """No spaces: PDF text puts spaces around digits (「2023 年」)."""
-    return re.sub(r"\s+", "", _nfkc(s))
-
-
-def _cn_years(s: str) -> str:
-    """「二〇二三年」 → 「2023年」 (year numerals only, written digit by digit)."""
-    return re.sub(r"[〇零○Ｏ一二三四五六七八九]{4}(?=年)", lambda m: m.group(0).translate(_CN_DIGITS), s)
-
+from . import tables
+from .model import EXTRACTION_INCOMPLETE, NOT_A_REPORT, OK, Extracted, Issue, Report, Section
+from .titles import BUDGET, NOTICE_END, REPORT_NAME, cn_years, squash, title_year
 
 # ------------------------------------------------------------------ report or not
-_REPORT = re.compile(r"(政府信息公开|政务公开|信息公开).{0,12}(年度报告|年报|工作报告)|信息公开年报")
-# In the opening text a navigation link 「政府信息公开年报」 proves nothing; the report's
-# own first sentence names its year or cites the regulations it is written under.
 _HEAD_REPORT = re.compile(r"(19|20)\d\d年度?.{0,30}?信息公开.{0,12}(年度报告|年报|工作报告)"
                           r"|本(年度)?报告.{0,80}?政府信息公开条例")
-_NOTICE = re.compile(r"(通知|公告|通告|通报|决定|批复|函|意见|办法|方案|规定)$")
-_BUDGET = re.compile(r"预算|决算")
 _LIST_DATE = re.compile(r"(19|20)\d\d[-./年]\d{1,2}[-./月]\d{1,2}")
 
 
 def _report_signal(title: str, text: str, sections: list[Section]) -> tuple[bool, str | None]:
-    t = _squash(title)
-    head = _squash(text[:400])
-    titled_other = not _REPORT.search(t) and (_NOTICE.search(t) or _BUDGET.search(t))
+    t = squash(title)
+    head = squash(text[:400])
+    titled_other = not REPORT_NAME.search(t) and (NOTICE_END.search(t) or BUDGET.search(t))
     if len(sections) >= 3 and not titled_other:
         return True, None
     lines = [x.strip() for x in text.splitlines() if x.strip()]
-    linky = [x for x in lines if len(x) <= 80 and _REPORT.search(_squash(x))]
+    linky = [x for x in lines if len(x) <= 80 and REPORT_NAME.search(squash(x))]
     if len(linky) >= 3 and sum(bool(_LIST_DATE.search(x)) for x in lines) >= 3:
         return False, f"a list page: {len(linky)} report titles listed, no report sections"
-    if _REPORT.search(t):
-        if _NOTICE.search(t) and ("关于" in t or not re.search(r"年度报告$|年报$", t)):
+    if REPORT_NAME.search(t):
+        if NOTICE_END.search(t) and ("关于" in t or not re.search(r"年度报告$|年报$", t)):
             return False, f"a notice about annual reports, not a report: {title!r}"
         return True, None
-    if _BUDGET.search(t):
+    if BUDGET.search(t):
         return False, f"a budget/final-accounts document, not an annual report: {title!r}"
-    if _NOTICE.search(t):
+    if NOTICE_END.search(t):
         return False, f"a notice, not an annual report: {title!r}"
     if _HEAD_REPORT.search(head):
         return True, None
@@ -70,14 +47,13 @@ _PERIOD = re.compile(r"((?:19|20)\d\d)年1月1日(?:起)?(?:至|到|—|-|~|－)
 
 def years_stated(title: str, text: str) -> dict[str, int]:
     """Every statement of the covered year: statistics period, title, opening text."""
-    body = _cn_years(_squash(text[:3000]))
+    body = cn_years(squash(text[:3000]))
     found: dict[str, int] = {}
     m = _PERIOD.search(body)
     if m:
         found["statistics period"] = int(m.group(1))
-    m = re.search(r"((?:19|20)\d\d)年度?", _cn_years(_squash(title)))
-    if m:
-        found["title"] = int(m.group(1))
+    if title_year(title):
+        found["title"] = title_year(title)
     m = re.search(r"((?:19|20)\d\d)年度?(?:政府信息公开|政务公开)", body)
     if m:
         found["opening text"] = int(m.group(1))
@@ -100,7 +76,7 @@ def _qualify(agency: str, text: str) -> str:
 
     Accept a prefix only if it is a chain of place names standing at a word boundary, so
     「请与淮安市洪泽区…」 yields 淮安市, not 与淮安市 or 安市."""
-    flat = _squash(text)
+    flat = squash(text)
     seen: Counter[str] = Counter()
     for m in re.finditer(re.escape(agency), flat):
         before = flat[max(0, m.start() - 12): m.start()]
@@ -118,7 +94,7 @@ def _qualify(agency: str, text: str) -> str:
 
 
 def agency_from_title(title: str) -> str | None:
-    t = _cn_years(_squash(title))
+    t = cn_years(squash(title))
     t = re.sub(r"^[《〈“\"]+|[》〉”\"]+$", "", t)
     m = re.search(r"(政府信息公开|政务公开|信息公开)", t)
     if not m:
@@ -130,7 +106,7 @@ def agency_from_title(title: str) -> str | None:
 
 
 def agency_from_text(text: str) -> str | None:
-    head = _squash(text[:1500])
+    head = squash(text[:1500])
     for pat in (r"本(?:年度)?报告(?:是)?由([\u4e00-\u9fff（）()]{2,40}?)(?:根据|依据|按照|编制|依照)",
                 r"^([\u4e00-\u9fff（）()]{2,40}?)(?:根据|依据|按照)《"):
         m = re.search(pat, head)
@@ -192,9 +168,9 @@ def _heading(line: str) -> tuple[int, str, str] | None:
         title, rest = stripped[: cut.start()], stripped[cut.end():].strip()
     else:
         title, rest = stripped, ""
-    if len(_squash(title)) > 45:
+    if len(squash(title)) > 45:
         return None
-    return (no, title, rest) if any(k in _squash(title) for k in _SECTION_KEYS[no]) else None
+    return (no, title, rest) if any(k in squash(title) for k in _SECTION_KEYS[no]) else None
 
 
 def sections_of(text: str) -> list[Section]:

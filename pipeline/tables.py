@@ -28,9 +28,9 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Any, Callable
 
-from pipeline import templates as T
-from pipeline.model import Cell, Grid, GridCell, Issue
-from pipeline.numbers import is_blank, looks_like_value, parse_cell
+from nianbao.pipeline import templates as T
+from nianbao.pipeline.model import Cell, Grid, GridCell, Issue
+from nianbao.pipeline.numbers import is_blank, looks_like_value, parse_cell
 
 MIN_SCORE = 0.34  # below this a label says nothing about which row it is
 STRICT_MIN = 0.5  # for rows rebuilt from plain text lines, where order proves less

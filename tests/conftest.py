@@ -1,21 +1,20 @@
-"""Shared test fixtures: where the real samples live, temporary archives, artifacts."""
+"""Shared test fixtures: the real samples (in tests/fixtures), temporary archives,
+artifacts, and one real Datasette over a known archive."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("NIANBAO_SHARED") or ROOT.parent / "shared")
-SAMPLES = SHARED / "samples" / "reports"
+FIXTURES = ROOT / "tests" / "fixtures"
+SAMPLES = FIXTURES / "samples"
+PORTAL_PAGES = FIXTURES / "portals"
 ARTIFACTS = ROOT / "test-artifacts"
 
 
 @pytest.fixture(scope="session")
 def samples_dir() -> Path:
-    if not SAMPLES.is_dir():
-        pytest.fail(f"real samples not found at {SAMPLES}: set NIANBAO_SHARED to the shared/ folder")
     return SAMPLES
 
 
@@ -32,12 +31,14 @@ def artifacts() -> Path:
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory):
-    """Real Datasette over the known archive (pipeline.site.synth), shared by the HTTP
+    """Real Datasette over the known archive (known_archive.py), shared by the HTTP
     and browser tests; read-only, so sharing it cannot couple them."""
-    from pipeline.site import server, synth
+    from known_archive import known_archive
+
+    from nianbao.pipeline.site import server
 
     d = tmp_path_factory.mktemp("site")
-    known = synth.known_archive(d / "archive.db")
+    known = known_archive(d / "archive.db")
     known["archive"].close()
     proc, url = server.start(d / "archive.db")
     known["url"] = url

@@ -9,10 +9,10 @@ import zipfile
 
 import pytest
 
-from pipeline.document import parse_bytes
-from pipeline.extract import convert_with_libreoffice
-from pipeline.sniff import sniff
-from testkit.generate import expected_cells, random_report, render_docx
+from nianbao.pipeline.document import parse_bytes
+from nianbao.pipeline.extract import convert_with_libreoffice
+from nianbao.pipeline.sniff import sniff
+from nianbao.devkit.generate import expected_cells, random_report, render_docx
 
 
 @pytest.mark.slow

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from testkit.portals import start_portals, stop_portals
+from nianbao.devkit.portals import start_portals, stop_portals
 
 pytestmark = pytest.mark.timeout(240)
 
 
 def nb(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
-    p = subprocess.run([sys.executable, "-m", "pipeline.cli", *args], capture_output=True, text=True, timeout=timeout)
+    p = subprocess.run([sys.executable, "-m", "nianbao", *args], capture_output=True, text=True, timeout=timeout)
     assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-4000:]
     return p
 
@@ -341,7 +341,7 @@ def test_discovery_from_home_page(tmp_path):
 # ---------------------------------------------------------------- kill and resume
 
 def _start_crawl(db, sites, jobdir):
-    return subprocess.Popen([sys.executable, "-m", "pipeline.cli", "crawl", "--fast", "--archive", str(db),
+    return subprocess.Popen([sys.executable, "-m", "nianbao", "crawl", "--fast", "--archive", str(db),
                              "--sites-dir", str(sites), "--jobdir", str(jobdir), "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1",
                              "-s", "CONCURRENT_REQUESTS=1"],  # else the downloader holds every request and finishes them
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -8,14 +8,14 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from pipeline.cli import main
-from pipeline.site import synth
+from nianbao.cli import main
+from known_archive import known_archive
 
 
 @pytest.fixture(scope="module")
 def known(tmp_path_factory):
     d = tmp_path_factory.mktemp("export")
-    k = synth.known_archive(d / "archive.db", n_synthetic=25)
+    k = known_archive(d / "archive.db", n_synthetic=25)
     k["archive"].close()
     k["db"] = d / "archive.db"
     return k

@@ -7,10 +7,10 @@ import io
 import docx
 import pytest
 
-from pipeline.extract.docx import DocxError, extract_docx
-from pipeline.extract.html import extract_html
-from pipeline.extract.txt import extract_txt
-from pipeline.parse import parse_extracted
+from nianbao.pipeline.extract.docx import DocxError, extract_docx
+from nianbao.pipeline.extract.html import extract_html
+from nianbao.pipeline.extract.txt import extract_txt
+from nianbao.pipeline.parse import parse_extracted
 
 PAGE = """<!DOCTYPE html><html><head>
 <meta http-equiv="Content-Type" content="text/html; charset={charset}">

@@ -1,5 +1,5 @@
 """Saved-page tests per CMS family (as city-scrapers does): real pages from
-/work/shared/samples/portals and pages saved from the mock portals, parsed offline."""
+tests/fixtures/portals (real pages, see its README) and pages saved from the mock portals, parsed offline."""
 from __future__ import annotations
 
 import json
@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from crawler import discovery, families
-from crawler.antibot import detect_wall
-from crawler.families import base, gkmlpt, hanweb, static, trs_new, trs_old
+from nianbao.crawler import discovery, families
+from nianbao.crawler.antibot import detect_wall
+from nianbao.crawler.families import base, gkmlpt, hanweb, static, trs_new, trs_old
+from nianbao.pipeline import titles
 
 FIX = Path(__file__).parent / "fixtures" / "portals"
 
@@ -28,7 +29,7 @@ def origin(family: str) -> str:
 
 
 def report_links(lp) -> dict[str, base.Link]:
-    return {l.url: l for l in lp.links if base.is_report_title(l.title)}
+    return {l.url: l for l in lp.links if titles.is_report_title(l.title)}
 
 
 # ---------------------------------------------------------------- real pages
@@ -169,12 +170,12 @@ def test_gbk_static_without_http_charset():
     ("政府信息公开年报", False),  # the column link, no year
 ])
 def test_report_titles(title, ok):
-    assert base.is_report_title(title) is ok
+    assert titles.is_report_title(title) is ok
 
 
 def test_report_year_from_title_not_date():
-    assert base.report_year("XX市2019年政府信息公开工作年度报告") == 2019
-    assert base.report_year("二〇二一年XX县政府信息公开年报") == 2021
+    assert titles.title_year("XX市2019年政府信息公开工作年度报告") == 2019
+    assert titles.title_year("二〇二一年XX县政府信息公开年报") == 2021
 
 
 def test_sane_names():
@@ -201,13 +202,13 @@ def test_ordinary_errors_are_not_walls():
 
 
 def test_site_overrides_narrow_links_and_attachments():
-    from crawler import overrides
+    from nianbao.crawler import overrides
     url = "http://www.ordos.gov.cn/egb/xxgk/xxgknb/index.html"
     text = page("trs_list_ordos_egb_xxgknb_index.html")
     inside = overrides.links_within(url, text, "table.gl_list")
     everywhere = trs_old.parse_list(url, text).links
     assert inside and len(inside) < len(everywhere)
-    assert {l.url for l in inside if base.is_report_title(l.title)} == set(report_links(trs_old.parse_list(url, text)))
+    assert {l.url for l in inside if titles.is_report_title(l.title)} == set(report_links(trs_old.parse_list(url, text)))
     e = next(e for e in expected("trs_old") if e["attachment_url"])
     det = page("mock_trs_old_detail_attachment.html")
     assert overrides.attachments_within(e["url"], det, "div.footer") == []

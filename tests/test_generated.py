@@ -15,8 +15,8 @@ import zipfile
 import pytest
 from lxml import html as lxml_html
 
-from pipeline import templates as T
-from testkit.generate import (BLANK_MARKS, RULES, VARIATIONS, expected_cells, expected_json, random_report,
+from nianbao.pipeline import templates as T
+from nianbao.devkit.generate import (BLANK_MARKS, RULES, VARIATIONS, expected_cells, expected_json, random_report,
                               render_docx, render_html, render_many_pdf, rule_instances)
 
 pytestmark = pytest.mark.timeout(120)
@@ -239,12 +239,12 @@ def test_pdfs_look_like_reports_and_split_table_3(specs, pdfs):
 
 def _extract(fmt: str, spec, request, i):
     if fmt == "html":
-        from pipeline.extract.html import extract_html
+        from nianbao.pipeline.extract.html import extract_html
         return extract_html(render_html(spec))
     if fmt == "docx":
-        from pipeline.extract.docx import extract_docx
+        from nianbao.pipeline.extract.docx import extract_docx
         return extract_docx(render_docx(spec))
-    from pipeline.extract.pdf import extract_pdf
+    from nianbao.pipeline.extract.pdf import extract_pdf
     return extract_pdf(request.getfixturevalue("pdfs")[fmt][i])  # printed only when a PDF test runs
 
 
@@ -257,7 +257,7 @@ def _same(a, b) -> bool:
 @pytest.mark.parametrize("fmt", _FMT_PARAMS)
 @pytest.mark.parametrize("i", range(len(_CASES)), ids=_IDS)
 def test_parse_back_cell_for_cell(fmt, i, specs, request):
-    from pipeline.parse import parse_extracted as parse
+    from nianbao.pipeline.parse import parse_extracted as parse
     spec = specs[i]
     report = parse(_extract(fmt, spec, request, i))
     assert report.report_year == spec.report_year
@@ -280,8 +280,8 @@ def test_parse_back_cell_for_cell(fmt, i, specs, request):
 
 
 def test_validation_flags_exactly_the_broken_rule(specs, request):
-    from pipeline.validate import rule_issues as validate
-    from pipeline.parse import parse_extracted as parse
+    from nianbao.pipeline.validate import rule_issues as validate
+    from nianbao.pipeline.parse import parse_extracted as parse
     i = next(k for k, c in enumerate(_CASES) if c.get("consistent") is False)
     spec = specs[i]
     report = parse(_extract("html", spec, request, i))

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.store import RawStore, sha256
+from nianbao.pipeline.store import RawStore, sha256
 
-NIANBAO = [sys.executable, "-m", "pipeline.cli"]
+NIANBAO = [sys.executable, "-m", "nianbao"]
 
 REPORT_TEXT = ("某某县人民政府2023年政府信息公开工作年度报告\n一、总体情况\n2023年，本县深入推进政务公开。\n"
                "五、存在的主要问题及改进情况\n公开质量仍需提高。\n六、其他需要报告的事项\n本年度未收取信息处理费。\n")

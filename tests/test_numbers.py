@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.numbers import is_blank, looks_like_value, parse_cell
+from nianbao.pipeline.numbers import is_blank, looks_like_value, parse_cell
 
 
 @pytest.mark.parametrize("text,value", [

@@ -1,14 +1,13 @@
 """Report-level decisions: is it a report, whose, which year, which sections, which status."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from pipeline.extract.html import extract_html
-from pipeline.model import EXTRACTION_INCOMPLETE, NOT_A_REPORT, OK, Extracted
-from pipeline.parse import agency_from_title, parse_extracted, report_year, sections_of
+from nianbao.pipeline.extract.html import extract_html
+from nianbao.pipeline.model import EXTRACTION_INCOMPLETE, NOT_A_REPORT, OK, Extracted
+from nianbao.pipeline.parse import agency_from_title, parse_extracted, report_year, sections_of
 
 BODY_2018 = """一、概述
 2018年，本局认真贯彻落实《中华人民共和国政府信息公开条例》。
@@ -106,7 +105,7 @@ def test_section_heading_variants():
     assert secs[0].text == "正文一" and secs[5].text == "无。"
 
 
-PORTALS = Path(os.environ.get("NIANBAO_SHARED") or Path(__file__).resolve().parents[2] / "shared") / "samples" / "portals"
+PORTALS = Path(__file__).resolve().parent / "fixtures" / "portals"
 
 
 @pytest.mark.parametrize("name,why", [

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import collections
 import io
-import os
 import random
 import shutil
 import subprocess
@@ -19,12 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.extract.pdf import PdfError, extract_pdf
-from pipeline.extract.pdf_reference import extract_pdf_reference, grids_equal, normalise_text, same_place
-from pipeline.model import Extracted, Grid
+from nianbao.pipeline.extract.pdf import PdfError, extract_pdf
+from nianbao.devkit.pdf_reference import extract_pdf_reference, grids_equal, normalise_text, same_place
+from nianbao.pipeline.model import Extracted, Grid
 
-SHARED = Path(os.environ.get("NIANBAO_SHARED") or Path(__file__).resolve().parents[2] / "shared")
-HONGZE = SHARED / "samples" / "reports" / "huaian-hongze-2023.pdf"
+HONGZE = Path(__file__).resolve().parent / "fixtures" / "samples" / "huaian-hongze-2023.pdf"
 
 
 # --- helpers --------------------------------------------------------------------------
@@ -175,7 +173,7 @@ def make_scan(pdf_bytes: bytes) -> bytes:
 @pytest.fixture(scope="module")
 def hongze() -> bytes:
     if not HONGZE.exists():
-        pytest.fail(f"sample not found: {HONGZE} (set NIANBAO_SHARED)")
+        pytest.fail(f"sample not found: {HONGZE}")
     return HONGZE.read_bytes()
 
 
@@ -454,7 +452,7 @@ def test_fullwidth_figures_are_not_joined_to_labels(printed):
     """Full-width digits are not CJK words: the spaces between a label and its
     figures stay (joined, 「采购１９０７８１００」 would read as one number), while
     full-width punctuation still closes up with the CJK text around it."""
-    from pipeline.extract.pdf_reference import normalise_cell_text, tidy_page_text
+    from nianbao.pipeline.extract.pdf_layout import normalise_cell_text, tidy_page_text
 
     assert tidy_page_text("政府集中采购 １ ９０７８１００元") == "政府集中采购 １ ９０７８１００元"
     assert tidy_page_text("号 ， 邮 编 ： （ 万 元 ）") == "号，邮编：（万元）"
@@ -587,7 +585,7 @@ def test_timeout_is_a_pdf_error(long_pdf):
 
 
 def test_page_with_too_many_paths_gives_up_tables_not_text(hongze, monkeypatch):
-    import pipeline.extract.pdf as pdfmod
+    import nianbao.pipeline.extract.pdf as pdfmod
 
     monkeypatch.setattr(pdfmod, "MAX_PATHS", 100)  # pages 3 and 4 draw 166 and 165 paths
     e = extract_pdf(hongze)
@@ -602,7 +600,7 @@ def test_page_with_too_many_paths_gives_up_tables_not_text(hongze, monkeypatch):
 def test_garbled_text_layer_is_flagged():
     """Fonts without ToUnicode come out as private-use code points (seen in WPS files
     with embedded subset fonts): counted and warned about, so OCR can be aimed."""
-    from pipeline.extract.pdf_reference import garble_verdict
+    from nianbao.pipeline.extract.pdf_layout import garble_verdict
 
     meta: dict = {}
     warnings: list[str] = []

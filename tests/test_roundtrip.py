@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import templates as T
-from pipeline.extract.docx import extract_docx
-from pipeline.extract.html import extract_html
-from pipeline.model import OK
-from pipeline.parse import parse_extracted
+from nianbao.pipeline import templates as T
+from nianbao.pipeline.extract.docx import extract_docx
+from nianbao.pipeline.extract.html import extract_html
+from nianbao.pipeline.model import OK
+from nianbao.pipeline.parse import parse_extracted
 
 def fig(t, i, c): return str(t * 1000 + i * 10 + c)
 def table2():
@@ -113,7 +113,7 @@ def test_word(html_file):
 
 @pytest.mark.slow
 def test_pdf(html_file):
-    from pipeline.extract.pdf import extract_pdf
+    from nianbao.pipeline.extract.pdf import extract_pdf
 
     ex = extract_pdf(soffice(html_file, "pdf:writer_web_pdf_Export").read_bytes())
     pages = {g.source.get("page") for g in ex.tables if len(g.rows) > 8}

@@ -12,14 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.extract.html import extract_html
-from pipeline.extract.txt import extract_txt
-from pipeline.model import EXTRACTION_INCOMPLETE, OK, Report
-from pipeline.parse import parse_extracted
-from pipeline.templates import T3_COLS, expected_cells
+from nianbao.pipeline.extract.html import extract_html
+from nianbao.pipeline.extract.txt import extract_txt
+from nianbao.pipeline.model import EXTRACTION_INCOMPLETE, OK, Report
+from nianbao.pipeline.parse import parse_extracted
+from nianbao.pipeline.templates import T3_COLS, expected_cells
 
-SHARED = Path(os.environ.get("NIANBAO_SHARED") or Path(__file__).resolve().parents[2] / "shared")
-REPORTS = SHARED / "samples" / "reports"
+REPORTS = Path(__file__).resolve().parent / "fixtures" / "samples"
 
 
 def _extract(name: str):
@@ -28,14 +27,14 @@ def _extract(name: str):
         return extract_html(data, name)
     if name.endswith(".txt"):
         return extract_txt(data, name)
-    from pipeline.extract.pdf import extract_pdf
+    from nianbao.pipeline.extract.pdf import extract_pdf
     return extract_pdf(data, name)
 
 
 @pytest.fixture(scope="module")
 def parsed():
     if not REPORTS.is_dir():
-        pytest.fail(f"samples not found at {REPORTS}: set NIANBAO_SHARED")
+        pytest.fail(f"samples not found at {REPORTS}")
     cache: dict[str, Report] = {}
 
     def get(name: str) -> Report:
@@ -126,7 +125,7 @@ def test_shanghai_as_word_document(tmp_path):
     import shutil
     import subprocess
 
-    from pipeline.extract.docx import extract_docx
+    from nianbao.pipeline.extract.docx import extract_docx
 
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     assert soffice, "LibreOffice is part of this machine's toolchain"

@@ -12,8 +12,9 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from pipeline import templates
-from pipeline.site import metadata, server, synth
+from nianbao.pipeline import templates
+from known_archive import SAMPLES
+from nianbao.pipeline.site import metadata, server
 
 
 
@@ -242,7 +243,7 @@ def test_original_document_downloads_the_right_bytes(site):
     rid = site["hongze"]
     status, headers, data = get(site, f"/raw/{rid}?download=1")
     assert status == 200
-    assert data == (synth.SAMPLES / "huaian-hongze-2023.pdf").read_bytes()
+    assert data == (SAMPLES / "huaian-hongze-2023.pdf").read_bytes()
     assert headers["content-type"] == "application/pdf"
     disp = headers["content-disposition"]
     assert disp.startswith("attachment;")
@@ -308,7 +309,7 @@ def test_nianbao_serve_command(site, tmp_path):
     db = tmp_path / "archive.db"
     shutil.copy(site["db"], db)  # serve writes its inspect file beside the archive
     port = server.free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "serve", str(db), "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "nianbao", "serve", str(db), "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         server.wait_until_up(f"http://127.0.0.1:{port}", proc)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.site import synth
+from known_archive import SAMPLES
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -112,7 +112,7 @@ def test_original_document_download(site, page):
         page.click("#download-link")
     d = dl.value
     assert d.suggested_filename == "淮安市洪泽区人民政府-2023年报.pdf"
-    assert Path(d.path()).read_bytes() == (synth.SAMPLES / "huaian-hongze-2023.pdf").read_bytes()
+    assert Path(d.path()).read_bytes() == (SAMPLES / "huaian-hongze-2023.pdf").read_bytes()
 
 
 def test_script_title_is_text(site, page):

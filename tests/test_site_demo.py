@@ -9,13 +9,13 @@ import urllib.request
 
 import pytest
 
-from pipeline.site import server
+from nianbao.pipeline.site import server
 
 pytestmark = pytest.mark.slow
 
 
 def test_demo_builds_an_archive_the_site_serves(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "pipeline.cli", "demo", "--no-serve", "--dir", str(tmp_path),
+    out = subprocess.run([sys.executable, "-m", "nianbao", "demo", "--no-serve", "--dir", str(tmp_path),
                           "--reports", "3"], check=False, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     db = tmp_path / "archive.db"

@@ -2,8 +2,8 @@
 the table-3 layout and the SVG charts."""
 from __future__ import annotations
 
-from pipeline import templates
-from pipeline.site import charts, pages
+from nianbao.pipeline import templates
+from nianbao.pipeline.site import charts, pages
 
 
 def test_highlight_escapes_everything_but_the_marks():
@@ -51,18 +51,3 @@ def test_charts_escape_labels_and_skip_missing_values():
     svg = charts.stacked("s", [2020], {"x": [1], "y": [3]}, percent=True)
     assert "75.0%" in svg
     assert charts.bars("b", [("甲", None), ("乙", 2)]).count("<rect") == 2
-
-
-def test_figures_follow_later_updates_of_reports(tmp_path):
-    """crawler.publications flips is_primary after the parse is written: the per-report
-    summary the site's queries read must follow, or totals would count duplicates."""
-    from pipeline.site import synth
-
-    k = synth.known_archive(tmp_path / "archive.db", n_synthetic=5)
-    c = k["archive"].conn
-    before = c.execute("SELECT COUNT(*) FROM t3_wide").fetchone()[0]
-    with c:
-        c.execute("UPDATE reports SET is_primary = 0 WHERE id = ?", (k["hongze"],))
-    assert c.execute("SELECT is_primary FROM figures WHERE report = ?", (k["hongze"],)).fetchone() == (0,)
-    assert c.execute("SELECT COUNT(*) FROM t3_wide").fetchone()[0] == before - 1
-    assert c.execute("SELECT COUNT(*) FROM agency_series WHERE report = ?", (k["hongze"],)).fetchone() == (0,)

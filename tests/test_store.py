@@ -5,9 +5,9 @@ import sqlite3
 
 import pytest
 
-from pipeline.model import Cell, Issue, Report, Section
-from pipeline.search import bigrams, fts_query
-from pipeline.store import Archive
+from nianbao.pipeline.model import Cell, Issue, Report, Section
+from nianbao.pipeline.search import bigrams, fts_query
+from nianbao.pipeline.store import Archive
 
 
 def _report(year=2023, value=21, title="淮安市洪泽区人民政府2023年政府信息公开工作年度报告"):
@@ -51,6 +51,7 @@ def test_failed_write_keeps_previous_parse(archive_path):
     a = Archive(archive_path)
     d, _ = a.add_document(b"x", type="txt")
     a.write_report(d, _report(value=21))
+    a.finish()
     bad = _report(value=23)
     bad.cells.append(bad.cells[0])  # same key twice is fine (replace) ...
     bad.sections.append(bad.sections[0])  # ... but a duplicate section violates the primary key
@@ -66,6 +67,7 @@ def test_chinese_search_two_characters_and_phrases(archive_path, query, hits):
     a = Archive(archive_path)
     d, _ = a.add_document(b"x", type="txt")
     a.write_report(d, _report())
+    a.finish()
     reports_hit = {r["report"] for r in a.search(query)}
     sections_hit = a.search(query)
     assert len(reports_hit) == min(hits, 1)
@@ -86,6 +88,7 @@ def test_views_give_wide_and_yearly_rows(archive_path):
     for i, year in enumerate((2022, 2023)):
         d, _ = a.add_document(f"doc{i}".encode(), type="txt")
         a.write_report(d, _report(year=year, value=10 + i))
+    a.finish()
     wide = list(a.db.query("select report_year, new__total, carried_in__total from t3_wide order by report_year"))
     assert wide == [{"report_year": 2022, "new__total": 10, "carried_in__total": None},
                     {"report_year": 2023, "new__total": 11, "carried_in__total": None}]

@@ -1,9 +1,9 @@
 """The table interpreter on hand-made grids: each test is one layout trap of templates.md."""
 from __future__ import annotations
 
-from pipeline import templates as T
-from pipeline.model import Grid, GridCell
-from pipeline.tables import interpret, row_views, similarity
+from nianbao.pipeline import templates as T
+from nianbao.pipeline.model import Grid, GridCell
+from nianbao.pipeline.tables import interpret, row_views, similarity
 
 T3_HEADER = [
     [("（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）", 3, 3), ("申请人情况", 1, 7)],
@@ -395,7 +395,7 @@ def test_full_rows_at_the_top_of_a_continued_table_stay_rows():
 def test_text_fallback_keeps_fullwidth_figures_apart_from_the_label():
     """A table found only in the text, figures printed full width: the extractors'
     text tidying must leave the spaces between label and figures."""
-    from pipeline.extract.pdf_reference import tidy_page_text
+    from nianbao.pipeline.extract.pdf_layout import tidy_page_text
 
     text = tidy_page_text("二、主动公开政府信息情况\n第二十条第（九）项\n"
                           "信息内容 采购项目数量 采购总金额\n政府集中采购 １ ９０７８１００元")

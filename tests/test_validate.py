@@ -1,9 +1,9 @@
 """Reconciliation rules: each rule fires on the cells it names and only when judgeable."""
 from __future__ import annotations
 
-from pipeline.model import Cell, Report
-from pipeline.templates import expected_cells
-from pipeline.validate import rule_issues, validate
+from nianbao.pipeline.model import Cell, Report
+from nianbao.pipeline.templates import expected_cells
+from nianbao.pipeline.validate import rule_issues, validate
 
 
 def _full(template="2021", value=0):

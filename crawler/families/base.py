@@ -12,6 +12,8 @@ from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 
+from nianbao.pipeline.titles import title_year
+
 
 @dataclass
 class Link:
@@ -89,28 +91,6 @@ def decode(body: bytes, content_type: str | None = None) -> str:
         return body.decode("gb18030", "replace")
 
 
-# ---------------------------------------------------------------- titles and years
-REPORT_WORDS = re.compile(r"年度报告|年报")
-NOT_REPORT = re.compile(r"通知|要点|方案|编制|报送|流程图|指南|制度|目录|解读|征集|会议")
-YEAR = re.compile(r"(20[0-4]\d)\s*年")
-_CN_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
-
-
-def is_report_title(title: str, pattern: str | None = None) -> bool:
-    """An annual report's title names a year and 年度报告/年报, and is not a notice about one."""
-    t = re.sub(r"\s+", "", title or "")
-    if pattern:
-        return re.search(pattern, t) is not None
-    return bool(REPORT_WORDS.search(t)) and report_year(t) is not None and not NOT_REPORT.search(t)
-
-
-def report_year(text: str) -> int | None:
-    """The year a report covers, from its title: the first 20xx年 (二〇二三年 too)."""
-    t = re.sub(r"\s+", "", text or "").translate(_CN_DIGITS)
-    m = YEAR.search(t)
-    return int(m.group(1)) if m else None
-
-
 # ---------------------------------------------------------------- detail metadata
 def norm_date(s: str | None) -> str | None:
     if not s:
@@ -158,7 +138,7 @@ def detail_meta(text: str) -> Detail:
     publisher = _labelled(pt, "发布机构") or meta.get("ContentSource") or _labelled(pt, "信息来源")
     index_no = _labelled(pt, "索引号")
     return Detail(title=title, published=published, publisher=publisher, index_no=index_no,
-                  report_year=report_year(title or ""))
+                  report_year=title_year(title))
 
 
 def attachment_links(base_url: str, fragment: str, *, extra_href: re.Pattern | None = None) -> list[Attachment]:

@@ -7,7 +7,9 @@ import json
 import re
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-from .base import Detail, Link, ListPage, PageRequest, attachment_links, detail_meta, norm_date, report_year
+from nianbao.pipeline.titles import title_year
+
+from .base import Detail, Link, ListPage, PageRequest, attachment_links, detail_meta, norm_date
 
 NAME = "gkmlpt"
 CATEGORY_NAME = re.compile(r"年报|年度报告")
@@ -74,6 +76,6 @@ def parse_detail(url: str, text: str) -> Detail:
         d.index_no = detail.get("identifier") or d.index_no
         d.publisher = detail.get("publisher") or d.publisher
         d.published = norm_date(detail.get("date")) or d.published
-        d.report_year = report_year(d.title or "")
+        d.report_year = title_year(d.title or "")
     d.attachments = attachment_links(url, d.body_html or text)
     return d

@@ -1,15 +1,23 @@
-"""One generic spider for every 信息公开年报 column. Each site is a dict from
-crawler/sites/*.yaml: name, start_url (or home_url with discover: true), family (a
-module of crawler.families, or auto), optional title_pattern, agency, region.
+"""One generic spider for every 信息公开年报 column. Each site is a dict from a site
+YAML (crawler/config.py): name, start_url (or home_url with discover: true), family (a
+module of crawler.families, or auto), optional title_pattern, list_css, body_css.
 
 list page → family.parse_list → report links (by title) + further list pages
 detail page → family.parse_detail → metadata, derived body, attachments
-Known URLs are fetched conditionally (If-None-Match / If-Modified-Since); a 304 reuses
-the stored bytes to find the attachments, so an unchanged portal costs one request
-per URL and no download."""
+
+The spider only reads pages and yields items (items.py); the item pipeline writes the
+archive. Known URLs are fetched conditionally (middlewares.ConditionalMiddleware): a
+304 arrives with the stored bytes, so an unchanged portal costs one request per URL
+and no download, and its attachments are still found.
+
+    scrapy crawl column -s NIANBAO_ARCHIVE=archive.db [-a sites=DIR] [-a site=NAME]
+    scrapy parse --spider column -c parse_list URL
+"""
 from __future__ import annotations
 
 import logging
+import re
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import unquote, urlsplit
 
@@ -17,13 +25,12 @@ import scrapy
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import FormRequest, Request
 
-from pipeline.sniff import sniff
-from pipeline.store import Archive
+from nianbao.pipeline.sniff import sniff
+from nianbao.pipeline.titles import is_report_title
 
-from .. import discovery, families, overrides
-from ..families.base import decode, is_report_title, sane_name
-from ..items import FetchedDoc, NotModified
-from ..state import CrawlState
+from .. import config, discovery, families, overrides
+from ..families.base import decode, sane_name
+from ..items import FetchedDoc, FetchFailed, NotModified, SiteUpdate
 
 log = logging.getLogger(__name__)
 DOC_KINDS = {"pdf", "doc", "docx", "ofd", "rtf", "xlsx", "zip", "wps"}
@@ -35,67 +42,110 @@ def _h(response, name: str) -> str | None:
     return v.decode("latin-1") if v else None
 
 
+def _now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+@dataclass
+class SiteOutcome:
+    """How a site's crawl went, for its `sites` row at the end of the run."""
+    found: int = 0  # detail pages read
+    detail_failed: int = 0
+    status: str | None = None  # blocked | robots | failed, once known
+    reason: str | None = None
+
+    def final(self) -> tuple[str, str | None]:
+        if self.status:
+            return self.status, self.reason
+        if self.found:
+            return "ok", None
+        if self.detail_failed:
+            return "failed", f"all {self.detail_failed} report pages failed"
+        return "empty", "no report found in the column"
+
+
 class ColumnSpider(scrapy.Spider):
     name = "column"
 
-    # not `state`: with JOBDIR, Scrapy's SpiderState extension owns spider.state (a dict)
-    def __init__(self, sites: list[dict], archive: str, jobdir: str | None = None, store_lists: bool = True, **kw):
+    def __init__(self, sites: list[dict] | str | None = None, site: str | None = None, **kw):
         super().__init__(**kw)
-        self.sites = {s["name"]: s for s in sites}
-        self.hosts = {urlsplit(s.get("start_url") or s.get("home_url")).hostname: s["name"] for s in sites}
-        self.crawl_state = CrawlState(Archive(archive))
-        self.run_id = self.crawl_state.start_run(list(self.sites), jobdir)
+        self._sites_arg, self._only = sites, site
+        self.sites: dict[str, dict] = {}
+        self.hosts: dict[str | None, str] = {}
         self.blocked: dict[str, str] = {}
-        self.store_lists = store_lists
-        self.found: dict[str, int] = {name: 0 for name in self.sites}
-        for s in sites:
-            self.crawl_state.set_site(s["name"], start_url=s.get("start_url") or s.get("home_url"),
-                                family=s.get("family", "auto"), agency=s.get("agency"), last_run=self.run_id)
+        self.outcome: dict[str, SiteOutcome] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider._load_sites(crawler.settings)
+        return spider
+
+    def _load_sites(self, settings) -> None:
+        given = self._sites_arg
+        if not isinstance(given, list):  # `-a sites=DIR`, the NIANBAO_SITES setting, or sites/ beside the archive
+            where = given or settings.get("NIANBAO_SITES") or config.default_dir(settings.get("NIANBAO_ARCHIVE"))
+            given = config.load_sites([where]) if (isinstance(where, str) or where.exists()) else []
+        if self._only:
+            given = [s for s in given if s["name"] == self._only]
+        for s in given:
+            self._add_site(s)
+
+    def _add_site(self, site: dict) -> dict:
+        self.sites[site["name"]] = site
+        self.hosts[urlsplit(site.get("start_url") or site.get("home_url")).hostname] = site["name"]
+        self.outcome[site["name"]] = SiteOutcome()
+        return site
 
     # ------------------------------------------------------------ helpers
     def site_for_url(self, url: str) -> str | None:
         return self.hosts.get(urlsplit(url).hostname)
+
+    def _site(self, response) -> dict:
+        """The site a response belongs to; a URL handed to `scrapy parse` gets an ad-hoc one."""
+        name = response.meta.get("site") or self.site_for_url(response.url)
+        if name is None:
+            name = urlsplit(response.url).hostname or "site"
+            self._add_site({"name": name, "start_url": response.url, "family": "auto"})
+            response.meta["site"] = name
+        return self.sites[name]
 
     def mark_blocked(self, site: str | None, reason: str, url: str) -> None:
         if not site or site in self.blocked:
             return
         self.blocked[site] = reason
         log.warning("site %s blocked at %s: %s", site, url, reason)
-        self.crawl_state.set_site(site, status="blocked", reason=reason)
-        self.crawl_state.count(self.run_id, "blocked")
+        if site in self.outcome:
+            self.outcome[site].status, self.outcome[site].reason = "blocked", reason
+
+    def _set_outcome(self, site: str | None, status: str, reason: str) -> None:
+        if site in self.outcome and self.outcome[site].status is None:
+            self.outcome[site].status, self.outcome[site].reason = status, reason
 
     def family_of(self, site: dict, url: str, text: str):
         fam = site.get("family") or "auto"
         if fam == "auto":
             mod = families.detect(url, text)
             site["family"] = mod.NAME
-            self.crawl_state.set_site(site["name"], family=mod.NAME)
-            return mod
-        return families.get(fam)
+            return mod, SiteUpdate(site["name"], {"family": mod.NAME})
+        return families.get(fam), None
 
     def _req(self, url: str, callback, site: str, role: str, *, method: str = "GET", formdata=None,
              conditional: bool = False, **meta) -> Request:
-        headers = {}
-        if conditional:
-            prev = self.crawl_state.fetch(url)
-            if prev and prev["sha256"]:
-                if prev["etag"]:
-                    headers["If-None-Match"] = prev["etag"]
-                if prev["last_modified"]:
-                    headers["If-Modified-Since"] = prev["last_modified"]
-        meta = {"site": site, "role": role, "handle_httpstatus_list": KEEP_STATUS, **meta}
+        meta = {"site": site, "role": role, "handle_httpstatus_list": KEEP_STATUS, "conditional": conditional, **meta}
         if method == "POST":
-            return FormRequest(url, formdata=formdata or {}, callback=callback, errback=self.on_error, meta=meta,
-                               headers=headers)
-        return Request(url, callback=callback, errback=self.on_error, meta=meta, headers=headers)
+            return FormRequest(url, formdata=formdata or {}, callback=callback, errback=self.on_error, meta=meta)
+        return Request(url, callback=callback, errback=self.on_error, meta=meta)
 
     def _doc(self, response, role: str, **kw) -> FetchedDoc:
         url = (response.meta.get("redirect_urls") or [response.url])[0]
         return FetchedDoc(url=url, site=response.meta["site"], role=role, body=response.body,
                           type=sniff(response.body), final_url=response.url, http_status=response.status,
                           content_type=_h(response, "Content-Type"), etag=_h(response, "ETag"),
-                          last_modified=_h(response, "Last-Modified"),
-                          fetched_at=datetime.now(timezone.utc).replace(microsecond=0).isoformat(), **kw)
+                          last_modified=_h(response, "Last-Modified"), fetched_at=_now(), **kw)
+
+    def _count_page(self) -> None:
+        self.crawler.stats.inc_value("nianbao/pages")
 
     # ------------------------------------------------------------ crawl
     async def start(self):
@@ -103,59 +153,47 @@ class ColumnSpider(scrapy.Spider):
             if site.get("discover") or not site.get("start_url"):
                 yield self._req(site["home_url"], self.parse_home, name, "home", dont_filter=True)
             else:
-                r = self._req(site["start_url"], self.parse_list, name, "list")
-                yield r.replace(dont_filter=True)
+                yield self._req(site["start_url"], self.parse_list, name, "list", dont_filter=True)
 
     def parse_home(self, response):
         """Discovery: home → 政府信息公开 page → 年报 column (two hops at most)."""
-        site = self.sites[response.meta["site"]]
-        self.crawl_state.count(self.run_id, "pages")
+        site = self._site(response)
+        self._count_page()
         if response.status != 200:
-            self._fail(response, f"HTTP {response.status}")
+            yield from self._fail(response, f"HTTP {response.status}")
             return
         text = decode(response.body, _h(response, "Content-Type"))
-        column = discovery.find_column(response.url, text)
+        column = discovery.column_on(response.url, text)
         if column:
             site["start_url"] = column
-            self.crawl_state.set_site(site["name"], start_url=column)
-            yield self._req(column, self.parse_list, site["name"], "list")
-            return
-        if self._is_column(response.url, text):
-            # The URL given was the column itself.
-            site["start_url"] = response.url
-            self.crawl_state.set_site(site["name"], start_url=response.url)
-            self.crawl_state.count(self.run_id, "pages", -1)
-            yield from self.parse_list(response)
+            yield SiteUpdate(site["name"], {"start_url": column})
+            if column == response.url:  # the URL given was the column itself
+                yield from self.parse_list(response, counted=True)
+            else:
+                yield self._req(column, self.parse_list, site["name"], "list")
             return
         hops = response.meta.get("hops", 0)
-        if hops < 2:
-            for url in discovery.find_xxgk(response.url, text)[:3]:
-                yield self._req(url, self.parse_home, site["name"], "home", hops=hops + 1)
+        nxt = discovery.find_xxgk(response.url, text)[:3] if hops < 2 else []
+        for url in nxt:
+            yield self._req(url, self.parse_home, site["name"], "home", hops=hops + 1)
+        if not nxt and hops == 0:
+            self._set_outcome(site["name"], "failed", f"no 年报 column found from {response.url}")
 
-    @staticmethod
-    def _is_column(url: str, text: str) -> bool:
-        fam = families.detect(url, text)
-        if fam is not families.static:  # a CMS list page: its records may hide in scripts
-            try:
-                lp = fam.parse_list(url, text)
-            except Exception:
-                return False
-            if lp.pages and fam.NAME == "gkmlpt":
-                return True
-            return any(is_report_title(link.title) for link in lp.links)
-        return any(is_report_title(link.title) for link in families.base.links_in(url, text))
-
-    def parse_list(self, response):
-        site = self.sites[response.meta["site"]]
-        self.crawl_state.count(self.run_id, "pages")
+    def parse_list(self, response, counted: bool = False):
+        """A column's list page: report entries to follow, further pages to read."""
+        site = self._site(response)
+        if not counted:
+            self._count_page()
         if response.status != 200:
             # Probed pages (TRS new _1/_2 numbering) may not exist: only the column itself failing matters.
             if response.url == site.get("start_url"):
-                self._fail(response, f"column answered HTTP {response.status}")
+                yield from self._fail(response, f"column answered HTTP {response.status}")
             return
         text = decode(response.body, _h(response, "Content-Type"))
-        fam = self.family_of(site, response.url, text)
-        if self.store_lists:
+        fam, update = self.family_of(site, response.url, text)
+        if update:
+            yield update
+        if self.settings.getbool("NIANBAO_STORE_LISTS", True):
             yield self._doc(response, "list")
         if fam.NAME == "gkmlpt" and site.get("category"):
             page = fam.parse_list(response.url, text, category=site["category"])
@@ -179,37 +217,36 @@ class ColumnSpider(scrapy.Spider):
                 yield self._req(url, self.parse_list, site["name"], "list", method=method, formdata=formdata)
 
     def parse_detail(self, response):
-        site = self.sites[response.meta["site"]]
-        self.crawl_state.count(self.run_id, "pages")
+        """A report's page: its metadata, its body when a script hides it, its attachments."""
+        site = self._site(response)
+        self._count_page()
         url = (response.meta.get("redirect_urls") or [response.url])[0]
-        prev = self.crawl_state.fetch(url) if response.status == 304 else None
-        if prev and prev["sha256"] and prev["sha256"] in self.crawl_state.archive.raw:
-            body = self.crawl_state.archive.raw.get(prev["sha256"])
-            ctype = prev["content_type"]
-        elif response.status == 200:
-            body, ctype = response.body, _h(response, "Content-Type")
-        else:
-            self._fail(response, f"HTTP {response.status}")
+        not_modified = response.status == 304 and response.meta.get("known_sha256")
+        if response.status != 200 and not not_modified:
+            self.outcome[site["name"]].detail_failed += 1
+            yield from self._fail(response, f"HTTP {response.status}")
             return
-        text = decode(body, ctype)
-        fam = self.family_of(site, url, text)
+        text = decode(response.body, _h(response, "Content-Type"))
+        fam, update = self.family_of(site, url, text)
+        if update:
+            yield update
         d = fam.parse_detail(url, text)
         if site.get("body_css"):
             d.attachments = overrides.attachments_within(url, text, site["body_css"])
-        meta = {"title": d.title or response.meta.get("list_title"), "published": d.published or response.meta.get("list_date"),
-                "publisher": d.publisher, "index_no": d.index_no,
-                "report_year": d.report_year or None}
-        self.found[site["name"]] += 1
-        if prev:
+        meta = {"title": d.title or response.meta.get("list_title"),
+                "published": d.published or response.meta.get("list_date"),
+                "publisher": d.publisher, "index_no": d.index_no, "report_year": d.report_year or None}
+        self.outcome[site["name"]].found += 1
+        if not_modified:
             yield NotModified(url, site["name"], "detail", meta)
         else:
             yield self._doc(response, "detail", meta=meta, original_name=sane_name(urlsplit(url).path.rsplit("/", 1)[-1]))
-        if d.body_is_derived and d.body_html:
+        if d.body_is_derived and d.body_html and not not_modified:
             page = (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{meta["title"] or ""}</title></head>'
                     f'<body><div class="article-content">{d.body_html}</div></body></html>').encode("utf-8")
             yield FetchedDoc(url=url + "#body", site=site["name"], role="body", body=page, type="html",
-                             final_url=response.url, http_status=response.status, content_type="text/html; charset=utf-8",
-                             fetched_at=datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+                             final_url=response.url, http_status=response.status,
+                             content_type="text/html; charset=utf-8", fetched_at=_now(),
                              original_name=sane_name(urlsplit(url).path.rsplit("/", 1)[-1].rsplit(".", 1)[0] + ".body.html"),
                              parent_url=url, meta=meta)
         for att in d.attachments:
@@ -217,10 +254,12 @@ class ColumnSpider(scrapy.Spider):
                             parent_url=url, fallback=att.fallback, att_name=att.name)
 
     def parse_attachment(self, response):
-        site = response.meta["site"]
-        self.crawl_state.count(self.run_id, "pages")
+        """A document linked from a report's page, kept whatever it is once its bytes say
+        it is a document (an HTML error page served as .pdf is not)."""
+        site = self._site(response)["name"]
+        self._count_page()
         url = (response.meta.get("redirect_urls") or [response.url])[0]
-        if response.status == 304:
+        if response.status == 304 and response.meta.get("known_sha256"):
             yield NotModified(url, site, "attachment")
             return
         kind = sniff(response.body) if response.status == 200 else None
@@ -235,8 +274,7 @@ class ColumnSpider(scrapy.Spider):
             if response.meta.get("primary_url"):  # say what went wrong with both addresses, on the one linked
                 why = f"{why} at {url}, after {response.meta['first_error']}"
                 url = response.meta["primary_url"]
-            self.crawl_state.record_error(url, site, "attachment", self.run_id, why)
-            self.crawl_state.count(self.run_id, "failed")
+            yield FetchFailed(url, site, "attachment", why)
             return
         name = _disposition_name(_h(response, "Content-Disposition")) or response.meta.get("att_name") \
             or unquote(urlsplit(response.url).path.rsplit("/", 1)[-1])
@@ -247,42 +285,34 @@ class ColumnSpider(scrapy.Spider):
     # ------------------------------------------------------------ failures
     def _fail(self, response, why: str):
         url = (response.meta.get("redirect_urls") or [response.url])[0]
-        self.crawl_state.record_error(url, response.meta.get("site"), response.meta.get("role"), self.run_id, why)
-        self.crawl_state.count(self.run_id, "failed")
-        return None
+        site, role = response.meta.get("site"), response.meta.get("role")
+        if role in ("home", "list") and url == (self.sites.get(site) or {}).get("start_url", url):
+            self._set_outcome(site, "failed", f"{url}: {why}")
+        yield FetchFailed(url, site, role, why)
 
     def on_error(self, failure):
         request = failure.request
-        site = request.meta.get("site")
+        site, role = request.meta.get("site"), request.meta.get("role")
         exc = failure.value
         msg = str(exc) or type(exc).__name__
+        counted = True
         if isinstance(exc, IgnoreRequest):
             if "robots.txt" in msg.lower() or "Forbidden by robots" in msg:
                 msg = "forbidden by robots.txt"
-                if site and request.meta.get("role") in ("list", "home"):
-                    self.crawl_state.set_site(site, status="robots", reason=f"robots.txt forbids {request.url}")
+                if role in ("list", "home"):
+                    self._set_outcome(site, "robots", f"robots.txt forbids {request.url}")
             elif site in self.blocked:
                 msg = f"blocked: {self.blocked[site]}"
-        self.crawl_state.record_error(request.url, site, request.meta.get("role"), self.run_id, msg)
-        if not (isinstance(exc, IgnoreRequest) and site in self.blocked and request.meta.get("role") != "list"):
-            self.crawl_state.count(self.run_id, "failed")
-
-    def closed(self, reason: str):
-        status = "finished" if reason == "finished" else "shutdown"
-        for name in self.sites:
-            cur = self.crawl_state.site(name) or {}
-            if name in self.blocked:
-                continue
-            if cur.get("status") == "robots" and cur.get("last_run") == self.run_id and not self.found[name]:
-                continue
-            self.crawl_state.set_site(name, status="ok" if self.found[name] else "empty", reason=None, reports=self.found[name])
-        self.crawl_state.finish_run(self.run_id, status, None if reason == "finished" else reason)
-        self.crawl_state.archive.close()
+                counted = role == "list"
+        elif role == "detail" and site in self.outcome:
+            self.outcome[site].detail_failed += 1
+        if role in ("list", "home") and request.url == (self.sites.get(site) or {}).get("start_url", request.url):
+            self._set_outcome(site, "failed", f"{request.url}: {msg}")
+        yield FetchFailed(request.url, site, role, msg, counted=counted)
 
 
 def _disposition_name(value: str | None) -> str | None:
     if not value:
         return None
-    import re
     m = re.search(r"filename\*\s*=\s*[\w-]+''([^;]+)", value) or re.search(r'filename\s*=\s*"?([^";]+)"?', value)
     return unquote(m.group(1)).strip() if m else None

@@ -15,7 +15,7 @@ import docx
 from docx.opc.exceptions import PackageNotFoundError
 from docx.oxml.ns import qn
 
-from pipeline.model import Extracted, Grid, GridCell
+from nianbao.pipeline.model import Extracted, Grid, GridCell
 
 
 class DocxError(ValueError):

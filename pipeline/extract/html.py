@@ -12,7 +12,7 @@ import re
 import lxml.html
 from lxml import etree
 
-from pipeline.model import Extracted, Grid, GridCell
+from nianbao.pipeline.model import Extracted, Grid, GridCell
 
 from ._decode import decode_text
 

@@ -1,16 +1,12 @@
 """PDF → Extracted: text in reading order and ruled tables as Grids, fast.
 
-pdfplumber (pipeline.extract.pdf_reference) is exact but interprets every content
-stream in Python; a crawl brings thousands of reports. Here pdfium (C++) parses the
-page and we only ask it for what we need: each character's box and the path objects
-(ruling lines). The table lattice is built here, following pdfplumber's lattice rules
-(snap, join, intersect, smallest enclosing cell) so that the two agree cell for cell
-(tests/test_pdf_extract.py). Table work is skipped on pages without ruling lines.
-
-The loops that run per character, per page object and per lattice crossing exist
-twice: in C (_pdffast.c, used when built) and in Python (_char_boxes, _page_rules_py,
-_find_tables_py, _chars_to_text_py). tests/test_pdf_fast_c.py holds the two to the
-same output, value for value; change both or neither.
+pdfplumber (nianbao.devkit.pdf_reference) is exact but interprets every content stream
+in Python; a crawl brings thousands of reports. Here pdfium (C++, through pypdfium2)
+parses the page and we only ask it for what we need: each character's box and the path
+objects (ruling lines). The table lattice is built here, following pdfplumber's
+lattice rules (snap, join, intersect, smallest enclosing cell) so that the two agree
+cell for cell (tests/test_pdf_extract.py). Table work is skipped on pages without
+ruling lines. The conventions both readers share are in pdf_layout.py.
 """
 from __future__ import annotations
 
@@ -22,7 +18,8 @@ import time
 from operator import itemgetter
 from typing import Any
 
-from pipeline.extract.pdf_reference import (
+from ..model import Extracted, Grid
+from .pdf_layout import (
     THIN,
     assemble,
     close_open_ends,
@@ -32,12 +29,6 @@ from pipeline.extract.pdf_reference import (
     settle_tables,
     tidy_page_text,
 )
-from pipeline.model import Extracted, Grid
-
-try:  # the hot loops below, compiled (setup.py builds it where a C compiler is)
-    from pipeline.extract import _pdffast
-except ImportError:  # pragma: no cover - depends on the machine's compiler
-    _pdffast = None
 
 # pdfplumber's defaults, kept identical so that both extractors see the same lattice.
 SNAP = 3.0  # rules closer than this are one rule
@@ -68,56 +59,32 @@ def _pdfium() -> Any:
     return pdfium, raw
 
 
-class _Handle(ctypes.c_void_p):
-    """A pdfium handle as a ctypes object: as a restype, a c_void_p subclass is
-    returned as is instead of being converted to an int."""
-
-
 class _Calls:
-    """pdfium functions re-declared with plain void* handles and int results.
+    """The pdfium functions of the per-character and per-object loops, with their full
+    prototypes declared here: handles as plain void pointers, results as ints.
 
-    pypdfium2's bindings type every handle as a pointer to an opaque struct; ctypes
-    then builds and checks a pointer object on every call, which is most of the cost
-    of the per-character and per-object calls made here. The same symbols from the
-    same loaded library, declared with c_void_p, take and return plain ints."""
+    pypdfium2 declares every handle as a pointer to an opaque struct, and ctypes then
+    builds and checks a pointer object on every call, which is most of the cost of the
+    hundreds of thousands of calls a report makes. These are the same functions
+    pypdfium2 loaded: their addresses come from its public `pypdfium2.raw` module."""
 
     def __init__(self, raw: Any):
-        from pathlib import Path
-
-        import pypdfium2_raw
-        import pypdfium2_raw.bindings as bindings
-
-        lib = getattr(bindings, "_libs", {}).get("pdfium")
-        if lib is None:  # dlopen of the already loaded library returns the same handle
-            here = Path(pypdfium2_raw.__file__).parent
-            lib = ctypes.CDLL(str(next(p for p in here.iterdir() if "pdfium" in p.name
-                                       and p.suffix in (".so", ".dylib", ".dll"))))
-        V, I, D = ctypes.c_void_p, ctypes.c_int, ctypes.c_double
+        V, I, D, UL = ctypes.c_void_p, ctypes.c_int, ctypes.c_double, ctypes.c_ulong
 
         def fn(name: str, res: Any, *args: Any) -> Any:
-            return ctypes.CFUNCTYPE(res, *args)((name, lib))
+            address = ctypes.cast(getattr(raw, name), ctypes.c_void_p).value
+            return ctypes.CFUNCTYPE(res, *args)(address)
 
+        self.loose = fn("FPDFText_GetLooseCharBox", I, V, I, V)
         self.origin = fn("FPDFText_GetCharOrigin", I, V, I, V, V)
         self.fontsize = fn("FPDFText_GetFontSize", D, V, I)
         self.matrix = fn("FPDFText_GetMatrix", I, V, I, V)
         self.generated = fn("FPDFText_IsGenerated", I, V, I)
-        # The calls made for every character and every page object, declared without
-        # argtypes on a private handle of the same library (pypdfium2's declarations
-        # stay as they are): ctypes then passes prepared c_void_p handles and int
-        # indices as they are, skipping the per-argument conversion (≈15% of a call).
-        untyped = ctypes.CDLL(lib._name)
-
-        def bare(name: str, res: Any) -> Any:
-            f = getattr(untyped, name)
-            f.restype, f.argtypes = res, None
-            return f
-
-        self.loose_untyped = bare("FPDFText_GetLooseCharBox", I)
-        # Most page objects are text, skipped at once: their handles stay c_void_p.
-        self.get_object_h = bare("FPDFPage_GetObject", _Handle)
-        self.obj_type_untyped = bare("FPDFPageObj_GetType", I)
-        self.form_object = fn("FPDFFormObj_GetObject", V, V, ctypes.c_ulong)
+        self.count_objects = fn("FPDFPage_CountObjects", I, V)
+        self.get_object = fn("FPDFPage_GetObject", V, V, I)
         self.obj_type = fn("FPDFPageObj_GetType", I, V)
+        self.count_form = fn("FPDFFormObj_CountObjects", I, V)
+        self.form_object = fn("FPDFFormObj_GetObject", V, V, UL)
         self.draw_mode = fn("FPDFPath_GetDrawMode", I, V, V, V)
         self.count_segments = fn("FPDFPath_CountSegments", I, V)
         self.segment = fn("FPDFPath_GetPathSegment", V, V, I)
@@ -126,29 +93,9 @@ class _Calls:
         self.seg_close = fn("FPDFPathSegment_GetClose", I, V)
         self.bounds = fn("FPDFPageObj_GetBounds", I, V, V, V, V, V)
         self.obj_matrix = fn("FPDFPageObj_GetMatrix", I, V, V)
-        self.count_form = fn("FPDFFormObj_CountObjects", I, V)
-        self.count_objects = fn("FPDFPage_CountObjects", I, V)
 
 
 _CALLS: _Calls | None = None
-_READY = False  # _pdffast has been given pdfium's function addresses
-
-
-def _compiled(raw: Any) -> Any:
-    """The compiled loops (_pdffast), wired to the pdfium library that pypdfium2
-    loaded, or None where they were not built (their Python twins then run)."""
-    global _READY
-    if _pdffast is None:
-        return None
-    if not _READY:
-        fx = _calls(raw)
-        addr = lambda f: ctypes.cast(f, ctypes.c_void_p).value  # noqa: E731
-        _pdffast.set_functions(addr(fx.loose_untyped), addr(fx.origin), addr(fx.fontsize),
-                               addr(fx.matrix), addr(fx.generated))
-        _pdffast.set_path_functions(addr(fx.count_objects), addr(fx.get_object_h), addr(fx.obj_type),
-                                    addr(fx.draw_mode), addr(fx.count_segments), addr(fx.bounds))
-        _READY = True
-    return _pdffast
 
 
 def _calls(raw: Any) -> _Calls:
@@ -309,30 +256,27 @@ def _page_chars(page: Any, raw: Any) -> tuple[list[Char], int]:
             # Outside the BMP GetText's code units and pdfium's char indices part
             # ways: ask char by char.
             text = "".join(chr(raw.FPDFText_GetUnicode(tp, i)) for i in range(n))
-        fast = _compiled(raw)
-        if fast is not None:
-            return fast.page_chars(_addr(tp), text, _page_top(page, raw))
         return _char_boxes(tp, text, _page_top(page, raw), raw)
     finally:
         raw.FPDFText_ClosePage(tp)
 
 
 def _char_boxes(tp: Any, text: str, top_y: float, raw: Any) -> tuple[list[Char], int]:
-    """The loop of _page_chars in Python, for machines where _pdffast (the same loop
-    compiled) could not be built. The two must agree exactly (tests/test_pdf_fast_c.py)."""
+    """Each character's box, in one loop over the page's characters: the calls made
+    per character are the cost of a born-digital PDF, so they are as few as can be."""
     fx = _calls(raw)
     tpa = _addr(tp)
     # Out-parameters as raw buffers read with one struct call each: ctypes
     # field access costs more than the pdfium call itself.
     rect = (ctypes.c_float * 4)()  # FS_RECTF: left, top, right, bottom
     mat = (ctypes.c_float * 6)()  # FS_MATRIX: a b c d e f
-    pmat = ctypes.addressof(mat)
+    pmat, prect = ctypes.addressof(mat), ctypes.addressof(rect)
     org = (ctypes.c_double * 2)()
     pox, poy = ctypes.addressof(org), ctypes.addressof(org) + ctypes.sizeof(ctypes.c_double)
     unpack4, unpack2, unpack6 = struct.Struct("4f").unpack_from, struct.Struct("2d").unpack_from, \
         struct.Struct("6f").unpack_from
     generated, origin = fx.generated, fx.origin
-    loose, tpv = fx.loose_untyped, ctypes.c_void_p(tpa)
+    loose = fx.loose
     fontsize, matrix = fx.fontsize, fx.matrix
     out: list[Char] = []
     append = out.append
@@ -350,7 +294,7 @@ def _char_boxes(tp: Any, text: str, top_y: float, raw: Any) -> tuple[list[Char],
             # generated here (line breaks are skipped above), so only they are asked.
             if generated(tpa, idx) == 1:
                 continue
-        if not loose(tpv, idx, rect):
+        if not loose(tpa, idx, prect):
             continue
         x0, lt, x1, lb = unpack4(rect)
         known = seen.get(lt - lb)
@@ -476,12 +420,6 @@ def _line_text(line: list[Char]) -> str:
 
 def chars_to_text(chars: list[Char]) -> str:
     """Characters as text: lines by height, words by gaps (see _line_text)."""
-    if _pdffast is not None:
-        return _pdffast.chars_to_text(chars)
-    return _chars_to_text_py(chars)
-
-
-def _chars_to_text_py(chars: list[Char]) -> str:
     tops = [c[2] for c in chars]
     if tops and max(tops) - min(tops) <= Y_TOL:  # one line: most table cells
         return _line_text(sorted(chars, key=_X0))
@@ -585,41 +523,14 @@ def _page_rules(page: Any, raw: Any) -> tuple[list[VRule], list[HRule]]:
     a drawn line (see THIN)."""
     fx = _calls(raw)
     top_y = _page_top(page, raw)
-    fast = _compiled(raw)
-    if fast is None:
-        return _page_rules_py(page, raw, fx, top_y)
-    got = fast.page_rules(_addr(page.raw), top_y, raw.FPDF_PAGEOBJ_PATH, raw.FPDF_PAGEOBJ_FORM,
-                          MAX_STROKE, THIN, MAX_PATHS)
-    if got is None:
-        raise _TooManyPaths
-    # The compiled loop settles single lines and thick fills; the objects it hands
-    # back (other paths, forms) are read here, in page order.
-    items, kinds = got
-    v: list[VRule] = []
-    h: list[HRule] = []
-    pa = ctypes.c_void_p(_addr(page.raw))
-    for item, kind in zip(items, kinds):
-        if kind == 104:  # b"h"
-            h.append(item)
-        elif kind == 118:  # b"v"
-            v.append(item)
-        elif kind == 112:  # b"p"
-            _path(fx.get_object_h(pa, item), fx, raw, _IDENT, top_y, v, h)
-        else:  # b"f"
-            _form(fx.get_object_h(pa, item), fx, raw, _IDENT, top_y, v, h, 1)
-    return v, h
-
-
-def _page_rules_py(page: Any, raw: Any, fx: _Calls, top_y: float) -> tuple[list[VRule], list[HRule]]:
-    """_page_rules without _pdffast: the same loop through ctypes."""
     v: list[VRule] = []
     h: list[HRule] = []
     ident = _IDENT
-    pa = ctypes.c_void_p(_addr(page.raw))
-    get_obj, get_type = fx.get_object_h, fx.obj_type_untyped
+    pa = _addr(page.raw)
+    get_obj, get_type = fx.get_object, fx.obj_type
     path_t, form_t = raw.FPDF_PAGEOBJ_PATH, raw.FPDF_PAGEOBJ_FORM
     paths = 0
-    for k in range(raw.FPDFPage_CountObjects(page.raw)):
+    for k in range(fx.count_objects(pa)):
         obj = get_obj(pa, k)
         t = get_type(obj)
         # Most objects are text: skip them before any further call.
@@ -776,10 +687,7 @@ def _snap(items: list[list[float]], pos: int, tol: float) -> None:
         if r is not None and r[pos] <= group[-1][pos] + tol:
             group.append(r)
             continue
-        total = 0.0  # added in order, not sum(): Python 3.12's sum() compensates, C does not
-        for g in group:
-            total += g[pos]
-        mean = total / len(group)
+        mean = sum(g[pos] for g in group) / len(group)
         for g in group:
             g[pos] = mean
         if r is not None:
@@ -803,15 +711,6 @@ def _find_tables(v_raw: list[VRule], h_raw: list[HRule]) -> list[list[tuple[floa
     """pdfplumber's lattice: snap and join rules, intersect, find for each crossing
     the smallest cell whose four sides are drawn, group cells sharing corners into
     tables. Returns each table's cells (x0, top, x1, bottom), tables in page order."""
-    if _pdffast is not None:
-        found = _pdffast.find_tables(v_raw, h_raw, SNAP, JOIN, MIN_EDGE, ISECT)
-        if found is not None:  # None: coordinates it leaves to Python (NaN, inf, ±0)
-            return found
-    return _find_tables_py(v_raw, h_raw)
-
-
-def _find_tables_py(v_raw: list[VRule], h_raw: list[HRule]) -> list[list[tuple[float, float, float, float]]]:
-    """_find_tables in Python, step for step as _pdffast.find_tables."""
     v = [list(r) for r in v_raw if r[2] - r[1] >= 0]
     h = [list(r) for r in h_raw if r[2] - r[1] >= 0]
     _snap(v, 0, SNAP)

@@ -7,7 +7,7 @@ blank from a missing field.
 """
 from __future__ import annotations
 
-from pipeline.model import Extracted, Grid, GridCell
+from nianbao.pipeline.model import Extracted, Grid, GridCell
 
 from ._decode import decode_text
 

@@ -37,7 +37,7 @@ REPORT_COLS = {
     "province": ("省级", "从机关名称读出的省级行政区；名称未写明时为空，不作推断"),
     "city": ("地级", "从机关名称读出的地级市、州、盟"),
     "county": ("县级", "从机关名称读出的县、区、旗、县级市"),
-    "container": ("文件格式", "原文的载体：html、pdf、docx、doc、txt、ocr（扫描件识别）"),
+    "container": ("文件格式", "原文的载体：html、pdf、docx、doc、rtf、txt"),
     "template_t2": ("表二模板", "表二所用官方模板：2019（国办公开办函〔2019〕60号）或 2021（〔2021〕30号）"),
     "template_t3": ("表三模板", "表三所用官方模板：2019 版（其他处理一行）或 2021 版（其他处理三行）"),
     "template_t4": ("表四模板", "表四所用官方模板"),
@@ -47,8 +47,9 @@ REPORT_COLS = {
     "published": ("发布日期", "门户网站标注的发布日期"),
     "site": ("来源网站", "抓取自哪个门户网站栏目"),
     "url": ("原文网址", "原始文件的下载地址"),
-    "publication": ("发布页面", "年报所在的网页"),
-    "is_primary": ("主版本", "同一年报有多个文件时，1 表示用于统计的那一份"),
+    "publication": ("发布页面", "年报所在的网页（网页、其正文与附件同属一次发布）；本地导入的文件为空"),
+    "is_primary": ("主版本", ("每次发布中读出数字最多的那份年报为 1，统计、视图与导出只用主版本；"
+                              "旧版本、列表页和非年报为 0")),
     "parser_version": ("解析器版本", "生成此记录的解析器版本"),
     "parsed_at": ("解析时间", "UTC"),
     "meta": ("其他元数据", "JSON：页数、网页 meta 标签等"),
@@ -61,7 +62,9 @@ DOCUMENT_COLS = {
     "http_status": ("HTTP 状态", ""), "content_type": ("Content-Type", "服务器声明的类型"),
     "etag": ("ETag", "条件请求用"), "last_modified": ("Last-Modified", "条件请求用"),
     "fetched_at": ("抓取时间", "UTC"), "site": ("来源网站", ""),
-    "parent_sha256": ("所属文件", "附件所属网页的 SHA-256"), "role": ("角色", "page 网页 / attachment 附件"),
+    "parent_sha256": ("所属文件", "附件或正文所属网页的 SHA-256"),
+    "role": ("角色", ("list 栏目列表页；detail 年报网页；body 网页脚本中取出的正文；attachment 附件；"
+                      "空：本地导入（nianbao ingest）")),
     "stored_at": ("入库时间", "UTC"),
 }
 CELL_COLS = {
@@ -87,7 +90,39 @@ ISSUE_COLS = {
 SEARCH_COLS = {"id": ("编号", ""), "report": ("年报", ""), "section_no": ("部分", "空为标题"),
                "heading": ("标题", ""), "text": ("文本", "被索引的文本")}
 FAILURE_COLS = {"id": ("编号", ""), "sha256": ("文件", ""), "original_name": ("原文件名", ""),
-                "stage": ("阶段", "extract / parse / store"), "reason": ("原因", ""), "at": ("时间", "UTC")}
+                "stage": ("阶段", "ingest 读取或存入文件时失败；reparse 原始文件缺失"), "reason": ("原因", ""),
+                "at": ("时间", "UTC")}
+RUN_COLS = {
+    "id": ("编号", ""), "started": ("开始", "UTC"), "finished": ("结束", "UTC"),
+    "status": ("状态", "running 进行中；finished 完成；shutdown 被中止（可用 --jobdir 续抓）；interrupted 进程被杀"),
+    "sites": ("网站", "JSON：本次抓取的网站名"), "jobdir": ("续抓目录", "Scrapy JOBDIR"),
+    "pages": ("页面数", "收到的响应（列表页、年报网页、附件）"), "new": ("新文件", "首次存入的网址"),
+    "changed": ("有变化", "内容变化、存入新版本的网址"), "unchanged": ("无变化", "304 或内容相同"),
+    "failed": ("失败", "重试后仍失败的请求"), "blocked": ("被拦截网站", "遇到反爬虫墙的网站数"),
+    "note": ("备注", "中止原因"),
+}
+FETCH_COLS = {
+    "url": ("网址", ""), "site": ("来源网站", ""), "role": DOCUMENT_COLS["role"],
+    "sha256": ("当前版本", "该网址当前内容的 SHA-256"), "final_url": DOCUMENT_COLS["final_url"],
+    "http_status": DOCUMENT_COLS["http_status"], "content_type": DOCUMENT_COLS["content_type"],
+    "etag": DOCUMENT_COLS["etag"], "last_modified": DOCUMENT_COLS["last_modified"],
+    "parent_url": ("所属网页", "附件所在的年报网页"), "first_seen": ("首次发现", "UTC"),
+    "last_fetched": ("最近抓取", "UTC"), "last_changed": ("最近变化", "UTC"),
+    "versions": ("版本数", "存下的不同内容个数"), "run_id": ("抓取批次", "runs.id"),
+    "title": ("标题", "网页上的标题"), "published": ("发布日期", "网页上标注的发布日期"),
+    "publisher": ("发布机构", "网页上的发布机构或信息来源"), "index_no": ("索引号", "政府信息公开索引号"),
+    "report_year": ("报告年度", "从标题读出"), "error": ("最近错误", "最近一次失败的原因；成功后清空"),
+}
+SITE_COLS = {
+    "name": ("网站", "网站配置名（sites/*.yaml）"), "start_url": ("栏目网址", "年报栏目（或发现栏目的起点）"),
+    "family": ("网站系统", "trs_old / trs_new / hanweb / gkmlpt / static"), "agency": ("机关", "配置中写明的机关"),
+    "status": ("状态", ("ok 正常；empty 栏目中没有年报；blocked 反爬虫墙；robots robots.txt 禁止；"
+                        "failed 栏目无法访问或年报网页全部失败")),
+    "reason": ("原因", ""), "last_run": ("最近抓取批次", "runs.id"), "last_checked": ("最近检查", "UTC"),
+    "found": ("发现年报网页", "最近一次抓取读到的年报网页数"), "reports": ("主版本年报", "档案中该网站的主版本年报数"),
+}
+VERSION_COLS = {k: DOCUMENT_COLS[k] for k in ("url", "sha256", "role", "site", "http_status", "etag",
+                                               "last_modified", "fetched_at", "size", "parent_sha256")}
 KEY_FIGURES = {
     "requests_new": "本年新收申请（总计列）", "requests_carried_in": "上年结转申请",
     "granted": "予以公开", "partly_granted": "部分公开", "results_total": "办理结果总计",
@@ -112,7 +147,7 @@ def column_labels() -> dict[str, dict[str, tuple[str, str]]]:
     """{table: {column: (label, description)}} for every table and view researchers see."""
     region = {k: REPORT_COLS[k] for k in ("agency", "report_year", "province", "city", "county", "status")}
     t3 = {"report": ("年报", ""), **region, "template_t3": REPORT_COLS["template_t3"]}
-    for row, col in store._t3_pairs():
+    for row, col in store.t3_pairs():
         t3[store.wide_name(row, col)] = (
             templates.ROW_LABELS[(3, row)] + "·" + templates.COL_LABELS[(3, col)], f"表三 {row} × {col}，按原文")
     figs = {"report": ("年报", ""), **region, "template_t3": REPORT_COLS["template_t3"],
@@ -125,6 +160,8 @@ def column_labels() -> dict[str, dict[str, tuple[str, str]]]:
         "totals_by_year": {"report_year": REPORT_COLS["report_year"], "reports": ("年报数", ""),
                            "reports_with_t3": ("含表三的年报数", "合计所依据的年报数"), **key},
         "agency_series": {**region, "report": ("年报", ""), **key},
+        "runs": RUN_COLS, "fetches": FETCH_COLS, "sites": SITE_COLS, "document_versions": VERSION_COLS,
+        "pending": {"report": ("年报", "已写入、派生数据尚未更新的年报（批处理结束时清空）")},
     }
 
 
@@ -142,6 +179,12 @@ TABLES = {
     "t3_wide": ("表三宽表", "每份年报一行，表三每个单元格一列（列名：行代码__列代码）。", []),
     "totals_by_year": ("按年度合计", "全部主版本年报的关键数字按年度求和（空白不计）。", []),
     "agency_series": ("机关时间序列", "每个机关每年一行的关键数字，便于比较同一机关的历年变化。", []),
+    "runs": ("抓取批次", "每次抓取一行：页面数、新文件、变化、失败、被拦截网站。", ["status"]),
+    "fetches": ("网址", "抓取过的每个网址：当前版本、条件请求用的 ETag/Last-Modified、网页上的元数据、最近错误。",
+                ["site", "role"]),
+    "sites": ("网站", "每个配置的网站栏目：网站系统、最近一次抓取的状态与原因。", ["status", "family"]),
+    "document_versions": ("文件版本", "每个网址存下的每个版本，按时间先后。", []),
+    "pending": ("待更新", "内部：已写入但派生数据尚未更新的年报。", []),
 }
 
 
@@ -328,6 +371,7 @@ def build(db_name: str, raw_root: str | None = None) -> dict:
     for shadow in ("search_fts", "search_fts_data", "search_fts_idx", "search_fts_docsize", "search_fts_config",
                    "search_fts_content"):
         tables[shadow] = {"hidden": True}
+    tables["pending"]["hidden"] = True
     return {
         "title": TITLE, "description": DESCRIPTION, "source": SOURCE, "license": LICENSE,
         "databases": {db_name: {

@@ -15,9 +15,9 @@ from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
-from pipeline import search as nb_search
-from pipeline.site import metadata, pages
-from pipeline.store import RawStore, raw_root_for
+from nianbao.pipeline import search as nb_search
+from nianbao.pipeline.site import metadata, pages
+from nianbao.pipeline.store import RawStore, raw_root_for
 
 
 def _config(datasette) -> dict:

@@ -1,19 +1,17 @@
-"""Reference PDF extractor on pdfplumber: slow, simple, and the yardstick for the fast path.
-
-`pipeline.extract.pdf.extract_pdf` must produce the same text and the same grids; the
-tests compare the two cell for cell. Both share the small pure helpers below (what
-counts as a ruling line, how cell text is normalised, how a lattice of cells becomes
-a `Grid`) so that a disagreement always means one side saw different characters or
-lines, never that the two sides disagree on a convention.
-"""
+"""Conventions shared by every PDF reader: what counts as a ruling line, how cell
+and page text is normalised, how a lattice of cells becomes a `Grid`, how tables that
+continue over a page break are told from page frames, and how a document's pages are
+assembled into one `Extracted`. The fast extractor (pdf.py) uses them, and so does the
+reference extractor it is tested against (nianbao.devkit.pdf_reference), so that a
+disagreement between the two always means one saw different characters or lines,
+never that they disagree on a convention."""
 from __future__ import annotations
 
 import bisect
-import io
 import re
 from typing import Any, Iterable
 
-from pipeline.model import Extracted, Grid, GridCell
+from nianbao.pipeline.model import Extracted, Grid, GridCell
 
 # A filled (not stroked) rectangle is a ruling line only when it is this thin: Word and
 # some PDF editors draw borders as thin filled rectangles, while white line backgrounds
@@ -37,7 +35,7 @@ _CJK = (
     "\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uffef"
     "\u201c\u201d\u2018\u2019\u2014\u2026"
 )
-_CJK_SPACES = re.compile(rf"(?<=[{_CJK}])[ \t\u00a0]+(?=[{_CJK}])")
+CJK_SPACES = re.compile(rf"(?<=[{_CJK}])[ \t\u00a0]+(?=[{_CJK}])")
 _IS_CJK = re.compile(rf"[{_CJK}]")
 
 
@@ -69,7 +67,7 @@ def normalise_cell_text(text: str) -> str:
         if out and not (_tight(out[-1]) or _tight(ln[0])):
             out += " "
         out += ln
-    out = _CJK_SPACES.sub("", out)
+    out = CJK_SPACES.sub("", out)
     return re.sub(r"[ \t\u00a0]{2,}", " ", out)
 
 
@@ -77,20 +75,8 @@ def tidy_page_text(text: str) -> str:
     """A page's text as stored: lines as laid out, without the spaces that justified
     CJK text leaves between characters (「号 ， 邮 编 ：」 is 「号，邮编：」), which
     would otherwise split words for full-text search."""
-    return "\n".join(_CJK_SPACES.sub("", ln) if " " in ln or "\t" in ln or "\u00a0" in ln else ln
+    return "\n".join(CJK_SPACES.sub("", ln) if " " in ln or "\t" in ln or "\u00a0" in ln else ln
                      for ln in text.split("\n"))
-
-
-def normalise_text(text: str) -> str:
-    """Text for comparing two extractions: CJK spacing removed, runs of blanks folded,
-    empty lines dropped. Line breaks are kept: they carry reading order."""
-    lines = []
-    for ln in text.splitlines():
-        ln = _CJK_SPACES.sub("", ln.strip())
-        ln = re.sub(r"\s+", " ", ln)
-        if ln:
-            lines.append(ln)
-    return "\n".join(lines)
 
 
 def decode_pdf_string(s: Any) -> str | None:
@@ -358,13 +344,6 @@ def scan_verdict(meta: dict[str, Any], warnings: list[str], n_pages: int, textle
         warnings.append(f"pages without text layer (scanned?): {textless}")
 
 
-def same_place(a: Grid, b: Grid, bbox_tol: float = 1.0) -> bool:
-    """Same page, same flags, boxes within bbox_tol points (pdfium works in float32)."""
-    sa = {k: v for k, v in a.source.items() if k != "bbox"}
-    sb = {k: v for k, v in b.source.items() if k != "bbox"}
-    return sa == sb and max(abs(x - y) for x, y in zip(a.source["bbox"], b.source["bbox"])) <= bbox_tol
-
-
 _GARBLED = re.compile("[\ue000-\uf8ff\ufffd]")
 
 
@@ -376,138 +355,6 @@ def garble_verdict(text: str, meta: dict[str, Any], warnings: list[str]) -> None
     if n:
         meta["garbled_chars"] = n
         warnings.append(f"{n} characters without a Unicode mapping (garbled text layer?)")
-
-
-def grids_equal(a: Grid, b: Grid, bbox_tol: float = 2.0) -> list[str]:
-    """Differences between two grids (empty list: equal): shape, spans, text, boxes."""
-    diffs: list[str] = []
-    ma, mb = a.matrix(), b.matrix()
-    if len(ma) != len(mb) or (ma and len(ma[0]) != len(mb[0])):
-        return [f"shape {len(ma)}x{len(ma[0]) if ma else 0} != {len(mb)}x{len(mb[0]) if mb else 0}"]
-    for r, (ra, rb) in enumerate(zip(ma, mb)):
-        for c, (ca, cb) in enumerate(zip(ra, rb)):
-            if (ca is None) != (cb is None):
-                diffs.append(f"[{r},{c}] presence")
-                continue
-            if ca is None or cb is None:
-                continue
-            if (ca.rowspan, ca.colspan) != (cb.rowspan, cb.colspan):
-                diffs.append(f"[{r},{c}] span {ca.rowspan}x{ca.colspan} != {cb.rowspan}x{cb.colspan}")
-            if ca.text != cb.text:
-                diffs.append(f"[{r},{c}] text {ca.text!r} != {cb.text!r}")
-            ba, bb = ca.source.get("bbox"), cb.source.get("bbox")
-            if ba and bb and max(abs(x - y) for x, y in zip(ba, bb)) > bbox_tol:
-                diffs.append(f"[{r},{c}] bbox {ba} != {bb}")
-    return diffs
-
-
-# --- pdfplumber side ------------------------------------------------------------------
-
-
-def _ruling_edges(page: Any) -> tuple[list[dict], list[dict]]:
-    """Edges that can be table rules: stroked lines, rectangles and polylines, and
-    filled rectangles thin enough to be a drawn line. Big filled rectangles (white
-    line backgrounds, cell shading) are not rules."""
-    from pdfplumber import utils
-
-    objs: list[dict] = []
-    for ln in page.lines:
-        if ln.get("stroke"):  # an unstroked line paints nothing
-            objs.append(ln)
-    for rc in page.rects:
-        if rc.get("stroke"):
-            objs.append(rc)
-        elif rc.get("fill") and min(rc["width"], rc["height"]) <= THIN:
-            objs.append(_thin_rect_as_line(rc))
-    for cv in page.curves:
-        if cv.get("stroke"):
-            objs.append(cv)
-    v: list[dict] = []
-    h: list[dict] = []
-    for o in objs:
-        for e in utils.obj_to_edges(o):
-            if e.get("orientation") == "v":
-                v.append(e)
-            elif e.get("orientation") == "h":
-                h.append(e)
-    for y, x0, x1 in close_open_ends(
-        [(e["x0"], e["top"], e["bottom"]) for e in v], [(e["top"], e["x0"], e["x1"]) for e in h]
-    ):
-        h.append({"object_type": "line", "x0": x0, "x1": x1, "top": y, "bottom": y,
-                  "width": x1 - x0, "height": 0, "orientation": "h"})
-    return v, h
-
-
-def _thin_rect_as_line(rc: dict) -> dict:
-    if rc["width"] <= rc["height"]:
-        x = (rc["x0"] + rc["x1"]) / 2
-        return {**rc, "object_type": "line", "x0": x, "x1": x, "width": 0,
-                "pts": [(x, rc["top"]), (x, rc["bottom"])]}
-    y = (rc["top"] + rc["bottom"]) / 2
-    return {**rc, "object_type": "line", "top": y, "bottom": y, "height": 0,
-            "y0": rc["y0"], "y1": rc["y0"], "pts": [(rc["x0"], y), (rc["x1"], y)]}
-
-
-def _raw_title(pdf: Any) -> str | None:
-    from pdfminer.pdftypes import resolve1
-
-    for info in getattr(pdf.doc, "info", None) or []:
-        if "Title" in info:
-            return decode_pdf_string(resolve1(info["Title"]))
-    return None
-
-
-def _char_in(ch: dict, box: tuple[float, float, float, float]) -> bool:
-    v_mid = (ch["top"] + ch["bottom"]) / 2
-    h_mid = (ch["x0"] + ch["x1"]) / 2
-    return box[0] <= h_mid < box[2] and box[1] <= v_mid < box[3]
-
-
-def extract_pdf_reference(data: bytes, name: str | None = None) -> Extracted:
-    import pdfplumber
-    from pdfplumber import utils
-
-    tables: list[Grid] = []
-    page_texts: list[str] = []
-    warnings: list[str] = []
-    with pdfplumber.open(io.BytesIO(data)) as pdf:
-        title = _raw_title(pdf)
-        encrypted = bool(getattr(pdf.doc, "encryption", None))
-        textless: list[int] = []
-        heights: dict[int, float] = {}
-        centres: dict[int, list[float]] = {}
-        for page in pdf.pages:
-            pno = page.page_number
-            page = page.dedupe_chars()
-            chars = [c for c in page.chars if c["text"].strip() or c["text"] == " "]
-            page_chars = sum(1 for c in chars if c["text"].strip())
-            if not page_chars:
-                textless.append(pno)
-            page_texts.append(tidy_page_text(page.extract_text() or ""))
-            heights[pno] = float(page.height)
-            centres[pno] = [(c["top"] + c["bottom"]) / 2 for c in chars if c["text"].strip()]
-            v, h = _ruling_edges(page)
-            if len(v) < 2 or len(h) < 2:
-                continue
-            settings = {
-                "vertical_strategy": "explicit",
-                "horizontal_strategy": "explicit",
-                "explicit_vertical_lines": v,
-                "explicit_horizontal_lines": h,
-            }
-            for t in page.find_tables(settings):
-
-                def text_of(box: tuple[float, float, float, float]) -> str:
-                    cc = [c for c in chars if _char_in(c, box)]
-                    return normalise_cell_text(utils.extract_text(cc)) if cc else ""
-
-                g = lattice_to_grid(t.cells, text_of, pno, min_rows=1)
-                if g is not None:
-                    tables.append(g)
-        n_pages = len(pdf.pages)
-        tables = settle_tables(tables, heights, centres)
-    return assemble(page_texts, tables, title=title, encrypted=encrypted, n_pages=n_pages,
-                    warnings=warnings, textless=textless)
 
 
 def assemble(page_texts: list[str], tables: list[Grid], *, title: str | None, encrypted: bool, n_pages: int,

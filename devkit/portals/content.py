@@ -1,6 +1,6 @@
 """What a mock column holds: generated reports (figures known) mixed with other items.
 
-Reports come from testkit.generate, so every test knows each report's figures. PDF
+Reports come from nianbao.devkit.generate, so every test knows each report's figures. PDF
 rendering goes through LibreOffice and is slow: PDFs are rendered once per seed into
 a disk cache (one batch call for all missing ones) and reused by every later portal.
 """
@@ -56,7 +56,7 @@ def build_column(seed: int, *, n_reports: int = 8, n_other: int = 4, region: str
                  forms: tuple[str, ...] = ("html", "pdf", "html", "docx")) -> Column:
     """Deterministic column content for one portal. Years 2019–2024 (both templates),
     several agencies, newest first like real columns."""
-    from testkit import generate
+    from nianbao.devkit import generate
 
     rnd = random.Random(seed)
     region = region or rnd.choice(["临河市", "安平市", "东川市", "清源县", "北湖区", "云岭市", "南溪县"])
@@ -92,7 +92,7 @@ def build_column(seed: int, *, n_reports: int = 8, n_other: int = 4, region: str
 
 def _generator_stamp() -> str:
     # A cached render is valid only for the generator that made it.
-    import testkit.generate as g
+    import nianbao.devkit.generate as g
     return hashlib.sha1(Path(g.__file__).read_bytes()).hexdigest()[:10]
 
 
@@ -102,7 +102,7 @@ def _key(item: Item, kind: str) -> Path:
 
 
 def report_html(item: Item) -> str:
-    from testkit import generate
+    from nianbao.devkit import generate
     return generate.render_html(item.spec, full_page=False, encoding="utf-8").decode("utf-8")
 
 
@@ -113,7 +113,7 @@ def report_docx(item: Item) -> bytes:
         return item._bytes["docx"]
     p = _key(item, "docx")
     if not p.exists():
-        from testkit import generate
+        from nianbao.devkit import generate
         _atomic_write(p, generate.render_docx(item.spec))
     item._bytes["docx"] = p.read_bytes()
     return item._bytes["docx"]
@@ -133,7 +133,7 @@ def prerender_pdfs(items: list[Item]) -> None:
     """Render every missing PDF in one LibreOffice batch (seconds per call, not per file)."""
     todo = [it for it in items if it.form == "pdf" and it.is_report and not _key(it, "pdf").exists()]
     if todo:
-        from testkit import generate
+        from nianbao.devkit import generate
         pdfs = generate.render_many_pdf([it.spec for it in todo])
         for it, data in zip(todo, pdfs):
             _atomic_write(_key(it, "pdf"), data)

@@ -7,15 +7,12 @@ draws one such `Report` from a seeded random generator, so a seed names an archi
 """
 from __future__ import annotations
 
-import json
-import os
 import random
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
-from .. import search, store, templates
-from ..model import (
+from nianbao.pipeline import store, templates
+from nianbao.pipeline.model import (
     EXTRACTION_INCOMPLETE,
     FIGURES_INCONSISTENT,
     NOT_A_REPORT,
@@ -25,7 +22,6 @@ from ..model import (
     Report,
     Section,
 )
-from ..region import region_of
 
 CITIES = {
     "江苏": ["南京市", "苏州市", "淮安市", "无锡市", "徐州市"],
@@ -198,10 +194,11 @@ def break_t4_total(rep: Report, group: str = "review") -> None:
     rep.status = FIGURES_INCONSISTENT
 
 
-def document_bytes(rep: Report) -> bytes:
+def document_bytes(rep: Report, serial: int = 0) -> bytes:
     """A small stand-in for the published file (its bytes only need to be unique)."""
     body = "\n".join(f"<h2>{s.title}</h2><p>{s.text}</p>" for s in rep.sections)
-    return f"<html><head><meta charset='utf-8'><title>{rep.title}</title></head><body>{body}</body></html>".encode()
+    return (f"<html><head><meta charset='utf-8'><title>{rep.title}</title></head><body>{body}"
+            f"<!-- {serial} --></body></html>").encode()
 
 
 def reports(seed: int, n: int, n_agencies: int | None = None) -> Iterable[Report]:
@@ -221,148 +218,22 @@ def reports(seed: int, n: int, n_agencies: int | None = None) -> Iterable[Report
                     return
 
 
-# ---------------------------------------------------------------- bulk load (benchmark)
-def bulk_load(archive: store.Archive, reps: Iterable[Report], batch: int = 2000) -> int:
-    """Write many reports fast: the rows `Archive.write_report` writes, in batches, without
-    raw files (the benchmark measures the site, not the store). Returns the count."""
-    conn = archive.conn
+# ---------------------------------------------------------------- archives
+def load(archive: store.Archive, reps: Iterable[Report], batch: int = 2000, progress=None) -> int:
+    """Write many reports through the archive's own writer, in batches, each with a
+    small stand-in document, then finish (derived data). Returns the count."""
     n = 0
     buf: list[tuple[str, Report]] = []
-
-    def flush() -> None:
-        docs, reps_rows, secs, cells, issues, srch = [], [], [], [], [], []
-        for digest, r in buf:
-            docs.append((digest, 1000, r.container or "html", f"{r.report_year}.{r.container}", store.now()))
-            region = region_of(r.agency)
-            reps_rows.append((digest, r.status, r.reason, r.agency, r.report_year, r.title, region["province"],
-                              region["city"], region["county"], r.container, r.templates.get("2"),
-                              r.templates.get("3"), r.templates.get("4"),
-                              sum(1 for c in r.cells if c.value is not None),
-                              sum(1 for c in r.cells if c.value is None and c.reason),
-                              sum(1 for i in r.issues if i.kind == "rule"), r.meta.get("published"),
-                              store.PARSER_VERSION, store.now(), json.dumps(r.meta, ensure_ascii=False)))
-            secs += [(digest, s.no, s.title, s.text) for s in r.sections]
-            cells += [(digest, c.table, c.row, c.col, c.value, c.raw, c.reason,
-                       json.dumps(c.source) if c.source else None) for c in r.cells]
-            issues += [(digest, i.kind, i.code, i.table, i.row, i.col, i.lhs, i.rhs, i.message,
-                        json.dumps(i.cells) if i.cells else None) for i in r.issues]
-            srch += [(digest, no, h, t) for no, h, t in [(None, "标题", r.title)] +
-                     [(s.no, s.title, s.text) for s in r.sections] if t]
-        with conn:
-            conn.executemany("INSERT INTO documents (sha256, size, type, original_name, stored_at) VALUES (?,?,?,?,?)", docs)
-            conn.executemany(
-                "INSERT INTO reports (id, status, reason, agency, report_year, title, province, city, county, container,"
-                " template_t2, template_t3, template_t4, cells_found, cells_missing, rules_broken, published,"
-                " parser_version, parsed_at, meta) VALUES (" + ",".join("?" * 20) + ")", reps_rows)
-            conn.executemany("INSERT INTO sections VALUES (?,?,?,?)", secs)
-            conn.executemany("INSERT INTO cells VALUES (?,?,?,?,?,?,?,?)", cells)
-            conn.executemany("INSERT INTO issues (report, kind, code, table_no, row, col, lhs, rhs, message, cells)"
-                             " VALUES (?,?,?,?,?,?,?,?,?,?)", issues)
-            start = conn.execute("SELECT COALESCE(MAX(id), 0) FROM search").fetchone()[0]
-            conn.executemany("INSERT INTO search (id, report, section_no, heading, text) VALUES (?,?,?,?,?)",
-                             [(start + k + 1, *row) for k, row in enumerate(srch)])
-            conn.executemany("INSERT INTO search_fts (rowid, grams) VALUES (?, ?)",
-                             [(start + k + 1, search.bigrams(row[3])) for k, row in enumerate(srch)])
-        buf.clear()
-
     for r in reps:
         n += 1
-        buf.append((store.sha256(f"synthetic {n} {r.agency} {r.report_year}".encode()), r))
+        digest, _ = archive.add_document(document_bytes(r, n), type=r.container or "html",
+                                         original_name=f"{r.report_year}.{r.container}")
+        buf.append((digest, r))
         if len(buf) >= batch:
-            flush()
-    if buf:
-        flush()
-    archive.refresh_figures()
+            archive.write_reports(buf)
+            buf.clear()
+            if progress:
+                progress(n)
+    archive.write_reports(buf)
+    archive.finish()
     return n
-
-
-# ---------------------------------------------------------------- a known archive (tests, screenshots)
-SAMPLES = Path(os.environ.get("NIANBAO_SHARED") or Path(__file__).resolve().parents[3] / "shared") / "samples" / "reports"
-# Where 淮安市洪泽区 2023 prints table 4 (page 4, pdfplumber word boxes): x0 of each of the 15 numbers.
-_HONGZE_T4_X = [86.2, 121.2, 152.4, 183.6, 213.2, 241.6, 269.9, 295.3, 324.4, 354.8, 383.6, 412.0, 440.4, 468.7, 497.4]
-HONGZE_TEXT = ("2023年，洪泽区人民政府坚持以公开为常态，组织重大行政决策听证会2场，"
-               "因政府信息公开工作被申请行政复议11件，提起行政诉讼5件。")
-
-
-def hongze_report() -> Report:
-    """淮安市洪泽区 2023 as read by eye (samples/*.expected.json), with its printed table-4 errors."""
-    exp = json.loads((SAMPLES / "huaian-hongze-2023.expected.json").read_text("utf-8"))
-    cells = []
-    t4 = [(g.code, c.code) for g in templates.T4_GROUPS for c in templates.T4_COLS]
-    for c in exp["cells"]:
-        if c["table"] == 4:
-            x0 = _HONGZE_T4_X[t4.index((c["row"], c["col"]))]
-            src = {"page": 4, "bbox": [x0, 452.1, x0 + 14, 466.1]}
-        else:
-            src = {"page": c["table"]}
-        v = c["value"]
-        cells.append(Cell(c["table"], c["row"], c["col"], v, "" if v is None else str(v), src))
-    rep = Report(status=OK, agency=exp["agency"], report_year=exp["report_year"],
-                 title="淮安市洪泽区人民政府2023年政府信息公开工作年度报告", container="pdf",
-                 templates={"2": "2021", "3": "2019", "4": "2021"}, cells=cells,
-                 sections=[Section(1, "一、总体情况", HONGZE_TEXT),
-                           Section(5, "五、存在的主要问题及改进情况", "政策解读的形式还不够丰富。")],
-                 meta={"published": "2024-01-18", "pages": 5})
-    for group in ("review", "suit_after_review"):
-        total = rep.cell(4, group, "total").value
-        parts = sum(rep.cell(4, group, c).value for c in ("upheld", "corrected", "other", "pending"))
-        if parts != total:
-            rep.issues.append(Issue("rule", "t4_total", f"表四{templates.ROW_LABELS[(4, group)]}：各项之和{parts}不等于总计{total}",
-                                    4, group, "total", lhs=parts, rhs=total,
-                                    cells=[[group, c] for c in ("upheld", "corrected", "other", "pending", "total")]))
-            rep.status = FIGURES_INCONSISTENT
-    return rep
-
-
-def shanghai_report(html: bytes) -> Report:
-    """上海市人民政府办公厅 2019 (HTML) as read by eye; 采购总金额 carries where the HTML
-    extractor finds it printed (「251000元」), so its provenance can be shown."""
-    from ..extract.html import extract_html
-
-    exp = json.loads((SAMPLES / "shanghai-bgt-2019.expected.json").read_text("utf-8"))
-    where = next((c.source for g in extract_html(html).tables for row in g.rows for c in row if "251000" in c.text), {})
-    cells = []
-    for c in exp["cells"]:
-        v = c["value"]
-        if (c["row"], c["col"]) == ("procurement", "amount"):
-            cells.append(Cell(2, "procurement", "amount", v, "251000元", where))
-        else:
-            cells.append(Cell(c["table"], c["row"], c["col"], v, "" if v is None else str(v), {}))
-    return Report(status=OK, agency=exp["agency"], report_year=exp["report_year"],
-                  title="上海市人民政府办公厅2019年政府信息公开工作年度报告", container="html",
-                  templates={"2": "2019", "3": "2019", "4": "2019"}, cells=cells,
-                  sections=[Section(1, "一、总体情况", "2019年，市政府办公厅深入推进政务公开。")])
-
-
-def known_archive(db_path: Path | str, n_synthetic: int = 40, seed: int = 11) -> dict[str, Any]:
-    """A small archive whose every figure is known: the real 洪泽区 PDF and 上海 HTML with
-    their read-by-eye cells, a report titled with a <script> tag, and seeded synthetic
-    reports. Returns {"archive": Archive, "hongze", "shanghai", "script": sha256,
-    "reports": {sha256: Report}}."""
-    a = store.Archive(db_path)
-    out: dict[str, Any] = {"archive": a, "reports": {}}
-    pdf = (SAMPLES / "huaian-hongze-2023.pdf").read_bytes()
-    d, _ = a.add_document(pdf, type="pdf", original_name="P020240118.pdf",
-                          url="http://www.hongze.gov.cn/hzqrmzf/zfxxgknb/P020240118.pdf", site="mock-hongze",
-                          content_type="application/pdf", http_status=200, fetched_at=store.now())
-    rep = hongze_report()
-    a.write_report(d, rep)
-    out["hongze"], out["reports"][d] = d, rep
-    html = (SAMPLES / "shanghai-bgt-2019.html").read_bytes()
-    d, _ = a.add_document(html, type="html", original_name="shanghai.html",
-                          url="https://www.shanghai.gov.cn/nw12344/20200327/shanghai.html")
-    rep = shanghai_report(html)
-    a.write_report(d, rep)
-    out["shanghai"], out["reports"][d] = d, rep
-    evil = Report(status=OK, agency="测试县人民政府", report_year=2022, title="<script>alert(1)</script>年报",
-                  container="html", sections=[Section(1, "<b>一、总体情况</b>", "<img src=x onerror=alert(2)>正文")])
-    d, _ = a.add_document(b"<html><script>alert(3)</script>evil</html>", type="html", original_name="evil.html",
-                          url="javascript:alert(4)")
-    a.write_report(d, evil)
-    out["script"], out["reports"][d] = d, evil
-    for r in reports(seed, n_synthetic, n_agencies=6):
-        d, _ = a.add_document(document_bytes(r), type=r.container or "html",
-                              original_name=f"{r.report_year}.{r.container}")
-        a.write_report(d, r)
-        out["reports"][d] = r
-    return out

@@ -114,7 +114,7 @@ class Portal:
 
     def expected_reports(self) -> list[dict]:
         """One dict per report publication: what a perfect crawl + parse finds."""
-        from testkit import generate
+        from nianbao.devkit import generate
         out = []
         for it in self.reports():
             out.append({"url": self.base_url + self.detail_path(it), "title": it.title, "agency": it.spec.agency,

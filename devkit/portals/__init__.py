@@ -2,7 +2,7 @@
 
 API (used by tests, benchmarks/crawl.py and `nianbao demo`):
 
-    from testkit.portals import start_portals, FAMILIES
+    from nianbao.devkit.portals import start_portals, FAMILIES
     portals = start_portals()            # one portal per family, each on 127.0.0.N
     for p in portals:
         p.name, p.family                 # "mock-trs-old", "trs_old"

@@ -1,90 +1,34 @@
-"""The crawler's own tables beside the archive's documents (same archive.db):
+"""Crawl bookkeeping in the archive: what the crawler did, beside what it brought.
 
 - runs     one row per crawl: started, finished, status, pages, new, changed,
            unchanged, failed, blocked (sites), the JOBDIR if resumable
 - fetches  one row per URL ever fetched (detail pages, attachments, list pages): the
            current sha256, validators for conditional requests (ETag, Last-Modified),
            versions seen, the metadata read from the detail page, the last error
-- sites    one row per configured site: family, status (ok | blocked | robots |
-           failed), reason, last run
-- view document_versions: every stored version of every URL, oldest first
+- sites    one row per configured site: family, status (ok | empty | blocked | robots |
+           failed), reason, last run, detail pages found (`reports` is derived)
 """
 from __future__ import annotations
 
 import json
+import sqlite3
 from typing import Any
 
-from pipeline.store import Archive, now
+from .timeutil import now
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-  id INTEGER PRIMARY KEY,
-  started TEXT NOT NULL,
-  finished TEXT,
-  status TEXT NOT NULL,            -- running | finished | shutdown | interrupted
-  sites TEXT,                      -- JSON list of site names
-  jobdir TEXT,
-  pages INTEGER NOT NULL DEFAULT 0,      -- responses received (list, detail, attachment)
-  new INTEGER NOT NULL DEFAULT 0,        -- URLs stored for the first time
-  changed INTEGER NOT NULL DEFAULT 0,    -- URLs whose bytes changed: a new version stored
-  unchanged INTEGER NOT NULL DEFAULT 0,  -- 304 or same bytes
-  failed INTEGER NOT NULL DEFAULT 0,     -- requests that failed for good
-  blocked INTEGER NOT NULL DEFAULT 0,    -- sites found behind an anti-bot wall
-  note TEXT
-);
-CREATE TABLE IF NOT EXISTS fetches (
-  url TEXT PRIMARY KEY,
-  site TEXT,
-  role TEXT,
-  sha256 TEXT,
-  final_url TEXT,
-  http_status INTEGER,
-  content_type TEXT,
-  etag TEXT,
-  last_modified TEXT,
-  parent_url TEXT,
-  first_seen TEXT,
-  last_fetched TEXT,
-  last_changed TEXT,
-  versions INTEGER NOT NULL DEFAULT 0,
-  run_id INTEGER,
-  title TEXT,
-  published TEXT,
-  publisher TEXT,
-  index_no TEXT,
-  report_year INTEGER,
-  error TEXT
-);
-CREATE INDEX IF NOT EXISTS fetches_site ON fetches(site);
-CREATE INDEX IF NOT EXISTS fetches_parent ON fetches(parent_url);
-CREATE TABLE IF NOT EXISTS sites (
-  name TEXT PRIMARY KEY,
-  start_url TEXT,
-  family TEXT,
-  agency TEXT,
-  status TEXT,
-  reason TEXT,
-  last_run INTEGER,
-  last_checked TEXT,
-  reports INTEGER
-);
-CREATE VIEW IF NOT EXISTS document_versions AS
-SELECT url, sha256, role, site, http_status, etag, last_modified, fetched_at, size, parent_sha256
-FROM documents WHERE url IS NOT NULL ORDER BY url, fetched_at;
-"""
+RUN_COUNTERS = ("pages", "new", "changed", "unchanged", "failed", "blocked")
 
 
-class CrawlState:
-    """Owned by the spider (reactor thread): one SQLite connection, no sharing."""
+def _row(cur: sqlite3.Cursor) -> dict | None:
+    row = cur.fetchone()
+    return dict(zip([d[0] for d in cur.description], row)) if row else None
 
-    def __init__(self, archive: Archive):
-        self.archive = archive
-        self.conn = archive.conn
-        self.conn.executescript(SCHEMA)
-        self.conn.commit()
-        # WAL + NORMAL survives a killed process (only power loss can drop the last
-        # commits); one fsync per document would make the crawl disk-bound.
-        self.conn.execute("PRAGMA synchronous=NORMAL")
+
+class CrawlLog:
+    """The archive's crawl tables; one per Archive (its connection, its writer)."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
 
     # ------------------------------------------------------------ runs
     def start_run(self, sites: list[str], jobdir: str | None = None) -> int:
@@ -96,25 +40,32 @@ class CrawlState:
         return cur.lastrowid
 
     def count(self, run_id: int, field: str, n: int = 1) -> None:
-        assert field in ("pages", "new", "changed", "unchanged", "failed", "blocked")
+        """Add to a run counter; committed with the next record (or at the end of the run)."""
+        if field not in RUN_COUNTERS:
+            raise ValueError(f"no run counter {field!r}")
         self.conn.execute(f"UPDATE runs SET {field} = {field} + ? WHERE id = ?", (n, run_id))
-        # committed with the next document or fetch record (or at the end of the run)
+
+    def set_count(self, run_id: int, field: str, n: int) -> None:
+        """Set a run counter kept elsewhere (Scrapy's stats); committed like `count`."""
+        if field not in RUN_COUNTERS:
+            raise ValueError(f"no run counter {field!r}")
+        self.conn.execute(f"UPDATE runs SET {field} = ? WHERE id = ?", (n, run_id))
 
     def finish_run(self, run_id: int, status: str, note: str | None = None) -> None:
         self.conn.execute("UPDATE runs SET finished = ?, status = ?, note = ? WHERE id = ?", (now(), status, note, run_id))
         self.conn.commit()
 
     def run(self, run_id: int) -> dict:
-        cur = self.conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,))
-        return dict(zip([d[0] for d in cur.description], cur.fetchone()))
+        return _row(self.conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)))
+
+    def last_run_with_jobdir(self, jobdir: str) -> dict | None:
+        return _row(self.conn.execute("SELECT * FROM runs WHERE jobdir = ? ORDER BY id DESC LIMIT 1", (jobdir,)))
 
     # ------------------------------------------------------------ fetches
     def fetch(self, url: str) -> dict | None:
-        cur = self.conn.execute("SELECT * FROM fetches WHERE url = ?", (url,))
-        row = cur.fetchone()
-        return dict(zip([d[0] for d in cur.description], row)) if row else None
+        return _row(self.conn.execute("SELECT * FROM fetches WHERE url = ?", (url,)))
 
-    def record_fetch(self, url: str, *, run_id: int, sha256: str | None, changed: bool, **cols: Any) -> None:
+    def record_fetch(self, url: str, *, run_id: int | None, sha256: str | None, changed: bool, **cols: Any) -> None:
         t = now()
         prev = self.fetch(url)
         if prev is None:
@@ -133,7 +84,7 @@ class CrawlState:
                               [*row.values(), url])
         self.conn.commit()
 
-    def record_error(self, url: str, site: str | None, role: str | None, run_id: int, error: str) -> None:
+    def record_error(self, url: str, site: str | None, role: str | None, run_id: int | None, error: str) -> None:
         if self.fetch(url) is None:
             self.conn.execute("INSERT INTO fetches (url, site, role, first_seen, last_fetched, run_id, error) "
                               "VALUES (?, ?, ?, ?, ?, ?, ?)", (url, site, role, now(), now(), run_id, error))
@@ -144,6 +95,8 @@ class CrawlState:
 
     # ------------------------------------------------------------ sites
     def set_site(self, name: str, **cols: Any) -> None:
+        if "reports" in cols:
+            raise ValueError("sites.reports is derived (store/derived.py)")
         cols = {"last_checked": now(), **cols}
         if self.conn.execute("SELECT 1 FROM sites WHERE name = ?", (name,)).fetchone():
             self.conn.execute(f"UPDATE sites SET {', '.join(k + ' = ?' for k in cols)} WHERE name = ?",
@@ -155,6 +108,9 @@ class CrawlState:
         self.conn.commit()
 
     def site(self, name: str) -> dict | None:
-        cur = self.conn.execute("SELECT * FROM sites WHERE name = ?", (name,))
-        row = cur.fetchone()
-        return dict(zip([d[0] for d in cur.description], row)) if row else None
+        return _row(self.conn.execute("SELECT * FROM sites WHERE name = ?", (name,)))
+
+    def sites_of_run(self, run_id: int) -> list[dict]:
+        cur = self.conn.execute("SELECT * FROM sites WHERE last_run = ? ORDER BY name", (run_id,))
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]

@@ -29,7 +29,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from pipeline import templates as T
+from nianbao.pipeline import templates as T
 
 Key = tuple[int, str, str]
 

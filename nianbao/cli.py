@@ -1,0 +1,394 @@
+"""The `nianbao` command line: the one place that composes the parts.
+
+    crawl ──→ archive ←── parse ──→ site
+   (crawler)  (pipeline.store)  (pipeline)  (pipeline.site)
+
+The crawler stores bytes and knows nothing of parsing; the parser reads the raw store
+and knows nothing of crawling; the site reads the archive. Commands that do more than
+one step (`run`, `demo`) call them in that order here. The demo's mock portals come
+from nianbao.devkit, imported by `demo` alone.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+ARCHIVE = "archive.db"
+
+
+def _db_option(f):
+    return click.option("--db", "--archive", "db", default=ARCHIVE, show_default=True,
+                        type=click.Path(dir_okay=False),
+                        help="SQLite archive; the raw store lives beside it (raw/).")(f)
+
+
+def _workers_option(f):
+    return click.option("--workers", "-j", type=int, default=None, help="Parser processes [default: all cores].")(f)
+
+
+def _timeout_option(f):
+    from nianbao.pipeline.ingest import DEFAULT_TIMEOUT
+
+    return click.option("--timeout", type=float, default=DEFAULT_TIMEOUT, show_default=True,
+                        help="Seconds one document may take before it is recorded as failed.")(f)
+
+
+def _sites_option(f):
+    return click.option("--sites", "--sites-dir", "sites_dirs", multiple=True, type=click.Path(exists=True),
+                        help="Folder or file of site YAML [default: sites/ beside the archive].")(f)
+
+
+def _positional_db(db_arg: str | None, db: str) -> str:
+    """`nianbao serve archive.db` and `nianbao serve --db archive.db` mean the same."""
+    path = db_arg or db
+    if not Path(path).is_file():
+        raise click.ClickException(f"{path} does not exist: build one with `nianbao ingest PATH`, "
+                                   "`nianbao run` or `nianbao demo --dir DIR --no-serve`")
+    return path
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="nianbao")
+def main() -> None:
+    """nianbao: crawl, archive, parse and serve 政府信息公开工作年度报告."""
+
+
+# ------------------------------------------------------------------------ parse side
+def print_summary(summary) -> None:
+    if summary.stored or summary.already:
+        click.echo(f"stored {summary.stored} new document(s), {summary.already} already archived")
+    click.echo(summary.line())
+    shown = summary.problems[:50]
+    for name, status, reason in shown:
+        click.echo(f"  {status:<22} {name}: {reason}")
+    if len(summary.problems) > len(shown):
+        click.echo(f"  … and {len(summary.problems) - len(shown)} more: SELECT * FROM reports WHERE status != 'ok'")
+    if summary.archive:
+        click.echo(f"archive: {summary.archive['primary']} primary reports in {summary.archive['publications']} "
+                   f"publications")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@_db_option
+@_workers_option
+@_timeout_option
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def ingest(paths, db, workers, timeout, quiet):
+    """Store files or folders (HTML, PDF, DOCX, DOC, text) in the archive and parse them.
+
+    Every file is kept byte for byte in the raw store; the same bytes twice are stored once."""
+    from nianbao.pipeline.ingest import ingest_paths
+    from nianbao.pipeline.store import Archive
+
+    with Archive(db) as archive:
+        summary = ingest_paths(archive, paths, workers=workers, timeout=timeout, progress=not quiet)
+    print_summary(summary)
+    click.echo(f"archive: {Path(db).resolve()}  (browse it: nianbao serve --db {db})")
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the whole Report as JSON.")
+def parse(file, as_json):
+    """Parse one file and print its Report, without touching any database."""
+    from nianbao.pipeline.document import parse_bytes
+
+    report = parse_bytes(Path(file).read_bytes(), Path(file).name)
+    if as_json:
+        json.dump(report.to_dict(), sys.stdout, ensure_ascii=False, indent=1, default=str)
+        sys.stdout.write("\n")
+        return
+    click.echo(f"{report.status}: {report.title or '(no title)'}")
+    click.echo(f"agency {report.agency}, year {report.report_year}, templates {report.templates}")
+    click.echo(f"{len(report.sections)} sections, {sum(c.value is not None for c in report.cells)}/{len(report.cells)} cells read")
+    for i in report.issues:
+        click.echo(f"  {i.kind} {i.code}: {i.message}")
+    if report.reason and report.status != "ok":
+        click.echo(f"reason: {report.reason}")
+
+
+@main.command()
+@_db_option
+@_workers_option
+@_timeout_option
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def reparse(db, workers, timeout, quiet):
+    """Parse every stored document again from the raw store (after a parser upgrade).
+
+    No request goes out. A report's old rows are replaced only once its new parse is
+    written; publications, figures and the search index follow at the end."""
+    from nianbao.pipeline.ingest import reparse as run_reparse
+    from nianbao.pipeline.store import Archive
+
+    if not Path(db).exists():
+        raise click.ClickException(f"{db} does not exist: run `nianbao ingest PATH` or `nianbao run` first")
+    with Archive(db) as archive:
+        summary = run_reparse(archive, workers=workers, timeout=timeout, progress=not quiet)
+    print_summary(summary)
+
+
+# ------------------------------------------------------------------------ crawl side
+def _overrides(pairs: tuple[str, ...]) -> dict:
+    out = {}
+    for p in pairs:
+        k, _, v = p.partition("=")
+        try:
+            out[k] = json.loads(v)
+        except json.JSONDecodeError:
+            out[k] = v
+    return out
+
+
+def _select_sites(db: str, sites_dirs, names, url, family) -> list[dict]:
+    from urllib.parse import urlsplit
+
+    from nianbao.crawler import config
+
+    if url:
+        name = names[0] if names else config.slug(urlsplit(url).netloc)
+        return [config.validate({"name": name, "home_url": url, "discover": True, "family": family or "auto"})]
+    where = list(sites_dirs) or [config.default_dir(db)]
+    if not sites_dirs and not where[0].is_dir():
+        raise click.UsageError(f"no site configs: {where[0]} does not exist. Add a portal with "
+                               "`nianbao sites add URL`, or give --sites DIR (or --url URL)")
+    try:
+        sites = config.load_sites(where)
+    except (OSError, ValueError) as e:
+        raise click.ClickException(str(e)) from None
+    if names:
+        wanted = set(names)
+        sites = [s for s in sites if s["name"] in wanted]
+        missing = wanted - {s["name"] for s in sites}
+        if missing:
+            raise click.UsageError(f"no such site: {', '.join(sorted(missing))}")
+    if family:
+        sites = [s for s in sites if s.get("family") == family]
+    if not sites:
+        raise click.UsageError(f"no sites to crawl in {', '.join(map(str, where))}")
+    return sites
+
+
+def _crawl_options(f):
+    for opt in reversed([
+        _db_option,
+        _sites_option,
+        click.option("--site", "names", multiple=True, help="Only these site names [default: all]."),
+        click.option("--url", help="A portal's home, 政府信息公开 or column page: find the 年报 column, no config needed."),
+        click.option("--family", help="CMS family for --url, or only sites of this family."),
+        click.option("--jobdir", type=click.Path(file_okay=False), help="Resumable crawl state (Scrapy JOBDIR)."),
+        click.option("--fast", is_flag=True, help="No politeness delay (local mock portals only)."),
+        click.option("--no-lists", is_flag=True, help="Do not keep list pages in the archive."),
+        click.option("-s", "set_", multiple=True, metavar="NAME=VALUE", help="Override a Scrapy setting."),
+    ]):
+        f = opt(f)
+    return f
+
+
+def _do_crawl(db, sites_dirs, names, url, family, jobdir, fast, no_lists, set_) -> bool:
+    """Crawl and print the run; returns False when a site failed (the caller exits 1)."""
+    from nianbao.crawler.runner import crawl as run_crawl
+
+    sites = _select_sites(db, sites_dirs, names, url, family)
+    overrides = _overrides(set_)
+    if no_lists:
+        overrides["NIANBAO_STORE_LISTS"] = False
+    run, site_rows = run_crawl(sites, db, jobdir=jobdir, fast=fast, overrides=overrides)
+    click.echo(f"run {run['id']} {run['status']}: pages {run['pages']}, new {run['new']}, changed {run['changed']}, "
+               f"unchanged {run['unchanged']}, failed {run['failed']}, blocked {run['blocked']}")
+    for s in site_rows:
+        if s["status"] != "ok":
+            click.echo(f"  {s['name']}: {s['status']}{': ' + s['reason'] if s['reason'] else ''}")
+    failed = [s["name"] for s in site_rows if s["status"] == "failed"]
+    if failed:
+        click.echo(f"{len(failed)} site(s) failed: {', '.join(failed)} (see `nianbao sites list --db {db}`)", err=True)
+    return not failed and run["status"] == "finished"
+
+
+@main.command()
+@_crawl_options
+def crawl(**kw):
+    """Fetch 年报 columns and store every page and attachment in the archive.
+
+    Exits 1 when a site could not be crawled (unreachable column, every report page failed)."""
+    if not _do_crawl(**kw):
+        sys.exit(1)
+
+
+@main.command()
+@_crawl_options
+@_workers_option
+@_timeout_option
+def run(workers, timeout, **kw):
+    """Crawl, then parse everything new on all cores (publications and figures follow)."""
+    from nianbao.pipeline.ingest import parse_pending
+    from nianbao.pipeline.store import Archive
+
+    ok = _do_crawl(**kw)
+    with Archive(kw["db"]) as archive:
+        summary = parse_pending(archive, workers=workers, timeout=timeout, progress=True)
+    print_summary(summary)
+    if not ok:
+        sys.exit(1)
+
+
+@main.group()
+def sites():
+    """Site configs: YAML files in sites/ beside the archive (or --sites DIR)."""
+
+
+@sites.command("list")
+@_sites_option
+@_db_option
+def sites_list(sites_dirs, db):
+    """List configured sites, with their last crawl status in the archive."""
+    import sqlite3
+
+    from nianbao.crawler import config
+
+    status = {}
+    if Path(db).exists():
+        con = sqlite3.connect(f"file:{Path(db).resolve()}?mode=ro", uri=True)
+        try:
+            status = {r[0]: r[1:] for r in con.execute("SELECT name, status, reason, reports FROM sites")}
+        except sqlite3.OperationalError:
+            pass
+        finally:
+            con.close()
+    where = list(sites_dirs) or [config.default_dir(db)]
+    for s in config.load_sites([w for w in where if Path(w).exists()]):
+        st = status.get(s["name"])
+        extra = f"  [{st[0]}{': ' + st[1] if st[1] else ''}; reports {st[2]}]" if st else ""
+        click.echo(f"{s['name']}\t{s.get('family')}\t{s.get('start_url') or s.get('home_url')}{extra}")
+
+
+@sites.command("add")
+@click.argument("url")
+@click.option("--name", help="Site name [default: from the host].")
+@click.option("--sites", "--dir", "directory", type=click.Path(file_okay=False),
+              help="Folder to write the YAML to [default: sites/ beside the archive].")
+@_db_option
+def sites_add(url, name, directory, db):
+    """Find the 年报 column from URL and write its site YAML."""
+    from nianbao.crawler import config
+    from nianbao.crawler.probe import ProbeError, probe_site
+
+    try:
+        site = probe_site(url, name=name)
+    except ProbeError as e:
+        raise click.ClickException(str(e)) from None
+    path = config.write_site(site, directory or config.default_dir(db))
+    click.echo(f"{path}: {site['family']} column {site['start_url']}")
+
+
+# ------------------------------------------------------------------------ site side
+@main.command()
+@click.argument("db_arg", metavar="[DB]", required=False, type=click.Path(dir_okay=False))
+@_db_option
+@click.option("--port", "-p", default=8001, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--raw", "raw_root", type=click.Path(file_okay=False), help="Raw store [default: beside the archive].")
+def serve(db_arg, db, port, host, raw_root):
+    """Serve the archive with Datasette (read-only): tables, search, report pages, charts."""
+    from nianbao.pipeline.site import server
+
+    path = _positional_db(db_arg, db)
+    args = server.command(Path(path), port, host, raw_root=Path(raw_root) if raw_root else None)
+    click.echo(f"nianbao: serving {path} at http://{host}:{port}/  (Ctrl-C stops)", err=True)
+    sys.stderr.flush()
+    # Become Datasette: Ctrl-C and SIGTERM then reach the server itself, and no orphan is left.
+    os.execv(args[0], args)
+
+
+@main.command()
+@click.argument("db_arg", metavar="[DB]", required=False, type=click.Path(dir_okay=False))
+@_db_option
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True)
+@click.option("--out", "out_dir", default="export", show_default=True, type=click.Path(file_okay=False))
+def export(db_arg, db, fmt, out_dir):
+    """Write a tidy dataset: table2/3/4 (one row per number, with report metadata), reports, issues."""
+    from nianbao.pipeline.export import export as run_export
+
+    counts = run_export(_positional_db(db_arg, db), out_dir, fmt)
+    for name, n in counts.items():
+        click.echo(f"{Path(out_dir) / (name + '.' + fmt)}: {n:,} rows")
+
+
+# ------------------------------------------------------------------------ demo
+def build_demo(workdir: Path, *, seed: int = 0, n_reports: int = 8, echo=click.echo) -> Path:
+    """Start the bundled mock portals, crawl them over real HTTP, parse: returns archive.db."""
+    import yaml
+
+    from nianbao.devkit.portals import start_portals, stop_portals
+    from nianbao.pipeline.ingest import parse_pending
+    from nianbao.pipeline.store import Archive
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    db = workdir / ARCHIVE
+    sites_dir = workdir / "sites"
+    sites_dir.mkdir(exist_ok=True)
+    echo("starting mock portals …")
+    portals = start_portals(n_reports=n_reports, seed=seed)
+    try:
+        for p in portals:
+            (sites_dir / f"{p.name}.yaml").write_text(yaml.safe_dump(p.site_config(), allow_unicode=True), "utf-8")
+            echo(f"  {p.name}: {p.column_url}")
+        echo("crawling …")
+        # A separate process: Scrapy's reactor runs once per process, and the demo must
+        # stay usable from tests that crawl too.
+        subprocess.run([sys.executable, "-m", "nianbao", "crawl", "--db", str(db), "--sites", str(sites_dir),
+                        "--fast"], check=True)
+    finally:
+        stop_portals(portals)
+    echo("parsing …")
+    with Archive(db) as archive:
+        summary = parse_pending(archive, progress=False)
+        archive.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    echo(f"{summary.line()}; primary reports {summary.archive['primary']}")
+    return db
+
+
+@main.command()
+@click.option("--dir", "workdir", type=click.Path(file_okay=False),
+              help="Where to build the demo archive [default: a temporary folder, removed on exit].")
+@click.option("--port", "-p", default=8001, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--no-serve", is_flag=True, help="Build the archive and exit (for scripts and tests).")
+@click.option("--reports", "n_reports", default=8, show_default=True, help="Reports per mock portal.")
+def demo(workdir, port, host, no_serve, n_reports):
+    """Start the bundled mock portals, crawl them, parse, and serve the archive."""
+    from nianbao.pipeline.site import server
+
+    temp = workdir is None
+    wd = Path(workdir or tempfile.mkdtemp(prefix="nianbao-demo-"))
+    try:
+        db = build_demo(wd, n_reports=n_reports)
+        if no_serve:
+            click.echo(str(db))
+            return
+        proc, url = server.start(db, port=port, host=host)
+        click.echo(f"nianbao demo: {url}/  (Ctrl-C stops)")
+        try:
+            signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+            proc.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.stop(proc)
+    finally:
+        if temp and not no_serve:
+            shutil.rmtree(wd, ignore_errors=True)
+        elif temp:
+            click.echo(f"(kept {wd})", err=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""The one writer of derived data. Everything here is computed from base rows
+(documents, reports, sections, cells, fetches) and can be rebuilt from them at any time:
+
+- reports.publication and reports.is_primary: one report per publication. A detail
+  page, the body derived from it and its attachments are sources of one publication
+  (the detail page's URL); the best parse among the newest versions is primary. A
+  file ingested from disk is a publication of its own. Only a parse that is a report
+  (ok, figures_inconsistent, extraction_incomplete) can be primary; list pages never.
+- reports.published where the document did not say (from the detail page's fetch)
+- figures: one row of key figures per report
+- search / search_fts: the bigram index of titles and section text
+- sites.reports: primary reports per crawled site
+
+`refresh(conn)` brings all of it up to date for the reports in `pending` (written since
+the last refresh) and for every report whose primary status changed, in one
+transaction. `Archive.finish()` calls it; every batch that writes ends there.
+"""
+from __future__ import annotations
+
+import sqlite3
+
+from .schema import FIGURES_FILL
+
+# A complete extraction ranks the same whether or not the publisher's figures add up
+# (figures_inconsistent is a finding about the report, not about the source).
+STATUS_RANK = {"ok": 0, "figures_inconsistent": 0, "extraction_incomplete": 1}
+REPORT_STATUSES = tuple(STATUS_RANK)
+ROLE_RANK = {"attachment": 0, "body": 1, "detail": 2}
+NOT_PUBLICATIONS = ("list", "home")
+
+
+def _rank(d: dict) -> tuple:
+    # Figures read first: a detail-page shell that parses as a table-less report must
+    # not win over the body or attachment that carries the tables.
+    return (d["status"] not in STATUS_RANK, -(d["cells_found"] or 0), STATUS_RANK.get(d["status"], 9),
+            ROLE_RANK.get(d["role"], 3), d["id"])
+
+
+def publication_of(url: str | None, role: str | None, parent_url: str | None) -> str | None:
+    if role in NOT_PUBLICATIONS:
+        return None
+    pub = parent_url if role in ("body", "attachment") and parent_url else url
+    return pub[:-5] if pub and pub.endswith("#body") else pub
+
+
+def assign_publications(conn: sqlite3.Connection) -> set[str]:
+    """Recompute publication and is_primary of every report; returns the ids that changed."""
+    cur = conn.execute("""
+        SELECT r.id, d.url, d.role, COALESCE(d.fetched_at, d.stored_at), p.url, r.status, r.cells_found,
+               r.publication, r.is_primary
+        FROM reports r JOIN documents d ON d.sha256 = r.id LEFT JOIN documents p ON p.sha256 = d.parent_sha256""")
+    names = ("id", "url", "role", "when", "parent_url", "status", "cells_found", "old_pub", "old_primary")
+    docs = [dict(zip(names, row)) for row in cur]
+    # Only the newest version of each URL competes; older versions stay, never primary.
+    newest: dict[str, dict] = {}
+    for d in docs:
+        if d["url"] and (d["url"] not in newest or (d["when"], d["id"]) > (newest[d["url"]]["when"], newest[d["url"]]["id"])):
+            newest[d["url"]] = d
+    groups: dict[object, list[dict]] = {}
+    for d in docs:
+        d["pub"] = publication_of(d["url"], d["role"], d["parent_url"])
+        d["primary"] = 0
+        if d["role"] in NOT_PUBLICATIONS or (d["url"] and newest[d["url"]] is not d):
+            continue
+        groups.setdefault(d["pub"] or ("file", d["id"]), []).append(d)
+    for members in groups.values():
+        best = min(members, key=_rank)
+        best["primary"] = int(best["status"] in REPORT_STATUSES)
+    changed = [d for d in docs if (d["pub"], d["primary"]) != (d["old_pub"], d["old_primary"])]
+    conn.executemany("UPDATE reports SET publication = ?, is_primary = ? WHERE id = ?",
+                     [(d["pub"], d["primary"], d["id"]) for d in changed])
+    return {d["id"] for d in changed}
+
+
+def refresh(conn: sqlite3.Connection) -> dict:
+    """Bring every derived row up to date; returns counts for the summary line."""
+    with conn:
+        changed = assign_publications(conn)
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS touched (report TEXT PRIMARY KEY)")
+        conn.execute("DELETE FROM touched")
+        conn.execute("INSERT OR IGNORE INTO touched SELECT report FROM pending")
+        conn.executemany("INSERT OR IGNORE INTO touched VALUES (?)", [(i,) for i in changed])
+        # A PDF rarely says when it was published; the detail page around it does.
+        conn.execute("""UPDATE reports SET published = (SELECT f.published FROM fetches f WHERE f.url = reports.publication)
+                        WHERE id IN (SELECT report FROM touched) AND published IS NULL AND publication IS NOT NULL""")
+        conn.execute("DELETE FROM figures WHERE report IN (SELECT report FROM touched)")
+        conn.execute(FIGURES_FILL + " WHERE r.id IN (SELECT report FROM touched) GROUP BY r.id")
+        _reindex(conn)
+        conn.execute("UPDATE sites SET reports = (SELECT COUNT(*) FROM reports r WHERE r.site = sites.name"
+                     " AND r.is_primary = 1)")
+        n_pending = conn.execute("SELECT COUNT(*) FROM pending").fetchone()[0]
+        conn.execute("DELETE FROM pending")
+        primary = conn.execute("SELECT COUNT(*) FROM reports WHERE is_primary = 1").fetchone()[0]
+        publications = conn.execute("SELECT COUNT(DISTINCT COALESCE(publication, id)) FROM reports "
+                                    "WHERE is_primary = 1").fetchone()[0]
+    return {"refreshed": n_pending, "primary_changed": len(changed), "primary": primary,
+            "publications": publications}
+
+
+def _reindex(conn: sqlite3.Connection) -> None:
+    """Search rows of the pending reports: title first, then each section with text.
+    The FTS table is contentless, so a delete must hand back the indexed bigrams."""
+    conn.execute("""INSERT INTO search_fts (search_fts, rowid, grams)
+                    SELECT 'delete', id, nianbao_bigrams(text) FROM search WHERE report IN (SELECT report FROM pending)""")
+    conn.execute("DELETE FROM search WHERE report IN (SELECT report FROM pending)")
+    conn.execute("""INSERT INTO search (report, section_no, heading, text)
+                    SELECT id, NULL, '标题', title FROM reports
+                    WHERE id IN (SELECT report FROM pending) AND COALESCE(title, '') != ''
+                    ORDER BY id""")
+    conn.execute("""INSERT INTO search (report, section_no, heading, text)
+                    SELECT report, no, title, text FROM sections
+                    WHERE report IN (SELECT report FROM pending) AND COALESCE(text, '') != ''
+                    ORDER BY report, no""")
+    conn.execute("""INSERT INTO search_fts (rowid, grams)
+                    SELECT id, nianbao_bigrams(text) FROM search WHERE report IN (SELECT report FROM pending)""")
+
+
+def mark_all(conn: sqlite3.Connection) -> None:
+    """Queue every report for a refresh (an archive from before `figures`, a rebuild)."""
+    with conn:
+        conn.execute("INSERT OR IGNORE INTO pending SELECT id FROM reports")

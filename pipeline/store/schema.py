@@ -1,0 +1,336 @@
+"""Every table, index and view of archive.db, in one place.
+
+Base data (written by `Archive` as things happen):
+- documents  every file ever stored, keyed by sha256, with where it came from
+- reports    the newest parse of one document (its own columns; `publication`,
+             `is_primary` and a missing `published` are derived, see below)
+- sections, cells, issues   the parse's sections, table cells (long), rule breaks and gaps
+- failures   files or documents that could not be stored or parsed, and why
+- runs, fetches, sites      crawl bookkeeping (store/crawl.py)
+- pending    reports written since the derived data was last brought up to date
+
+Derived data (written only by store/derived.py, from the base data):
+- reports.publication / is_primary / published, figures (one row of key figures per
+  report), search + search_fts (bigram full-text index), sites.reports
+
+Views: t3_wide, totals_by_year, agency_series, document_versions.
+"""
+from __future__ import annotations
+
+import sqlite3
+
+from .. import templates
+
+TABLES = """
+CREATE TABLE IF NOT EXISTS documents (
+  sha256 TEXT PRIMARY KEY,
+  size INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  original_name TEXT,
+  url TEXT,
+  final_url TEXT,
+  http_status INTEGER,
+  content_type TEXT,
+  etag TEXT,
+  last_modified TEXT,
+  fetched_at TEXT,
+  site TEXT,
+  parent_sha256 TEXT REFERENCES documents(sha256),
+  role TEXT,
+  stored_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_url ON documents(url);
+CREATE INDEX IF NOT EXISTS documents_site ON documents(site);
+CREATE INDEX IF NOT EXISTS documents_parent ON documents(parent_sha256);
+
+CREATE TABLE IF NOT EXISTS reports (
+  id TEXT PRIMARY KEY REFERENCES documents(sha256),
+  status TEXT NOT NULL,
+  reason TEXT,
+  agency TEXT,
+  report_year INTEGER,
+  title TEXT,
+  province TEXT,
+  city TEXT,
+  county TEXT,
+  container TEXT,
+  template_t2 TEXT,
+  template_t3 TEXT,
+  template_t4 TEXT,
+  cells_found INTEGER,
+  cells_missing INTEGER,
+  rules_broken INTEGER,
+  published TEXT,
+  site TEXT,
+  url TEXT,
+  publication TEXT,
+  is_primary INTEGER NOT NULL DEFAULT 0,
+  parser_version TEXT,
+  parsed_at TEXT NOT NULL,
+  meta TEXT
+);
+CREATE INDEX IF NOT EXISTS reports_year ON reports(report_year);
+CREATE INDEX IF NOT EXISTS reports_agency ON reports(agency, report_year);
+CREATE INDEX IF NOT EXISTS reports_status ON reports(status);
+CREATE INDEX IF NOT EXISTS reports_region ON reports(province, city, county);
+CREATE INDEX IF NOT EXISTS reports_publication ON reports(publication);
+CREATE INDEX IF NOT EXISTS reports_site ON reports(site, is_primary);
+
+CREATE TABLE IF NOT EXISTS sections (
+  report TEXT NOT NULL REFERENCES reports(id),
+  no INTEGER NOT NULL,
+  title TEXT,
+  text TEXT,
+  PRIMARY KEY (report, no)
+);
+
+CREATE TABLE IF NOT EXISTS cells (
+  report TEXT NOT NULL REFERENCES reports(id),
+  table_no INTEGER NOT NULL,
+  row TEXT NOT NULL,
+  col TEXT NOT NULL,
+  value NUMERIC,
+  raw TEXT,
+  reason TEXT,
+  source TEXT,
+  PRIMARY KEY (report, table_no, row, col)
+);
+CREATE INDEX IF NOT EXISTS cells_code ON cells(table_no, row, col);
+
+CREATE TABLE IF NOT EXISTS issues (
+  id INTEGER PRIMARY KEY,
+  report TEXT NOT NULL REFERENCES reports(id),
+  kind TEXT NOT NULL,
+  code TEXT NOT NULL,
+  table_no INTEGER,
+  row TEXT,
+  col TEXT,
+  lhs NUMERIC,
+  rhs NUMERIC,
+  message TEXT,
+  cells TEXT
+);
+CREATE INDEX IF NOT EXISTS issues_report ON issues(report);
+CREATE INDEX IF NOT EXISTS issues_code ON issues(kind, code);
+CREATE INDEX IF NOT EXISTS issues_kind_report ON issues(kind, report);
+
+CREATE TABLE IF NOT EXISTS search (
+  id INTEGER PRIMARY KEY,
+  report TEXT NOT NULL REFERENCES reports(id),
+  section_no INTEGER,
+  heading TEXT,
+  text TEXT
+);
+CREATE INDEX IF NOT EXISTS search_report ON search(report);
+CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(grams, content='', tokenize='unicode61');
+
+CREATE TABLE IF NOT EXISTS failures (
+  id INTEGER PRIMARY KEY,
+  sha256 TEXT,
+  original_name TEXT,
+  stage TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  at TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS pending (
+  report TEXT PRIMARY KEY
+);
+
+CREATE TABLE IF NOT EXISTS runs (
+  id INTEGER PRIMARY KEY,
+  started TEXT NOT NULL,
+  finished TEXT,
+  status TEXT NOT NULL,
+  sites TEXT,
+  jobdir TEXT,
+  pages INTEGER NOT NULL DEFAULT 0,
+  new INTEGER NOT NULL DEFAULT 0,
+  changed INTEGER NOT NULL DEFAULT 0,
+  unchanged INTEGER NOT NULL DEFAULT 0,
+  failed INTEGER NOT NULL DEFAULT 0,
+  blocked INTEGER NOT NULL DEFAULT 0,
+  note TEXT
+);
+CREATE TABLE IF NOT EXISTS fetches (
+  url TEXT PRIMARY KEY,
+  site TEXT,
+  role TEXT,
+  sha256 TEXT,
+  final_url TEXT,
+  http_status INTEGER,
+  content_type TEXT,
+  etag TEXT,
+  last_modified TEXT,
+  parent_url TEXT,
+  first_seen TEXT,
+  last_fetched TEXT,
+  last_changed TEXT,
+  versions INTEGER NOT NULL DEFAULT 0,
+  run_id INTEGER,
+  title TEXT,
+  published TEXT,
+  publisher TEXT,
+  index_no TEXT,
+  report_year INTEGER,
+  error TEXT
+);
+CREATE INDEX IF NOT EXISTS fetches_site ON fetches(site);
+CREATE INDEX IF NOT EXISTS fetches_parent ON fetches(parent_url);
+CREATE TABLE IF NOT EXISTS sites (
+  name TEXT PRIMARY KEY,
+  start_url TEXT,
+  family TEXT,
+  agency TEXT,
+  status TEXT,
+  reason TEXT,
+  last_run INTEGER,
+  last_checked TEXT,
+  found INTEGER,
+  reports INTEGER
+);
+"""
+
+
+# ---------------------------------------------------------------- figures
+def t3_pairs() -> list[tuple[str, str]]:
+    """Every (row, col) of table 3 in either template, in template order."""
+    seen: list[tuple[str, str]] = []
+    for tpl in ("2021", "2019"):
+        for row, col, _ in templates.expected_cells(3, tpl):
+            if (row, col) not in seen:
+                seen.append((row, col))
+    return seen
+
+
+def wide_name(row: str, col: str) -> str:
+    """The t3_wide column of a table-3 cell: row__col with dots as underscores."""
+    return f"{row.replace('.', '_')}__{col}"
+
+
+def _figure_columns() -> list[tuple[str, int, str, str]]:
+    """(column name, table, row, col) of every figure column: the 总计 of every table-3
+    row, new requests by applicant type, all of table 4."""
+    out: list[tuple[str, int, str, str]] = []
+    seen: set[str] = set()
+    for tpl in ("2021", "2019"):
+        for r in templates.table3_rows(tpl):
+            name = "t3_" + r.code.replace(".", "_")
+            if name not in seen:
+                seen.add(name)
+                out.append((name, 3, r.code, "total"))
+    for c in templates.T3_COLS:
+        if c.code != "total":
+            out.append(("new_" + c.code, 3, "new", c.code))
+    for g in templates.T4_GROUPS:
+        for c in templates.T4_COLS:
+            out.append((f"{g.code}_{c.code}", 4, g.code, c.code))
+    return out
+
+
+FIGURE_COLUMNS = _figure_columns()
+# Report columns copied into figures, so that per-year and per-agency pages over a
+# million reports read one short row per report and never join.
+FIGURE_META = ("report_year", "agency", "province", "city", "county", "status", "template_t3", "is_primary")
+_FACET_FILTERS = ("report_year", "province", "city", "status", "template_t3", "container", "is_primary")
+
+FIGURES = (
+    "CREATE TABLE IF NOT EXISTS figures (\n  report TEXT PRIMARY KEY REFERENCES reports(id),\n  "
+    "report_year INTEGER, agency TEXT, province TEXT, city TEXT, county TEXT, status TEXT, "
+    "template_t3 TEXT, is_primary INTEGER, t3_cells INTEGER,\n  "
+    + ",\n  ".join(f"{name} NUMERIC" for name, *_ in FIGURE_COLUMNS)
+    + "\n);\n"
+    "CREATE INDEX IF NOT EXISTS figures_year ON figures(report_year);\n"
+    "CREATE INDEX IF NOT EXISTS figures_agency ON figures(agency, report_year);\n"
+    "CREATE INDEX IF NOT EXISTS figures_region ON figures(province, city, county);\n"
+    "CREATE INDEX IF NOT EXISTS figures_t3 ON figures(is_primary, t3_cells);\n"
+    # Covers totals_by_year: the per-year sums read this index, not the 60-column rows.
+    "CREATE INDEX IF NOT EXISTS figures_totals ON figures(report_year, is_primary, status, t3_cells, t3_new,"
+    " t3_carried_in, t3_granted, t3_partly_granted, t3_results_total, review_total, review_corrected,"
+    " suit_direct_total, suit_after_review_total);\n"
+    # One covering index per faceted column, holding the columns people filter on: a
+    # facet count under a filter (status = …, province = …) then reads one index and
+    # never the table, whichever selectivity the planner guesses.
+    + "".join(
+        f"CREATE INDEX IF NOT EXISTS reports_facet_{c} ON reports({', '.join([c] + [x for x in _FACET_FILTERS if x != c])});\n"
+        for c in ("report_year", "province", "city", "county", "agency", "template_t3", "status", "container"))
+)
+
+# The figures row of each report in `WHERE` (appended by the caller), from its cells.
+FIGURES_FILL = (
+    "INSERT OR REPLACE INTO figures (report, " + ", ".join(FIGURE_META) + ", t3_cells, "
+    + ", ".join(name for name, *_ in FIGURE_COLUMNS) + ")\n"
+    "SELECT r.id, " + ", ".join("r." + m for m in FIGURE_META) + ",\n  "
+    "COUNT(CASE WHEN c.table_no = 3 THEN 1 END),\n  "
+    + ",\n  ".join(
+        f"MAX(CASE WHEN c.table_no = {t} AND c.row = '{row}' AND c.col = '{col}' THEN c.value END)"
+        for _, t, row, col in FIGURE_COLUMNS)
+    + "\nFROM reports r LEFT JOIN cells c ON c.report = r.id AND c.table_no IN (3, 4)"
+)
+
+
+# ---------------------------------------------------------------- views
+KEY_TOTALS = [
+    ("t3_new", "requests_new"), ("t3_carried_in", "requests_carried_in"),
+    ("t3_granted", "granted"), ("t3_partly_granted", "partly_granted"),
+    ("t3_results_total", "results_total"), ("review_total", "reviews"),
+    ("review_corrected", "reviews_corrected"), ("suit_direct_total", "suits_direct"),
+    ("suit_after_review_total", "suits_after_review"),
+]
+# A report counts in totals and series when it is the primary parse of its publication
+# (is_primary is 1 only for parses that are reports: see derived.assign_publications).
+REPORTS_COUNTED = "f.is_primary = 1"
+
+
+def views() -> dict[str, str]:
+    cols = ",\n  ".join(
+        f"(SELECT value FROM cells c WHERE c.report = r.report AND c.table_no = 3 AND c.row = '{r}' AND c.col = '{c}')"
+        f" AS {wide_name(r, c)}" for r, c in t3_pairs()
+    )
+    # Rows come from `figures` and each column is one lookup on the cells primary key,
+    # instead of grouping all of cells: a page of 50 rows stays fast at any size.
+    t3_wide = f"""SELECT r.report, r.agency, r.report_year, r.province, r.city, r.county, r.template_t3, r.status,
+  {cols}
+FROM figures r
+WHERE r.is_primary = 1 AND r.t3_cells > 0"""
+    # Sums treat a blank as absent (SUM ignores NULL); `reports_with_t3` says how many
+    # reports the sums rest on, so a reader can see when blanks thin a year out.
+    totals_sql = ",\n  ".join(f"SUM(f.{src}) AS {name}" for src, name in KEY_TOTALS)
+    series_sql = ",\n  ".join(f"f.{src} AS {name}" for src, name in KEY_TOTALS)
+    totals = f"""SELECT f.report_year,
+  COUNT(*) AS reports,
+  SUM(f.t3_cells > 0) AS reports_with_t3,
+  {totals_sql}
+FROM figures f
+WHERE {REPORTS_COUNTED}
+GROUP BY f.report_year"""
+    series = f"""SELECT f.agency, f.report_year, f.report, f.status, f.province, f.city, f.county,
+  {series_sql}
+FROM figures f
+WHERE {REPORTS_COUNTED}"""
+    versions = """SELECT url, sha256, role, site, http_status, etag, last_modified, fetched_at, size, parent_sha256
+FROM documents WHERE url IS NOT NULL ORDER BY url, fetched_at"""
+    return {"t3_wide": t3_wide, "totals_by_year": totals, "agency_series": series, "document_versions": versions}
+
+
+def create(conn: sqlite3.Connection) -> None:
+    """Create what is missing, and bring views to the current definitions (they hold no
+    data, so an archive written by an older version gets today's views)."""
+    conn.executescript(TABLES)
+    conn.executescript(FIGURES)
+    conn.execute("DROP TRIGGER IF EXISTS figures_follow_reports")  # before derived.py owned figures
+    _add_missing_columns(conn, "sites", {"found": "INTEGER"})
+    for name, sql in views().items():
+        old = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'view' AND name = ?", (name,)).fetchone()
+        new = f"CREATE VIEW {name} AS\n{sql}"
+        if old is None or old[0] != new:
+            conn.execute(f"DROP VIEW IF EXISTS {name}")
+            conn.execute(new)
+    conn.commit()
+
+
+def _add_missing_columns(conn: sqlite3.Connection, table: str, cols: dict[str, str]) -> None:
+    have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+    for name, kind in cols.items():
+        if name not in have:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
