@@ -21,8 +21,6 @@ from pathlib import Path
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from nianbao.devkit.portals import FAMILIES, start_portals, stop_portals  # noqa: E402
 
 
@@ -35,7 +33,7 @@ def crawl(archive: Path, portals: list, workdir: Path, extra: list[str]) -> tupl
         (d / f"{p.name}.yaml").write_text(yaml.safe_dump(p.site_config(), allow_unicode=True), encoding="utf-8")
         p.times.clear()
     t = time.perf_counter()
-    p = subprocess.run([sys.executable, "-m", "nianbao", "crawl", "--archive", str(archive), "--sites-dir", str(d),
+    p = subprocess.run([sys.executable, "-m", "nianbao", "crawl", "--db", str(archive), "--sites", str(d),
                         "-s", "LOG_LEVEL=WARNING", *extra], capture_output=True, text=True)
     took = time.perf_counter() - t
     if p.returncode:
@@ -83,11 +81,10 @@ def main() -> None:
             from nianbao.pipeline.ingest import parse_pending
             from nianbao.pipeline.store import Archive
 
-            from nianbao.crawler import publications
             a = Archive(db)
             t = time.perf_counter()
-            summary = parse_pending(a, workers=args.workers, progress=False)
-            pubs = publications.assign(a)
+            summary = parse_pending(a, workers=args.workers, progress=False)  # ends in Archive.finish()
+            pubs = summary.archive
             t_parse = time.perf_counter() - t
             docs = a.conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
             ok = a.conn.execute("SELECT COUNT(*) FROM reports WHERE is_primary = 1 AND status = 'ok'").fetchone()[0]

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sqlite3
 import statistics
 import sys
 import time
@@ -33,12 +32,7 @@ TARGET_S = 1.0
 
 def build(db: Path, n: int, rebuild: bool) -> None:
     if db.exists() and not rebuild:
-        con = sqlite3.connect(db)  # views follow the current code: recreate them (cheap)
-        for view in ("t3_wide", "totals_by_year", "agency_series"):
-            con.execute(f"DROP VIEW IF EXISTS {view}")
-        con.commit()
-        con.close()
-        a = store.Archive(db)  # creates any index or view added since the build
+        a = store.Archive(db)  # brings views and indexes to the current schema
         have = a.conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0]
         a.close()
         if have == n:
@@ -50,7 +44,8 @@ def build(db: Path, n: int, rebuild: bool) -> None:
     t = time.monotonic()
     a = store.Archive(db)
     a.conn.execute("PRAGMA synchronous=OFF")
-    count = synth.bulk_load(a, synth.reports(2026, n), batch=5000)
+    count = synth.load(a, synth.reports(2026, n), batch=5000,
+                       progress=lambda k: print(f"  {k:,} / {n:,} reports written", file=sys.stderr))
     a.conn.execute("ANALYZE")  # lets SQLite pick the facet indexes on a large table
     a.conn.commit()
     a.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

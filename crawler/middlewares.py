@@ -6,6 +6,7 @@ import logging
 import random
 import sqlite3
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
@@ -74,25 +75,22 @@ class ConditionalMiddleware:
 
 class AntiBotMiddleware:
     """Sits below redirect and retry (priority 650) so it sees a wall's 412/521/307
-    before anything retries or follows it. A walled site is marked blocked once and
-    every further request to it is dropped: no loop, no hammering."""
+    before anything retries or follows it. A walled host is remembered and every
+    further request to it is dropped: no loop, no hammering. The spider, if it keeps
+    score of its sites, is told once (`mark_blocked`)."""
 
     def __init__(self, crawler):
         self.crawler = crawler
+        self.walls: dict[str | None, str] = {}
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    def _site(self, request):
-        spider = self.crawler.spider
-        return request.meta.get("site") or spider.site_for_url(request.url)
-
     def process_request(self, request):
-        spider = self.crawler.spider
-        site = self._site(request)
-        if site and site in spider.blocked:
-            raise SiteBlocked(f"site {site} is blocked: {spider.blocked[site]}")
+        host = urlsplit(request.url).hostname
+        if host in self.walls:
+            raise SiteBlocked(f"{host} is blocked: {self.walls[host]}")
         return None
 
     def process_response(self, request, response):
@@ -100,9 +98,10 @@ class AntiBotMiddleware:
                    for k, v in response.headers.items()}
         reason = detect_wall(response.status, headers, response.body)
         if reason:
-            spider = self.crawler.spider
-            site = self._site(request)
-            spider.mark_blocked(site, reason, request.url)
+            self.walls.setdefault(urlsplit(request.url).hostname, reason)
+            tell = getattr(self.crawler.spider, "mark_blocked", None)
+            if tell is not None:
+                tell(request.meta.get("site"), reason, request.url)
             raise SiteBlocked(f"{request.url}: {reason}")
         return response
 

@@ -2,9 +2,10 @@
 
 Bytes go to the raw store and `documents`; each URL's current version, validators
 and metadata to `fetches`; failures to `fetches.error` and the run's counters; what
-the spider learnt about a site to `sites`. The run row is opened when the spider opens
-and closed with each site's outcome; closing the archive brings its derived data
-(primary reports, figures, site counts) up to date.
+the spider learnt about a site to `sites`. The archive and the run row are opened with
+the first item (so `scrapy parse` and `scrapy shell`, which send no item here, write
+nothing) and closed with each site's outcome; closing the archive brings its derived
+data (primary reports, figures, site counts) up to date.
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ class ArchivePipeline:
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
-    def open_spider(self):
+    def _open(self):
         spider = self.crawler.spider
         self.archive = Archive(self.crawler.settings.get("NIANBAO_ARCHIVE"))
         self.log = self.archive.crawl
@@ -39,6 +40,8 @@ class ArchivePipeline:
                               agency=s.get("agency"), last_run=self.run_id)
 
     def process_item(self, item):
+        if self.archive is None:
+            self._open()
         run, log = self.run_id, self.log
         if isinstance(item, SiteUpdate):
             log.set_site(item.name, **item.cols)
@@ -77,6 +80,8 @@ class ArchivePipeline:
 
     def close_spider(self):
         spider = self.crawler.spider
+        if self.archive is None:
+            return
         self._count_pages()
         for name, outcome in spider.outcome.items():
             status, why = outcome.final()
@@ -85,6 +90,8 @@ class ArchivePipeline:
 
     def spider_closed(self, spider, reason):
         """After close_spider (Scrapy sends the signal once the pipelines are closed)."""
+        if self.archive is None:
+            return
         self.log.finish_run(self.run_id, "finished" if reason == "finished" else "shutdown",
                             None if reason == "finished" else reason)
         self.archive.finish()

@@ -58,5 +58,7 @@ def crawl(sites: list[dict], archive: str | Path, *, jobdir: str | None = None, 
     process.crawl(crawler, sites=sites)
     process.start()
     run_id = crawler.spider.run_id
+    if run_id is None:
+        raise RuntimeError("the crawl recorded nothing: no site was configured, or Scrapy stopped before the first page")
     with Archive(archive) as a:
         return a.crawl.run(run_id), a.crawl.sites_of_run(run_id)

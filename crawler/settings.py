@@ -42,6 +42,7 @@ DOWNLOADER_MIDDLEWARES = {
 }
 ITEM_PIPELINES = {"nianbao.crawler.pipelines.ArchivePipeline": 300}
 EXTENSIONS = {"nianbao.crawler.progress.CrawlProgress": 500}
+SPIDER_CONTRACTS = {"nianbao.crawler.contracts.SavedPage": 10}  # `scrapy check` on saved pages
 SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
 
 # nianbao's own: the archive every fetch goes to, and where site configs are read

@@ -4,8 +4,9 @@ The figures are stored as printed; a broken rule becomes an Issue naming the rul
 cells involved and both sides. A rule is only judged when every cell it needs was
 read: a rule over a cell we failed to extract says nothing about the publisher, so
 it is skipped (the extraction issue already says why). Printed blanks are not zeros
-here either: a rule touching a printed-blank cell is skipped too, and counted so the
-reader knows.
+here either: a rule touching a printed-blank cell is skipped too. The report's
+`meta["rules_not_judged"]` counts both kinds, so a reader can tell "every rule holds"
+from "few rules could be judged".
 """
 from __future__ import annotations
 
@@ -20,13 +21,19 @@ def _values(report: Report) -> dict[tuple[int, str, str], Cell]:
     return {(c.table, c.row, c.col): c for c in report.cells}
 
 
+class NotJudged(str):
+    """Why a rule was not judged: "blank" (a cell printed blank) or "unreadable"."""
+
+
 def _check(cells, parts: list[tuple[int, str, str]], whole: tuple[int, str, str] | list[tuple[int, str, str]],
-           code: str, message: str, table: int, row: str | None, col: str | None) -> Issue | None:
-    """Sum(parts) == Sum(whole); None when fine or not judgeable."""
+           code: str, message: str, table: int, row: str | None, col: str | None) -> Issue | NotJudged | None:
+    """Sum(parts) == Sum(whole): None when it holds, an Issue when broken, NotJudged
+    when a cell it needs has no value."""
     wholes = whole if isinstance(whole, list) else [whole]
     needed = parts + wholes
     if any(k not in cells or cells[k].value is None for k in needed):
-        return None
+        unreadable = any(k not in cells or cells[k].reason for k in needed if k not in cells or cells[k].value is None)
+        return NotJudged("unreadable" if unreadable else "blank")
     lhs = sum(cells[k].value for k in parts)
     rhs = sum(cells[k].value for k in wholes)
     if abs(lhs - rhs) <= EPS:
@@ -40,6 +47,10 @@ def _num(x: float) -> str:
 
 
 def rule_issues(report: Report) -> list[Issue]:
+    return [i for i in _judge(report) if isinstance(i, Issue)]
+
+
+def _judge(report: Report) -> list[Issue | NotJudged | None]:
     cells = _values(report)
     out: list[Issue] = []
     tpl3 = report.templates.get("3")
@@ -71,14 +82,20 @@ def rule_issues(report: Report) -> list[Issue]:
         if bad:
             out.append(Issue(kind="rule", code="nonneg", message=f"应为非负{'整数' if kind != 'money' else '数'}：{c.raw}",
                              table=c.table, row=c.row, col=c.col, rhs=c.value, cells=[[c.row, c.col]]))
-    return [i for i in out if i is not None]
+    return out
 
 
 def validate(report: Report) -> Report:
     """Add rule issues and settle the status. Idempotent: old rule issues are replaced."""
     if report.status in (NOT_A_REPORT, FAILED):
         return report
-    report.issues = [i for i in report.issues if i.kind != "rule"] + rule_issues(report)
+    judged = _judge(report)
+    report.issues = [i for i in report.issues if i.kind != "rule"] + [i for i in judged if isinstance(i, Issue)]
+    skipped = [i for i in judged if isinstance(i, NotJudged)]
+    if skipped:
+        report.meta["rules_not_judged"] = {k: skipped.count(k) for k in ("blank", "unreadable") if k in skipped}
+    else:
+        report.meta.pop("rules_not_judged", None)
     missing = any(c.value is None and c.reason for c in report.cells) or any(
         i.kind == "extraction" for i in report.issues)
     if missing:

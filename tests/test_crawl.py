@@ -338,6 +338,38 @@ def test_discovery_from_home_page(tmp_path):
         stop_portals(ps)
 
 
+def test_unreachable_column_is_a_failed_site_and_a_failed_command(tmp_path):
+    """A column that cannot be fetched is never `empty`: the site is `failed` with the
+    reason, and `nianbao crawl` exits 1 (the summary says which site)."""
+    ps = start_portals(["trs_old"], n_reports=2, n_other=1, seed=230, first_host=74, forms=("html",))
+    try:
+        import socket
+
+        with socket.socket() as s:  # a port nobody listens on
+            s.bind(("127.0.0.1", 0))
+            dead = s.getsockname()[1]
+        d = tmp_path / "sites"
+        d.mkdir()
+        (d / "gone.yaml").write_text(f"name: gone\nstart_url: http://127.0.0.1:{dead}/zfxxgknb/\nfamily: trs_old\n")
+        (d / "moved.yaml").write_text(f"name: moved\nstart_url: {ps[0].base_url}/no-such-column/\nfamily: trs_old\n")
+        (d / "fine.yaml").write_text(yaml.safe_dump(ps[0].site_config(), allow_unicode=True), encoding="utf-8")
+        db = tmp_path / "a.db"
+        p = subprocess.run([sys.executable, "-m", "nianbao", "crawl", "--fast", "--db", str(db), "--sites", str(d),
+                            "-s", "RETRY_TIMES=1"], capture_output=True, text=True, timeout=180)
+        assert p.returncode == 1, p.stdout + p.stderr
+        rows = dict((n, (st, why)) for n, st, why in q(db, "SELECT name, status, reason FROM sites"))
+        assert rows[ps[0].name][0] == "ok"
+        assert rows["gone"][0] == "failed" and "refused" in rows["gone"][1].lower()
+        assert rows["moved"][0] == "failed" and "404" in rows["moved"][1]
+        assert "gone: failed" in p.stdout and "moved: failed" in p.stdout and "2 site(s) failed" in p.stderr
+        # a home page that answers 404 (discovery) fails the same way
+        p = subprocess.run([sys.executable, "-m", "nianbao", "crawl", "--fast", "--db", str(tmp_path / "b.db"),
+                            "--url", f"{ps[0].base_url}/no-such-home/"], capture_output=True, text=True, timeout=180)
+        assert p.returncode == 1 and q(tmp_path / "b.db", "SELECT status FROM sites") == [("failed",)]
+    finally:
+        stop_portals(ps)
+
+
 # ---------------------------------------------------------------- kill and resume
 
 def _start_crawl(db, sites, jobdir):

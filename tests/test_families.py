@@ -219,3 +219,19 @@ def test_gbk_page_without_any_charset_declaration():
     raw = "<html><body><a href='a.htm'>某县2023年政府信息公开工作年度报告</a></body></html>".encode("gbk")
     assert "某县2023年政府信息公开工作年度报告" in base.decode(raw, "text/html")
     assert base.decode("<p>鍗曚綅</p>".encode("utf-8"), None) == "<p>鍗曚綅</p>"  # valid UTF-8 stays UTF-8
+
+
+def test_a_column_page_is_its_own_column_even_beside_a_menu_link():
+    """Given the column itself, discovery keeps it: the side menu's 「信息公开年报」 link
+    (another page of the same portal) must not win over the page that lists the reports."""
+    url = "http://www.ordos.gov.cn/egb/xxgk/xxgknb/index.html"
+    assert discovery.column_on(url, page("trs_list_ordos_egb_xxgknb_index.html")) == url
+    home = "http://hdzfxxgk.hd.gov.cn/"
+    assert discovery.column_on(home, page("trs_xxgk_home_handan_hdzfxxgk.jsp.html")) == "http://hdzfxxgk.hd.gov.cn/zfxxgknb/"
+    for menu_first in (True, False):  # the menu before or after the list, as templates place it
+        menu = '<ul class="left-menu"><li><a href="/pt/zfxxgknb/nlist.htm">政府信息公开年报</a></li></ul>'
+        rows = "".join(f'<li><a href="./2024{m:02d}/t2024{m:02d}01_{m}.html">平潭综合实验区{y}年政府信息公开工作年度报告</a>'
+                       f"<span>2024-{m:02d}-01</span></li>" for m, y in ((1, 2023), (2, 2022), (3, 2021)))
+        body = (menu + f"<ul class='list'>{rows}</ul>") if menu_first else (f"<ul class='list'>{rows}</ul>" + menu)
+        col = "http://www.pingtan.gov.cn/pt/zwgk/zfxxgknb/index.htm"
+        assert discovery.column_on(col, f"<html><body>{body}</body></html>") == col

@@ -67,3 +67,17 @@ def test_negative_counts_flagged_but_negative_change_allowed():
         Cell(2, "rules", "made", 1.5, "1.5"), Cell(2, "procurement", "amount", 251000.5, "251000.5元")])
     bad = {(i.row, i.col) for i in rule_issues(rep) if i.code == "nonneg"}
     assert bad == {("penalty", "decisions"), ("rules", "made")}
+
+
+def test_rules_not_judged_are_counted_by_why():
+    r = Report(status="ok", templates={"4": "2021"}, cells=[
+        Cell(4, "review", c, v, "" if v is None else str(v), {}, reason=why)
+        for c, v, why in (("upheld", 1, None), ("corrected", None, None), ("other", 0, None), ("pending", 0, None),
+                          ("total", 1, None))] + [
+        Cell(4, "suit_direct", c, v, "" if v is None else str(v), {}, reason=why)
+        for c, v, why in (("upheld", None, "unreadable"), ("corrected", 0, None), ("other", 0, None),
+                          ("pending", 0, None), ("total", 0, None))])
+    validate(r)
+    # review: a blank part; suit_direct: an unreadable part; suit_after_review: not found at all
+    assert r.meta["rules_not_judged"] == {"blank": 1, "unreadable": 2}
+    assert not [i for i in r.issues if i.kind == "rule"]

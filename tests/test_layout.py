@@ -1,0 +1,107 @@
+"""One import name. The folders crawler/, pipeline/ and devkit/ install as
+nianbao.crawler, nianbao.pipeline and nianbao.devkit, in the editable install and in a
+built wheel alike; no generic top-level name is importable; the imports run the way
+pyproject.toml's import-linter contracts say."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE_DIRS = {"crawler": "nianbao/crawler", "pipeline": "nianbao/pipeline", "devkit": "nianbao/devkit",
+               "nianbao": "nianbao"}
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    """The built wheel, unpacked: what `pip install nianbao` puts in site-packages."""
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "-o", str(out), str(ROOT)],
+                   check=True, capture_output=True, timeout=300)
+    (whl,) = out.glob("nianbao-*.whl")
+    site = out / "site"
+    with zipfile.ZipFile(whl) as z:
+        z.extractall(site)
+    return site
+
+
+def _py(code: str, *, cwd: Path, pythonpath: Path | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    if pythonpath:
+        env["PYTHONPATH"] = str(pythonpath)
+    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_the_wheel_holds_every_source_file_under_nianbao(wheel):
+    for src, dest in SOURCE_DIRS.items():
+        for f in (ROOT / src).rglob("*"):
+            if f.is_file() and f.suffix in (".py", ".html", ".css") and "__pycache__" not in f.parts:
+                assert (wheel / dest / f.relative_to(ROOT / src)).is_file(), f"{f} is not in the wheel"
+    assert not any((wheel / name).exists() for name in ("crawler", "pipeline", "devkit", "testkit", "tests"))
+
+
+def test_every_module_of_the_wheel_imports(wheel, tmp_path):
+    code = ("import importlib, pkgutil, nianbao\n"
+            f"assert nianbao.__file__.startswith({str(wheel)!r}), nianbao.__file__\n"
+            "names = [m.name for m in pkgutil.walk_packages(nianbao.__path__, 'nianbao.')]\n"
+            "for n in names: importlib.import_module(n)\n"
+            "print(len(names))")
+    p = _py(code, cwd=tmp_path, pythonpath=wheel)
+    assert p.returncode == 0, p.stderr
+    assert int(p.stdout) > 50
+
+
+def test_imports_run_one_way(wheel, tmp_path):
+    """lint-imports reads the contracts from pyproject.toml and walks the installed tree."""
+    env = dict(os.environ, PYTHONPATH=str(wheel))
+    p = subprocess.run([str(Path(sys.executable).parent / "lint-imports"), "--config", str(ROOT / "pyproject.toml")],
+                       cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stdout[-3000:]
+    assert "0 broken" in p.stdout
+
+
+def test_no_generic_top_level_name_is_importable(tmp_path):
+    code = ("import importlib.util\n"
+            "print([n for n in ('pipeline', 'crawler', 'testkit', 'devkit') if importlib.util.find_spec(n)])")
+    p = _py(code, cwd=tmp_path)
+    assert p.returncode == 0 and p.stdout.strip() == "[]", p.stdout + p.stderr
+
+
+def test_a_folder_with_its_own_pipeline_package_does_not_break_the_cli(tmp_path, samples_dir):
+    """`nianbao demo` and the tests spawn `python -m nianbao …`: a user's own pipeline/
+    or crawler/ package in the working folder must not be picked up."""
+    for name in ("pipeline", "crawler"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "__init__.py").write_text("raise ImportError('the wrong package')\n")
+    p = subprocess.run([sys.executable, "-m", "nianbao", "parse", str(samples_dir / "shanghai-bgt-2019.html")],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith(("ok:", "figures_inconsistent:"))
+
+
+def test_the_editable_install_maps_the_design_card_folders():
+    import nianbao.crawler
+    import nianbao.devkit
+    import nianbao.pipeline
+
+    assert Path(nianbao.crawler.__file__).parent == ROOT / "crawler"
+    assert Path(nianbao.pipeline.__file__).parent == ROOT / "pipeline"
+    assert Path(nianbao.devkit.__file__).parent == ROOT / "devkit"
+
+
+def test_site_configs_live_with_the_user_not_in_the_package():
+    from nianbao.crawler import config
+
+    assert not list((ROOT / "crawler").rglob("*.yaml"))
+    assert config.default_dir("/srv/nianbao/archive.db") == Path("/srv/nianbao/sites")
+
+
+def test_help_is_dash_h_everywhere():
+    for cmd in (["serve", "-h"], ["export", "-h"], ["crawl", "-h"], ["sites", "add", "-h"], ["-h"]):
+        p = subprocess.run([sys.executable, "-m", "nianbao", *cmd], capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0 and "Usage:" in p.stdout, (cmd, p.stderr)
