@@ -73,7 +73,8 @@ def _score(spec, fmt: str, data: bytes) -> Outcome:
         else:
             out.wrong.append((e["table"], e["row"], e["col"], e["value"],
                               None if cell is None else cell.value, None if cell is None else cell.raw))
-    out.meta_ok = {"year": report.report_year == spec.report_year, "agency": report.agency == spec.agency,
+    out.meta_ok = {"year": report.report_year == spec.report_year, "title": report.title == spec.title,
+                   "agency": report.agency == spec.agency, "titled": report.agency_titled == spec.agency_titled,
                    "templates": report.templates == spec.templates}
     return out
 
@@ -129,16 +130,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{len(specs)} reports (seeds {args.start}–{args.start + args.n - 1}), "
           f"{sum(1 for s in specs if s.has_tables)} with tables, "
           f"{sum(1 for s in specs if s.broken_rules)} with a broken rule\n")
-    print(f"{'format':10} {'cells exact':>22} {'reports all-exact':>20} {'year':>8} {'agency':>8} {'templates':>10}"
-          f" {'crashes':>8} {'s/render':>9} {'s/parse':>8}")
+    print(f"{'format':10} {'cells exact':>22} {'reports all-exact':>20} {'year':>8} {'title':>8} {'agency':>8}"
+          f" {'titled':>8} {'templates':>10} {'crashes':>8} {'s/render':>9} {'s/parse':>8}")
     for fmt in formats:
         os_ = [o for o in outcomes if o.fmt == fmt]
         ex, tot = sum(o.exact for o in os_), sum(o.expected for o in os_)
         tabled = [o for o in os_ if o.expected]
         full = sum(1 for o in tabled if o.exact == o.expected)
-        meta = {k: sum(1 for o in os_ if o.meta_ok.get(k)) for k in ("year", "agency", "templates")}
+        meta = {k: sum(1 for o in os_ if o.meta_ok.get(k)) for k in ("year", "title", "agency", "titled", "templates")}
         print(f"{fmt:10} {ex:>7}/{tot:<7} {_pct(ex, tot)} {full:>5}/{len(tabled):<4} {_pct(full, len(tabled))}"
-              f" {_pct(meta['year'], len(os_))} {_pct(meta['agency'], len(os_))} {_pct(meta['templates'], len(os_))}"
+              + "".join(f" {_pct(meta[k], len(os_))}" for k in ("year", "title", "agency", "titled"))
+              + f"   {_pct(meta['templates'], len(os_))}"
               f" {sum(1 for o in os_ if o.error):>8} {render_s[fmt] / max(1, len(os_)):>9.2f}"
               f" {sum(o.seconds for o in os_) / max(1, len(os_)):>8.2f}")
 
@@ -178,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nmetadata misses ({len(meta_bad)}), first 10:")
         for o in meta_bad[:10]:
             spec = next(s for s in specs if s.seed == o.seed)
-            print(f"  seed {o.seed} {o.fmt}: {[k for k, v in o.meta_ok.items() if not v]}  ({spec.title})")
+            print(f"  seed {o.seed} {o.fmt}: {[k for k, v in o.meta_ok.items() if not v]}  ({spec.title})"
+                  f"  {sorted(spec.variations & {'title_two_lines', 'title_three_lines', 'title_in_table'})}")
 
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:

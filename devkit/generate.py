@@ -57,6 +57,12 @@ VARIATIONS: dict[str, str] = {
     "mixed_templates": "2021 table 2 and table 4 with a 2019-style table 3 (one （六）其他处理 row), as in the 洪泽 2023 report",
     "year_first_title": "title starts with the year: 「2023年XX政府信息公开工作年度报告」",
     "title_two_lines": "title printed on two lines (agency, then year and report name)",
+    "title_three_lines": "title printed on three lines (agency / year and half the name / the rest)",
+    "title_abbrev": "title names the agency without its city (洪泽区人民政府); the opening text names it in full",
+    "title_in_table": "title printed inside a one-cell table (old portal templates, Word layouts)",
+    "chrome_other_organ": "portal page whose chrome (site name, breadcrumbs, footer 主办单位, a sidebar of other reports) names other organs",
+    "meta_title_generic": "document metadata titles are generic (<title> the site name; PDF/Word title 政府信息公开工作年度报告)",
+    "compiled_by_office": "the opening sentence says the report was compiled by another organ (本报告由…办公室编制)",
     "alt_numbering": "section headings numbered 「第一部分 总体情况」 instead of 「一、总体情况」",
     "page_frame": "Word page border drawn around the body text (DOCX and its PDF only)",
     "gbk": "render_html encodes GBK by default (old TRS sites)",
@@ -64,7 +70,12 @@ VARIATIONS: dict[str, str] = {
 _EXCLUSIVE = (
     ("split_repeat_header", "split_no_header"),
     ("blank_empty", "blank_slash", "blank_dash", "blank_wu"),
+    ("title_two_lines", "title_three_lines"),
 )
+# Variations of how the title and the page around it are printed: they apply to every
+# year, tables or not.
+_TITLE_VARIATIONS = {"year_first_title", "title_two_lines", "title_three_lines", "title_abbrev", "title_in_table",
+                     "chrome_other_organ", "meta_title_generic", "compiled_by_office"}
 # Probability of each variation when the seed chooses (groups: probability of the group).
 _P = {
     "split": 0.35, "narrow_labels": 0.25, "blank": 0.35, "blank_total_col": 0.08,
@@ -74,6 +85,10 @@ _P = {
     "year_first_title": 0.3, "title_two_lines": 0.2, "alt_numbering": 0.06, "page_frame": 0.1,
     "gbk": 0.15,
 }
+# Drawn from a stream of their own, so that adding them left every earlier draw (and so
+# every figure of every seed) as it was.
+_P_TITLE = {"title_lines": 0.35, "title_abbrev": 0.3, "title_in_table": 0.15, "chrome_other_organ": 0.5,
+            "meta_title_generic": 0.25, "compiled_by_office": 0.3}
 BLANK_MARKS = {"blank_empty": "", "blank_slash": "/", "blank_dash": "—", "blank_wu": "无"}
 
 RULES = ("t3_balance", "t3_results_sum", "t3_row_total", "t4_total", "nonneg")
@@ -106,6 +121,8 @@ class ReportSpec:
     published: _dt.date
     region: str = ""
     intro: str = ""
+    agency_titled: str = ""  # the agency as the title prints it (abbreviated under title_abbrev)
+    title_lines: list[str] = field(default_factory=list)  # the title as printed, line by line
     broken_rules: list[tuple[str, int, str | None, str]] = field(default_factory=list)
     opaque_blanks: set[Key] = field(default_factory=set)
     layout: dict[str, Any] = field(default_factory=dict)  # seed-chosen render details
@@ -544,6 +561,16 @@ def _pick_variations(rng: random.Random) -> set[str]:
     return v
 
 
+def _pick_title_variations(trng: random.Random) -> set[str]:
+    v: set[str] = set()
+    if trng.random() < _P_TITLE["title_lines"]:
+        v.add(trng.choice(["title_two_lines", "title_three_lines"]))
+    for name in ("title_abbrev", "title_in_table", "chrome_other_organ", "meta_title_generic", "compiled_by_office"):
+        if trng.random() < _P_TITLE[name]:
+            v.add(name)
+    return v
+
+
 def _applicable(v: set[str], year: int, template: str | None) -> set[str]:
     """Drop variations that cannot apply to this report, so spec.variations tells the truth."""
     unknown = v - set(VARIATIONS)
@@ -555,7 +582,7 @@ def _applicable(v: set[str], year: int, template: str | None) -> set[str]:
         for extra in present[1:]:
             out.discard(extra)
     if template is None:
-        return out & {"year_first_title", "title_two_lines", "gbk", "page_frame"}
+        return out & (_TITLE_VARIATIONS | {"gbk", "page_frame"})
     if template != "2021":
         out.discard("mixed_templates")
     else:
@@ -598,8 +625,9 @@ def random_report(seed: int, *, year: int | None = None, template: str | None = 
         agency, region = random_agency(rng)
     else:
         region = ""
-    var = _applicable(set(variations) if variations is not None else _pick_variations(rng),
-                      year, template)
+    trng = random.Random(f"nianbao-title-{seed}")
+    drawn = (_pick_variations(rng) | _pick_title_variations(trng)) if variations is None else set(variations)
+    var = _applicable(drawn, year, template)
 
     layout: dict[str, Any] = {
         "minus": rng.choice(["-", "－"]),
@@ -614,8 +642,11 @@ def random_report(seed: int, *, year: int | None = None, template: str | None = 
         "index_no": f"{rng.randint(10**8, 10**9 - 1)}/{year + 1}-{rng.randint(10000, 99999)}",
     }
     published = _dt.date(year + 1, 1, 10) + _dt.timedelta(days=rng.randint(0, 80))
-    title = (f"{year}年{agency}政府信息公开工作年度报告" if "year_first_title" in var
-             else f"{agency}{year}年政府信息公开工作年度报告")
+    titled = _abbreviated(agency) if "title_abbrev" in var else agency
+    if titled == agency:
+        var.discard("title_abbrev")
+    title_lines = _title_lines(trng, titled, year, var)
+    title = "".join(title_lines)
 
     templates: dict[str, str] = {}
     cells: dict[Key, Any] = {}
@@ -648,14 +679,62 @@ def random_report(seed: int, *, year: int | None = None, template: str | None = 
                 "提起行政诉讼的情况、存在的主要问题及改进措施、其他需要报告的事项" if template is None else
                 "总体情况、主动公开政府信息情况、收到和处理政府信息公开申请情况、政府信息公开行政复议和行政诉讼情况、"
                 "存在的主要问题及改进情况、其他需要报告的事项")
-    intro = (f"本报告根据《中华人民共和国政府信息公开条例》（以下简称《条例》）和上级政务公开主管部门的要求，由{agency}编制。"
+    compiler = _office_of(agency) if "compiled_by_office" in var else agency
+    intro = (f"本报告根据《中华人民共和国政府信息公开条例》（以下简称《条例》）和上级政务公开主管部门的要求，由{compiler}编制。"
              f"全文包括{contents}。本报告所列数据的统计期限自{year}年1月1日起至{year}年12月31日止。"
-             f"如对本报告有疑问，请与{agency}联系。")
+             f"如对本报告有疑问，请与{compiler}联系。")
+    layout["host"] = _host_of(region or agency)
+    layout["sidebar"] = [f"{random_agency(trng)[0]}{year - k}年政府信息公开工作年度报告" for k in (0, 1, 2)]
     spec = ReportSpec(seed=seed, agency=agency, report_year=year, templates=templates, cells=values, raw=raw,
                       sections=sections, section_titles=_section_titles(template, "alt_numbering" in var),
                       variations=var, title=title, published=published, region=region, intro=intro,
-                      broken_rules=broken, opaque_blanks=opaque, layout=layout)
+                      broken_rules=broken, opaque_blanks=opaque, layout=layout, agency_titled=titled,
+                      title_lines=title_lines)
     return spec
+
+
+_REPORT_NAMES = [("政府信息公开工作年度报告", 8), ("政府信息公开年度报告", 1), ("政府信息公开工作年报", 1)]
+
+
+def _title_lines(trng: random.Random, titled: str, year: int, var: set[str]) -> list[str]:
+    """The title as printed, line by line: where it wraps, and the report's own name."""
+    name = trng.choices([n for n, _ in _REPORT_NAMES], weights=[w for _, w in _REPORT_NAMES])[0]
+    yr = f"{year}{trng.choice(['年', '年', '年度'])}"
+    first = "year_first_title" in var
+    if "title_two_lines" in var:
+        return [yr, titled + name] if first else [titled, yr + name]
+    if "title_three_lines" in var:
+        cut = name.index("公开") + 2
+        return [yr + titled, name[:cut], name[cut:]] if first else [titled, yr + name[:cut], name[cut:]]
+    return [yr + titled + name] if first else [titled + yr + name]
+
+
+def _abbreviated(agency: str) -> str:
+    """「淮安市洪泽区人民政府」 → 「洪泽区人民政府」: a district's or county's organ without its
+    city, as many titles print it. Other agencies stay as they are."""
+    for cities in _PLACES.values():
+        for city, counties in cities.items():
+            for county in counties:
+                if agency.startswith(city + county) and county.endswith(("区", "县")):
+                    return agency[len(city):]
+    return agency
+
+
+def _office_of(agency: str) -> str:
+    """The office that compiles an organ's report (人民政府 → 人民政府办公室, 局 → 局办公室)."""
+    return agency if agency.endswith(("办公室", "办公厅")) else agency + "办公室"
+
+
+def _host_of(region: str) -> str:
+    """The organ that runs the portal hosting the report: the city's (or province's)
+    government office, which the page's footer names as 主办单位."""
+    for prov, cities in _PLACES.items():
+        for city in cities:
+            if city in region:
+                return city + "人民政府办公室"
+        if region.startswith(prov):
+            return prov + "人民政府办公厅"
+    return "某某市人民政府办公室"
 
 
 def expected_cells(spec: ReportSpec) -> list[dict[str, Any]]:
@@ -870,16 +949,13 @@ def _paras_html(text: str, indent: bool = True) -> str:
 def _html_body(spec: ReportSpec, *, for_print: bool) -> str:
     """The report itself: title, intro, six sections with their tables."""
     parts = []
-    if "title_two_lines" in spec.variations:
-        if spec.title.startswith(str(spec.report_year)):
-            a, b = f"{spec.report_year}年", spec.title[len(f"{spec.report_year}年"):]
-        else:
-            a, b = spec.agency, spec.title[len(spec.agency):]
-        title_html = f"{_esc(a)}<br/>{_esc(b)}"
-    else:
-        title_html = _esc(spec.title)
     size = "20pt" if for_print else "18px"
-    parts.append(f'<p align="center" style="text-align:center;font-size:{size};font-weight:bold;">{title_html}</p>')
+    title_html = "<br/>".join(_esc(x) for x in spec.title_lines)
+    style = f'align="center" style="text-align:center;font-size:{size};font-weight:bold;"'
+    if "title_in_table" in spec.variations:
+        parts.append(f'<table class="title" width="100%"><tr><td {style}>{title_html}</td></tr></table>')
+    else:
+        parts.append(f'<p {style}>{title_html}</p>')
     if not for_print:
         parts.append(f'<p align="center" style="text-align:center">发布日期：{spec.published.isoformat()}</p>')
     parts.append(_paras_html(spec.intro))
@@ -912,28 +988,45 @@ def render_html(spec: ReportSpec, *, full_page: bool = True, encoding: str | Non
         return f'<div class="article-content">\n{body}\n</div>\n'.encode(enc, errors="xmlcharrefreplace")
     charset = "gb2312" if enc.lower() in ("gbk", "gb2312", "gb18030") and spec.seed % 2 else enc
     pub = spec.published.isoformat()
+    # Portal chrome. Under chrome_other_organ it names the organ running the portal (the
+    # city's government office), its site, and other agencies' reports in a sidebar
+    # before the article: none of it is the report's agency or title.
+    other = "chrome_other_organ" in spec.variations
+    host = spec.layout.get("host", "") if other else spec.agency
+    site = (host.replace("人民政府办公室", "").replace("人民政府办公厅", "") if other else (spec.region or spec.agency)) \
+        + "人民政府门户网站"
+    generic = "meta_title_generic" in spec.variations
+    sidebar = "".join(f'<li><a href="/xxgk/ndbg/{k}.html">{_esc(t)}</a></li>'
+                      for k, t in enumerate(spec.layout.get("sidebar", []))) if other else ""
     page = f"""<!DOCTYPE html>
 <html><head>
 <meta http-equiv="Content-Type" content="text/html; charset={charset}">
-<title>{_esc(spec.title)}</title>
-<meta name="SiteName" content="{_esc(spec.region or spec.agency)}人民政府门户网站">
+<title>{_esc(site if generic else spec.title + "_" + site)}</title>
+<meta name="SiteName" content="{_esc(site)}">
 <meta name="ColumnName" content="政府信息公开年报">
-<meta name="ArticleTitle" content="{_esc(spec.title)}">
+<meta name="ArticleTitle" content="{_esc(meta_title(spec))}">
 <meta name="PubDate" content="{pub} 09:00">
-<meta name="ContentSource" content="{_esc(spec.agency)}">
+<meta name="ContentSource" content="{_esc(host)}">
 </head><body>
-<div class="header"><a href="/">首页</a> | <a href="/xxgk/">政府信息公开</a> | <a href="/xxgk/ndbg/">政府信息公开年报</a></div>
+<div class="header"><h1>{_esc(site)}</h1><a href="/">首页</a> | <a href="/xxgk/">政府信息公开</a> | <a href="/xxgk/ndbg/">政府信息公开年报</a></div>
 <div class="location">当前位置：<a href="/">首页</a> &gt; <a href="/xxgk/">政府信息公开</a> &gt; 政府信息公开年报</div>
-<table class="xxgk-info"><tr><td>索引号：{_esc(spec.layout.get('index_no', ''))}</td><td>发布机构：{_esc(spec.agency)}</td></tr>
+{f'<div class="side"><h3>相关年报</h3><ul>{sidebar}</ul></div>' if sidebar else ""}
+<table class="xxgk-info"><tr><td>索引号：{_esc(spec.layout.get('index_no', ''))}</td><td>发布机构：{_esc(host)}</td></tr>
 <tr><td>名称：{_esc(spec.title)}</td><td>发布日期：{pub}</td></tr></table>
 <div class="article">
 <div class="article-content">
 {body}
 </div></div>
-<div class="footer">主办：{_esc(spec.agency)}　网站标识码：{spec.seed % 10**10:010d}</div>
+<div class="footer">主办单位：{_esc(host)}　承办：{_esc(host)}信息中心　网站标识码：{spec.seed % 10**10:010d}</div>
 </body></html>
 """
     return page.encode(enc, errors="xmlcharrefreplace")
+
+
+def meta_title(spec: ReportSpec) -> str:
+    """The title a document's metadata carries: the real one, or (meta_title_generic)
+    the generic name publishers leave there."""
+    return "政府信息公开工作年度报告" if "meta_title_generic" in spec.variations else spec.title
 
 
 def _html_print_document(spec: ReportSpec) -> bytes:
@@ -944,7 +1037,7 @@ def _html_print_document(spec: ReportSpec) -> bytes:
     css = (f"body{{font-family:'{font}',serif;font-size:{pt}pt;}} p{{margin:0.2em 0;line-height:1.5;}}"
            f"table{{border-collapse:collapse;font-size:{tpt}pt;}} td,th{{border:1px solid #000;padding:2px;}}"
            f"td p,th p{{margin:0;line-height:1.2;text-indent:0;}}")
-    doc = (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{_esc(spec.title)}</title>'
+    doc = (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{_esc(meta_title(spec))}</title>'
            f"<style>{css}</style></head><body>{_html_body(spec, for_print=True)}</body></html>")
     return doc.encode("utf-8")
 
@@ -970,7 +1063,7 @@ def _render_docx(spec: ReportSpec, installed_fonts: bool) -> bytes:
     from docx.shared import Cm, Pt
 
     doc = Document()
-    doc.core_properties.title = spec.title
+    doc.core_properties.title = meta_title(spec)
     doc.core_properties.author = spec.agency
     sec = doc.sections[0]
     sec.page_height, sec.page_width = Cm(29.7), Cm(21.0)
@@ -1031,14 +1124,17 @@ def _render_docx(spec: ReportSpec, installed_fonts: bool) -> bytes:
                 run.add_break(WD_BREAK.LINE)
         return p
 
-    if "title_two_lines" in spec.variations:
-        if spec.title.startswith(str(spec.report_year)):
-            t = f"{spec.report_year}年\n{spec.title[len(str(spec.report_year)) + 1:]}"
-        else:
-            t = f"{spec.agency}\n{spec.title[len(spec.agency):]}"
+    if "title_in_table" in spec.variations:
+        box = doc.add_table(rows=1, cols=1)
+        cell = box.cell(0, 0)
+        cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+        for j, line in enumerate(spec.title_lines):
+            run = cell.paragraphs[0].add_run(line)
+            set_font(run, title_font, 20, True)
+            if j < len(spec.title_lines) - 1:
+                run.add_break(WD_BREAK.LINE)
     else:
-        t = spec.title
-    para(t, align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, size=20, fnt=title_font)
+        para("\n".join(spec.title_lines), align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, size=20, fnt=title_font)
     para(spec.intro)
     models = table_models(spec)
     split = bool(spec.variations & {"split_repeat_header", "split_no_header"})
@@ -1222,6 +1318,7 @@ def expected_json(spec: ReportSpec, file: str | None = None) -> dict[str, Any]:
     return {
         "file": file,
         "agency": spec.agency,
+        "agency_titled": spec.agency_titled,
         "report_year": spec.report_year,
         "title": spec.title,
         "published": spec.published.isoformat(),

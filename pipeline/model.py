@@ -131,9 +131,10 @@ class Issue:
 class Report:
     status: str
     reason: str | None = None
-    agency: str | None = None
+    agency: str | None = None  # the publishing organ in full (place prefix completed from the text)
     report_year: int | None = None
-    title: str | None = None
+    title: str | None = None  # the report's heading as printed, joined over its lines
+    agency_titled: str | None = None  # the organ exactly as the title (or the signature) prints it
     container: str | None = None
     templates: dict[str, str] = field(default_factory=dict)  # {"2": "2021", "3": "2019", ...}
     sections: list[Section] = field(default_factory=list)

@@ -6,9 +6,8 @@ status are `pipeline.validate`'s job (we set "ok", "extraction_incomplete" or
 from __future__ import annotations
 
 import re
-from collections import Counter
 
-from . import tables
+from . import heading, tables
 from .model import EXTRACTION_INCOMPLETE, NOT_A_REPORT, OK, Extracted, Issue, Report, Section
 from .titles import BUDGET, NOTICE_END, REPORT_NAME, cn_years, squash, title_year
 
@@ -67,77 +66,6 @@ def report_year(title: str, text: str) -> tuple[int | None, str | None]:
     return None, None
 
 
-_REGION_CHAIN = re.compile(r"^(?:[\u4e00-\u9fff]{1,8}?(?:省|市|自治区|自治州|州|盟|地区|县|区|旗))+$")
-_BOUNDARY = set("由与和及是为对在向经据按了的、，。；：“”《》（）() \n\t") | {""}
-
-
-def _qualify(agency: str, text: str) -> str:
-    """「洪泽区人民政府」 in the title, 「淮安市洪泽区人民政府」 in the text: take the full name.
-
-    Accept a prefix only if it is a chain of place names standing at a word boundary, so
-    「请与淮安市洪泽区…」 yields 淮安市, not 与淮安市 or 安市."""
-    flat = squash(text)
-    seen: Counter[str] = Counter()
-    for m in re.finditer(re.escape(agency), flat):
-        before = flat[max(0, m.start() - 12): m.start()]
-        for k in range(2, len(before) + 1):  # the shortest place name standing at a boundary
-            p = before[-k:]
-            edge = before[-k - 1] if k < len(before) else ""
-            if any(ch in _BOUNDARY for ch in p):
-                break
-            if _REGION_CHAIN.match(p) and (edge in _BOUNDARY or not "\u4e00" <= edge <= "\u9fff"):
-                seen[p] += 1
-                break
-    if seen:
-        return seen.most_common(1)[0][0] + agency
-    return agency
-
-
-def agency_from_title(title: str) -> str | None:
-    t = cn_years(squash(title))
-    t = re.sub(r"^[《〈“\"]+|[》〉”\"]+$", "", t)
-    m = re.search(r"(政府信息公开|政务公开|信息公开)", t)
-    if not m:
-        return None
-    prefix = t[: m.start()]
-    prefix = re.sub(r"(?:19|20)\d\d年(?:度)?", "", prefix)
-    prefix = re.sub(r"(关于|的|度)$", "", prefix).strip("-—_：:，,")
-    return prefix if len(prefix) >= 2 else None
-
-
-def agency_from_text(text: str) -> str | None:
-    head = squash(text[:1500])
-    for pat in (r"本(?:年度)?报告(?:是)?由([\u4e00-\u9fff（）()]{2,40}?)(?:根据|依据|按照|编制|依照)",
-                r"^([\u4e00-\u9fff（）()]{2,40}?)(?:根据|依据|按照)《"):
-        m = re.search(pat, head)
-        if m:
-            return m.group(1)
-    return None
-
-
-def find_agency(title: str, text: str, meta: dict) -> str | None:
-    """The publishing organ: as named in the title, else the page's 发布机构, else the
-    opening sentence (which may name the office that compiled the report)."""
-    a = (agency_from_title(title) or meta.get("发布机构") or agency_from_text(text)
-         or meta.get("ContentSource"))
-    return _qualify(a, text) if a else None
-
-
-def _title(ex: Extracted) -> str:
-    """The extractor's title if it names a report; else the document's first lines up to
-    the one that does (PDF titles wrap: 「洪泽区人民政府」 / 「2023 年…年度报告」); else
-    whatever title there is. PDF metadata titles are often 「Microsoft Word - 文档1」."""
-    given = (ex.title or "").strip()
-    if "报告" in given or "年报" in given:
-        return given
-    lines = [x.strip() for x in ex.text.splitlines() if x.strip()][:3]
-    for k in range(1, len(lines) + 1):
-        joined = " ".join(lines[:k])
-        if ("报告" in joined or "年报" in joined) and len(joined) <= 80:
-            return joined
-    return given or (lines[0] if lines else "")
-
-
 # ------------------------------------------------------------------ sections
 _NUMERALS = "一二三四五六"
 _SECTION_KEYS = {
@@ -194,21 +122,29 @@ def _default_template(year: int | None) -> str:
 
 
 def parse_extracted(ex: Extracted) -> Report:
-    title = _title(ex)
+    lines = [x.strip() for x in ex.text.splitlines() if x.strip()]
+    head = heading.find_heading(lines, ex.title)
+    body = "\n".join(lines[head.body_start:])  # the report after its title: no portal chrome above
+    title = head.title or (ex.title or "").strip()  # a notice's own title tells it is a notice
     sections = sections_of(ex.text)
     rep = Report(status=OK, title=title or None, container=ex.container, sections=sections)
     is_report, why = _report_signal(title, ex.text, sections)
     if not is_report:
         rep.status, rep.reason = NOT_A_REPORT, why
         return rep
-    rep.report_year, year_src = report_year(title, ex.text)
+    rep.title, rep.agency, rep.agency_titled = head.title, head.agency, head.agency_titled
+    rep.meta.update({k: v for k, v in (("title_from", head.title_from), ("agency_from", head.agency_from)) if v})
+    if head.title is None:
+        rep.meta["title_reason"] = "no report title printed in the document or named in its metadata"
+    if head.agency is None:
+        rep.meta["agency_reason"] = head.reason
+    rep.report_year, year_src = report_year(title, body)
     if year_src:
         rep.meta["year_from"] = year_src
-    stated = years_stated(title, ex.text)
+    stated = years_stated(title, body)
     if len(set(stated.values())) > 1:
         rep.issues.append(Issue("warning", "year_conflict", "the report states different years: " +
                                 ", ".join(f"{k} {v}" for k, v in stated.items())))
-    rep.agency = find_agency(title, ex.text, ex.meta)
 
     found = tables.interpret(ex.tables, ex.text)
     if rep.report_year is not None and rep.report_year < 2019:

@@ -7,7 +7,8 @@ import pytest
 
 from nianbao.pipeline.extract.html import extract_html
 from nianbao.pipeline.model import EXTRACTION_INCOMPLETE, NOT_A_REPORT, OK, Extracted
-from nianbao.pipeline.parse import agency_from_title, parse_extracted, report_year, sections_of
+from nianbao.pipeline.heading import organ_of_title
+from nianbao.pipeline.parse import parse_extracted, report_year, sections_of
 
 BODY_2018 = """一、概述
 2018年，本局认真贯彻落实《中华人民共和国政府信息公开条例》。
@@ -68,7 +69,7 @@ def test_not_a_report(title, text, why):
     ("某某县关于2020年政府信息公开工作年度报告", "某某县"),
 ])
 def test_agency_from_title(title, agency):
-    assert agency_from_title(title) == agency
+    assert organ_of_title(title) == (agency, None)
 
 
 def test_agency_is_qualified_by_the_place_names_in_the_text():
@@ -77,10 +78,15 @@ def test_agency_is_qualified_by_the_place_names_in_the_text():
     assert rep.agency == "淮安市洪泽区人民政府"
 
 
-def test_agency_from_opening_sentence_when_title_has_none():
-    text = "本报告由某某县交通运输局根据《条例》要求编制。\n一、总体情况\n二、主动公开\n三、收到和处理政府信息公开申请情况"
+def test_the_compiling_office_is_not_the_publisher():
+    """「本报告由…办公室编制」 names who compiled the report: with no organ in the title and
+    no signature, the agency is unknown, and says why."""
+    text = ("2023年政府信息公开工作年度报告\n本报告由某某县人民政府办公室根据《条例》要求编制。\n一、总体情况\n"
+            "二、主动公开\n三、收到和处理政府信息公开申请情况")
     rep = parse_extracted(ex("年度报告", text))
-    assert rep.agency == "某某县交通运输局"
+    assert rep.agency is None and rep.meta["agency_reason"] == "the title names no organ"
+    signed = parse_extracted(ex("年度报告", text + "\n某某县交通运输局\n2024年1月20日"))
+    assert (signed.agency, signed.meta["agency_from"]) == ("某某县交通运输局", "signature")
 
 
 @pytest.mark.parametrize("title,text,year", [
@@ -130,5 +136,5 @@ def test_heading_at_the_start_of_a_paragraph():
 def test_title_from_wrapped_first_lines_when_metadata_title_is_junk():
     text = "洪泽区人民政府\n2023 年政府信息公开工作年度报告\n本报告由淮安市洪泽区人民政府办公室编制。"
     rep = parse_extracted(ex("Microsoft Word - 文档1", text, container="pdf"))
-    assert rep.title == "洪泽区人民政府 2023 年政府信息公开工作年度报告"
+    assert rep.title == "洪泽区人民政府2023年政府信息公开工作年度报告"
     assert (rep.agency, rep.report_year) == ("淮安市洪泽区人民政府", 2023)
