@@ -20,8 +20,15 @@ import traceback
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from nianbao.devkit.generate import (VARIATIONS, expected_cells, random_report, render_docx, render_html,
-                              render_many_pdf)
+from nianbao.devkit.generate import (
+    VARIATIONS,
+    expected_cells,
+    expected_place,
+    random_report,
+    render_docx,
+    render_html,
+    render_many_pdf,
+)
 
 FORMATS = ("html", "docx", "pdf-html", "pdf-docx")
 
@@ -75,6 +82,7 @@ def _score(spec, fmt: str, data: bytes) -> Outcome:
                               None if cell is None else cell.value, None if cell is None else cell.raw))
     out.meta_ok = {"year": report.report_year == spec.report_year, "title": report.title == spec.title,
                    "agency": report.agency == spec.agency, "titled": report.agency_titled == spec.agency_titled,
+                   "region": expected_place(spec) in (None, (report.province, report.city, report.county)),
                    "templates": report.templates == spec.templates}
     return out
 
@@ -131,15 +139,16 @@ def main(argv: list[str] | None = None) -> int:
           f"{sum(1 for s in specs if s.has_tables)} with tables, "
           f"{sum(1 for s in specs if s.broken_rules)} with a broken rule\n")
     print(f"{'format':10} {'cells exact':>22} {'reports all-exact':>20} {'year':>8} {'title':>8} {'agency':>8}"
-          f" {'titled':>8} {'templates':>10} {'crashes':>8} {'s/render':>9} {'s/parse':>8}")
+          f" {'titled':>8} {'region':>8} {'templates':>10} {'crashes':>8} {'s/render':>9} {'s/parse':>8}")
     for fmt in formats:
         os_ = [o for o in outcomes if o.fmt == fmt]
         ex, tot = sum(o.exact for o in os_), sum(o.expected for o in os_)
         tabled = [o for o in os_ if o.expected]
         full = sum(1 for o in tabled if o.exact == o.expected)
-        meta = {k: sum(1 for o in os_ if o.meta_ok.get(k)) for k in ("year", "title", "agency", "titled", "templates")}
+        meta = {k: sum(1 for o in os_ if o.meta_ok.get(k)) for k in ("year", "title", "agency", "titled", "region",
+                                                                     "templates")}
         print(f"{fmt:10} {ex:>7}/{tot:<7} {_pct(ex, tot)} {full:>5}/{len(tabled):<4} {_pct(full, len(tabled))}"
-              + "".join(f" {_pct(meta[k], len(os_))}" for k in ("year", "title", "agency", "titled"))
+              + "".join(f" {_pct(meta[k], len(os_))}" for k in ("year", "title", "agency", "titled", "region"))
               + f"   {_pct(meta['templates'], len(os_))}"
               f" {sum(1 for o in os_ if o.error):>8} {render_s[fmt] / max(1, len(os_)):>9.2f}"
               f" {sum(o.seconds for o in os_) / max(1, len(os_)):>8.2f}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from scrapy import signals
 
+from nianbao.pipeline import agencies
 from nianbao.pipeline.store import Archive
 
 from .items import FetchedDoc, FetchFailed, NotModified, SiteUpdate
@@ -36,8 +37,10 @@ class ArchivePipeline:
         self.run_id = self.log.start_run(list(spider.sites), self.crawler.settings.get("JOBDIR"))
         spider.run_id = self.run_id  # the runner reports this run when the crawl is over
         for name, s in spider.sites.items():
+            # The portal's own region places the reports whose agency names no place.
+            adcode = s.get("adcode") or agencies.identify(s.get("region") or s.get("agency"))["adcode"]
             self.log.set_site(name, start_url=s.get("start_url") or s.get("home_url"), family=s.get("family", "auto"),
-                              agency=s.get("agency"), last_run=self.run_id)
+                              agency=s.get("agency"), adcode=adcode, last_run=self.run_id)
 
     def process_item(self, item):
         if self.archive is None:

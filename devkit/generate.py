@@ -709,6 +709,23 @@ def _title_lines(trng: random.Random, titled: str, year: int, var: set[str]) -> 
     return [yr + titled + name] if first else [titled + yr + name]
 
 
+def expected_place(spec: ReportSpec) -> tuple[str | None, str | None, str | None] | None:
+    """(province, city, county) the spec's agency sits in; None when the agency was given
+    by the caller (its place is not the generator's to know)."""
+    if not spec.region:
+        return None
+    for prov, cities in _PLACES.items():
+        if not spec.region.startswith(prov):
+            continue
+        rest = spec.region[len(prov):]
+        for city, counties in cities.items():
+            if rest.startswith(city):
+                county = rest[len(city):] or None
+                return prov, city, county if county in counties else None
+        return prov, None, None
+    return None
+
+
 def _abbreviated(agency: str) -> str:
     """「淮安市洪泽区人民政府」 → 「洪泽区人民政府」: a district's or county's organ without its
     city, as many titles print it. Other agencies stay as they are."""

@@ -54,9 +54,12 @@ def _parse_path(path: str, name: str | None, kind: str) -> Report:
 
 
 def _warm() -> None:
-    # Import the heavy extractors once per worker, not once per document.
-    from . import document, parse  # noqa: F401
+    # Import the heavy extractors and load the gazetteer once per worker, not once per
+    # document (and not inside a document's time limit).
+    from . import document, gazetteer, parse  # noqa: F401
     from .extract import docx, html, pdf  # noqa: F401
+
+    gazetteer.load()
 
 
 def parse_documents(archive: Archive, digests: list[str], *, workers: int | None = None,

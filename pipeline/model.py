@@ -135,6 +135,11 @@ class Report:
     report_year: int | None = None
     title: str | None = None  # the report's heading as printed, joined over its lines
     agency_titled: str | None = None  # the organ exactly as the title (or the signature) prints it
+    adcode: str | None = None  # 行政区划代码 of the agency's place (pipeline/gazetteer.py)
+    province: str | None = None
+    city: str | None = None
+    county: str | None = None
+    agency_id: str | None = None  # adcode:organ, the same for one agency across years and spellings
     container: str | None = None
     templates: dict[str, str] = field(default_factory=dict)  # {"2": "2021", "3": "2019", ...}
     sections: list[Section] = field(default_factory=list)

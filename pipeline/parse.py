@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from . import heading, tables
+from . import agencies, heading, tables
 from .model import EXTRACTION_INCOMPLETE, NOT_A_REPORT, OK, Extracted, Issue, Report, Section
 from .titles import BUDGET, NOTICE_END, REPORT_NAME, cn_years, squash, title_year
 
@@ -138,6 +138,10 @@ def parse_extracted(ex: Extracted) -> Report:
         rep.meta["title_reason"] = "no report title printed in the document or named in its metadata"
     if head.agency is None:
         rep.meta["agency_reason"] = head.reason
+    place = agencies.identify(head.agency)
+    rep.adcode, rep.province, rep.city, rep.county, rep.agency_id = (
+        place["adcode"], place["province"], place["city"], place["county"], place["agency_id"])
+    rep.meta.update({k: place[k] for k in ("region_reason", "renamed_from") if place.get(k)})
     rep.report_year, year_src = report_year(title, body)
     if year_src:
         rep.meta["year_from"] = year_src

@@ -128,8 +128,8 @@ def fresh_build(src_db: Path, dst_db: Path) -> None:
             cols = {k: f[k] for k in f.keys() if k not in ("url", "sha256", "run_id", "first_seen", "last_fetched",
                                                             "last_changed", "versions")}
             a.crawl.record_fetch(f["url"], run_id=None, sha256=f["sha256"], changed=True, **cols)
-        for s in src.execute("SELECT name, start_url, family FROM sites"):
-            a.crawl.set_site(s["name"], start_url=s["start_url"], family=s["family"])
+        for s in src.execute("SELECT name, start_url, family, adcode FROM sites"):
+            a.crawl.set_site(s["name"], start_url=s["start_url"], family=s["family"], adcode=s["adcode"])
         parse_documents(a, [r[0] for r in a.conn.execute("SELECT sha256 FROM documents")], workers=2, progress=False)
     src.close()
 
@@ -141,7 +141,8 @@ def derived_state(db: Path) -> dict:
     search.register(con)
     q = lambda sql: sorted(map(tuple, con.execute(sql).fetchall()), key=repr)  # noqa: E731
     state = {
-        "primary": q("SELECT id, publication, status, agency, report_year, published FROM reports WHERE is_primary = 1"),
+        "primary": q("SELECT id, publication, status, agency, report_year, published, adcode, agency_id, region_from "
+                      "FROM reports WHERE is_primary = 1"),
         "not_primary": q("SELECT id, publication FROM reports WHERE is_primary = 0"),
         "figures": q("SELECT * FROM figures"),
         "totals_by_year": q("SELECT * FROM totals_by_year"),

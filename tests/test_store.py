@@ -12,6 +12,7 @@ from nianbao.pipeline.store import Archive
 
 def _report(year=2023, value=21, title="淮安市洪泽区人民政府2023年政府信息公开工作年度报告"):
     return Report(status="ok", agency="淮安市洪泽区人民政府", report_year=year, title=title,
+                  adcode="320813", province="江苏省", city="淮安市", county="洪泽区", agency_id="320813:人民政府",
                   templates={"3": "2021"},
                   sections=[Section(1, "一、总体情况", "全面推进政务公开，依申请公开办理及时。"),
                             Section(4, "四、政府信息公开行政复议、行政诉讼情况", "本年度发生行政复议3件，行政诉讼2件。")],
@@ -43,8 +44,9 @@ def test_report_rows_replaced_not_duplicated(archive_path):
     unreadable, blank = a.conn.execute(
         "select raw, reason from cells where col in ('natural_person') or row = 'carried_in' order by row").fetchall()
     assert unreadable == (None, "row has 6 numbers for 7 columns") and blank == ("", None)
-    row = a.conn.execute("select city, county, cells_found, cells_missing, rules_broken from reports").fetchone()
-    assert row == ("淮安市", "洪泽区", 1, 1, 1)
+    row = a.conn.execute("select adcode, city, county, region_from, agency_id, cells_found, cells_missing, rules_broken "
+                         "from reports").fetchone()
+    assert row == ("320813", "淮安市", "洪泽区", "agency", "320813:人民政府", 1, 1, 1)
 
 
 def test_failed_write_keeps_previous_parse(archive_path):

@@ -33,10 +33,14 @@ REPORT_COLS = {
     "reason": ("状态说明", "状态不是 ok 时的原因"),
     "agency": ("发布机关", "年报署名的行政机关"),
     "report_year": ("报告年度", "年报所报告的年份（通常次年3月31日前发布）"),
-    "title": ("标题", "年报标题，按原文"),
-    "province": ("省级", "从机关名称读出的省级行政区；名称未写明时为空，不作推断"),
-    "city": ("地级", "从机关名称读出的地级市、州、盟"),
-    "county": ("县级", "从机关名称读出的县、区、旗、县级市"),
+    "title": ("标题", "年报正文开头印的标题（跨行时连起来）；文件元数据只在正文没有标题时使用"),
+    "agency_titled": ("标题中的机关", "标题（或落款）印出的机关名称，可能省略上级地名，如「洪泽区人民政府」"),
+    "agency_id": ("机关编号", "行政区划代码:机关，如 320813:人民政府；同一机关各年、各种写法的年报编号相同"),
+    "adcode": ("行政区划代码", "机关所在地的 6 位行政区划代码（据 2025 年行政区划；旧名已对应到现名）"),
+    "province": ("省级", "机关所在的省级行政区（据机关名称与行政区划表，不作猜测）"),
+    "city": ("地级", "机关所在的地级市、州、盟"),
+    "county": ("县级", "机关所在的县、区、旗、县级市"),
+    "region_from": ("地区来源", "agency 由机关名称读出；portal 名称未写明地名时取自来源网站的地区"),
     "container": ("文件格式", "原文的载体：html、pdf、docx、doc、rtf、txt"),
     "template_t2": ("表二模板", "表二所用官方模板：2019（国办公开办函〔2019〕60号）或 2021（〔2021〕30号）"),
     "template_t3": ("表三模板", "表三所用官方模板：2019 版（其他处理一行）或 2021 版（其他处理三行）"),
@@ -120,6 +124,7 @@ SITE_COLS = {
                         "failed 栏目无法访问或年报网页全部失败")),
     "reason": ("原因", ""), "last_run": ("最近抓取批次", "runs.id"), "last_checked": ("最近检查", "UTC"),
     "found": ("发现年报网页", "最近一次抓取读到的年报网页数"), "reports": ("主版本年报", "档案中该网站的主版本年报数"),
+    "adcode": ("网站地区代码", "网站配置中机关或地区的行政区划代码；年报机关名称未写明地名时用作其地区"),
 }
 VERSION_COLS = {k: DOCUMENT_COLS[k] for k in ("url", "sha256", "role", "site", "http_status", "etag",
                                                "last_modified", "fetched_at", "size", "parent_sha256")}
@@ -145,7 +150,8 @@ def figure_labels() -> dict[str, str]:
 
 def column_labels() -> dict[str, dict[str, tuple[str, str]]]:
     """{table: {column: (label, description)}} for every table and view researchers see."""
-    region = {k: REPORT_COLS[k] for k in ("agency", "report_year", "province", "city", "county", "status")}
+    region = {k: REPORT_COLS[k] for k in ("agency", "agency_id", "report_year", "adcode", "province", "city", "county",
+                                          "status")}
     t3 = {"report": ("年报", ""), **region, "template_t3": REPORT_COLS["template_t3"]}
     for row, col in store.t3_pairs():
         t3[store.wide_name(row, col)] = (

@@ -16,7 +16,6 @@ import sqlite_utils
 
 from .. import search
 from ..model import Report
-from ..region import region_of
 from . import derived, schema
 from .crawl import CrawlLog
 from .raw import RawStore, raw_root_for
@@ -152,7 +151,13 @@ def _report_row(digest: str, report: Report, site: str | None, url: str | None) 
         "agency": report.agency,
         "report_year": report.report_year,
         "title": report.title,
-        **region_of(report.agency),
+        "agency_titled": report.agency_titled,
+        "agency_id": report.agency_id,
+        "adcode": report.adcode,
+        "province": report.province,
+        "city": report.city,
+        "county": report.county,
+        "region_from": "agency" if report.adcode else None,
         "container": report.container,
         "template_t2": report.templates.get("2"),
         "template_t3": report.templates.get("3"),

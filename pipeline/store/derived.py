@@ -7,6 +7,7 @@
   file ingested from disk is a publication of its own. Only a parse that is a report
   (ok, figures_inconsistent, extraction_incomplete) can be primary; list pages never.
 - reports.published where the document did not say (from the detail page's fetch)
+- the region of a report whose agency names no place: the portal's (sites.adcode)
 - figures: one row of key figures per report
 - search / search_fts: the bigram index of titles and section text
 - sites.reports: primary reports per crawled site
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from .. import agencies, gazetteer
 from .schema import FIGURES_FILL
 
 # A complete extraction ranks the same whether or not the publisher's figures add up
@@ -83,6 +85,7 @@ def refresh(conn: sqlite3.Connection) -> dict:
         # A PDF rarely says when it was published; the detail page around it does.
         conn.execute("""UPDATE reports SET published = (SELECT f.published FROM fetches f WHERE f.url = reports.publication)
                         WHERE id IN (SELECT report FROM touched) AND published IS NULL AND publication IS NOT NULL""")
+        _place_by_portal(conn)
         conn.execute("DELETE FROM figures WHERE report IN (SELECT report FROM touched)")
         conn.execute(FIGURES_FILL + " WHERE r.id IN (SELECT report FROM touched) GROUP BY r.id")
         _reindex(conn)
@@ -95,6 +98,25 @@ def refresh(conn: sqlite3.Connection) -> dict:
                                     "WHERE is_primary = 1").fetchone()[0]
     return {"refreshed": n_pending, "primary_changed": len(changed), "primary": primary,
             "publications": publications}
+
+
+def _place_by_portal(conn: sqlite3.Connection) -> None:
+    """A report whose agency names no place (or a place several divisions share) lies
+    in the region of the portal that published it."""
+    rows = conn.execute("""SELECT r.id, r.agency, s.adcode FROM reports r JOIN sites s ON s.name = r.site
+                           WHERE r.id IN (SELECT report FROM touched) AND r.adcode IS NULL
+                           AND s.adcode IS NOT NULL""").fetchall()
+    for rid, agency, within in rows:
+        place = agencies.identify(agency, within)
+        if place["adcode"] is None:
+            portal = gazetteer.load().by_code.get(within)
+            if portal is None:
+                continue
+            place.update(adcode=portal.adcode, province=portal.province, city=portal.city, county=portal.county,
+                         agency_id=f"{portal.adcode}:{place['organ']}" if place["organ"] else None)
+        conn.execute("UPDATE reports SET adcode = ?, province = ?, city = ?, county = ?, agency_id = ?, "
+                     "region_from = 'portal' WHERE id = ?",
+                     (place["adcode"], place["province"], place["city"], place["county"], place["agency_id"], rid))
 
 
 def _reindex(conn: sqlite3.Connection) -> None:

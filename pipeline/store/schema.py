@@ -50,9 +50,13 @@ CREATE TABLE IF NOT EXISTS reports (
   agency TEXT,
   report_year INTEGER,
   title TEXT,
+  agency_titled TEXT,
+  agency_id TEXT,
+  adcode TEXT,
   province TEXT,
   city TEXT,
   county TEXT,
+  region_from TEXT,
   container TEXT,
   template_t2 TEXT,
   template_t3 TEXT,
@@ -75,6 +79,8 @@ CREATE INDEX IF NOT EXISTS reports_status ON reports(status);
 CREATE INDEX IF NOT EXISTS reports_region ON reports(province, city, county);
 CREATE INDEX IF NOT EXISTS reports_publication ON reports(publication);
 CREATE INDEX IF NOT EXISTS reports_site ON reports(site, is_primary);
+CREATE INDEX IF NOT EXISTS reports_agency_id ON reports(agency_id, report_year);
+CREATE INDEX IF NOT EXISTS reports_adcode ON reports(adcode);
 
 CREATE TABLE IF NOT EXISTS sections (
   report TEXT NOT NULL REFERENCES reports(id),
@@ -187,7 +193,8 @@ CREATE TABLE IF NOT EXISTS sites (
   last_run INTEGER,
   last_checked TEXT,
   found INTEGER,
-  reports INTEGER
+  reports INTEGER,
+  adcode TEXT
 );
 """
 
@@ -231,17 +238,19 @@ def _figure_columns() -> list[tuple[str, int, str, str]]:
 FIGURE_COLUMNS = _figure_columns()
 # Report columns copied into figures, so that per-year and per-agency pages over a
 # million reports read one short row per report and never join.
-FIGURE_META = ("report_year", "agency", "province", "city", "county", "status", "template_t3", "is_primary")
+FIGURE_META = ("report_year", "agency", "agency_id", "adcode", "province", "city", "county", "status", "template_t3",
+               "is_primary")
 _FACET_FILTERS = ("report_year", "province", "city", "status", "template_t3", "container", "is_primary")
 
 FIGURES = (
     "CREATE TABLE IF NOT EXISTS figures (\n  report TEXT PRIMARY KEY REFERENCES reports(id),\n  "
-    "report_year INTEGER, agency TEXT, province TEXT, city TEXT, county TEXT, status TEXT, "
+    "report_year INTEGER, agency TEXT, agency_id TEXT, adcode TEXT, province TEXT, city TEXT, county TEXT, status TEXT, "
     "template_t3 TEXT, is_primary INTEGER, t3_cells INTEGER,\n  "
     + ",\n  ".join(f"{name} NUMERIC" for name, *_ in FIGURE_COLUMNS)
     + "\n);\n"
     "CREATE INDEX IF NOT EXISTS figures_year ON figures(report_year);\n"
     "CREATE INDEX IF NOT EXISTS figures_agency ON figures(agency, report_year);\n"
+    "CREATE INDEX IF NOT EXISTS figures_agency_id ON figures(agency_id, report_year);\n"
     "CREATE INDEX IF NOT EXISTS figures_region ON figures(province, city, county);\n"
     "CREATE INDEX IF NOT EXISTS figures_t3 ON figures(is_primary, t3_cells);\n"
     # Covers totals_by_year: the per-year sums read this index, not the 60-column rows.
@@ -304,7 +313,7 @@ WHERE r.is_primary = 1 AND r.t3_cells > 0"""
 FROM figures f
 WHERE {REPORTS_COUNTED}
 GROUP BY f.report_year"""
-    series = f"""SELECT f.agency, f.report_year, f.report, f.status, f.province, f.city, f.county,
+    series = f"""SELECT f.agency_id, f.agency, f.report_year, f.report, f.status, f.adcode, f.province, f.city, f.county,
   {series_sql}
 FROM figures f
 WHERE {REPORTS_COUNTED}"""
@@ -316,10 +325,14 @@ FROM documents WHERE url IS NOT NULL ORDER BY url, fetched_at"""
 def create(conn: sqlite3.Connection) -> None:
     """Create what is missing, and bring views to the current definitions (they hold no
     data, so an archive written by an older version gets today's views)."""
+    # Columns added since an archive was written come first: the scripts index them.
+    _add_missing_columns(conn, "sites", {"found": "INTEGER", "adcode": "TEXT"})
+    _add_missing_columns(conn, "reports", {"agency_titled": "TEXT", "agency_id": "TEXT", "adcode": "TEXT",
+                                           "region_from": "TEXT"})
+    _add_missing_columns(conn, "figures", {"agency_id": "TEXT", "adcode": "TEXT"})
     conn.executescript(TABLES)
     conn.executescript(FIGURES)
     conn.execute("DROP TRIGGER IF EXISTS figures_follow_reports")  # before derived.py owned figures
-    _add_missing_columns(conn, "sites", {"found": "INTEGER"})
     for name, sql in views().items():
         old = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'view' AND name = ?", (name,)).fetchone()
         new = f"CREATE VIEW {name} AS\n{sql}"
@@ -331,6 +344,8 @@ def create(conn: sqlite3.Connection) -> None:
 
 def _add_missing_columns(conn: sqlite3.Connection, table: str, cols: dict[str, str]) -> None:
     have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+    if not have:  # a new archive: the table is created whole
+        return
     for name, kind in cols.items():
         if name not in have:
             conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
