@@ -63,6 +63,7 @@ VARIATIONS: dict[str, str] = {
     "chrome_other_organ": "portal page whose chrome (site name, breadcrumbs, footer 主办单位, a sidebar of other reports) names other organs",
     "meta_title_generic": "document metadata titles are generic (<title> the site name; PDF/Word title 政府信息公开工作年度报告)",
     "compiled_by_office": "the opening sentence says the report was compiled by another organ (本报告由…办公室编制)",
+    "old_cumulative": "a 2008–2013 统计表 with 本年度 and 历年累计 columns (otherwise 本年度 only)",
     "alt_numbering": "section headings numbered 「第一部分 总体情况」 instead of 「一、总体情况」",
     "page_frame": "Word page border drawn around the body text (DOCX and its PDF only)",
     "gbk": "render_html encodes GBK by default (old TRS sites)",
@@ -285,6 +286,144 @@ def _table2(rng: random.Random, template: str, scale: int, variations: set[str])
 
 
 # --------------------------------------------------------------------------- rules
+# --------------------------------------------------------------------------- the old 统计表 (2008–2018)
+# Rows each layout prints, in order; a block heading (no figures) is ("", heading).
+OLD_2008 = ["proactive.total", "proactive.website", "requests.total", "requests.in_person", "requests.fax",
+            "requests.email", "requests.online", "requests.mail", "answers.total", "answers.granted",
+            "answers.partly_granted", "answers.denied", "review.total", "suit.total", "complaints", "fees.collected",
+            "fees.waived"]
+OLD_2014: list[tuple[str, str]] = [
+    ("", "一、主动公开情况"), ("proactive.total", "（一）主动公开政府信息数"),
+    ("proactive.normative_docs", "其中：主动公开规范性文件数"), ("proactive.normative_issued", "制发规范性文件总数"),
+    ("", "（二）通过不同渠道和方式公开政府信息的情况"), ("proactive.gazette", "1.政府公报公开政府信息数"),
+    ("proactive.website", "2.政府网站公开政府信息数"), ("proactive.weibo", "3.政务微博公开政府信息数"),
+    ("proactive.wechat", "4.政务微信公开政府信息数"), ("proactive.other", "5.其他方式公开政府信息数"),
+    ("", "二、回应解读情况"), ("response.hotspots", "（一）回应公众关注热点或重大舆情数"),
+    ("response.press", "1.参加或举办新闻发布会总次数"), ("response.interviews", "2.政府网站在线访谈次数"),
+    ("response.interpretations", "3.政策解读稿件发布数"),
+    ("", "三、依申请公开情况"), ("requests.total", "（一）收到申请数"), ("requests.in_person", "1.当面申请数"),
+    ("requests.fax", "2.传真申请数"), ("requests.online", "3.网络申请数"), ("requests.mail", "4.信函申请数"),
+    ("requests.completed", "（二）申请办结数"), ("requests.on_time", "1.按时办结数"), ("requests.extended", "2.延期办结数"),
+    ("answers.total", "（三）申请答复数"), ("answers.already_public", "1.属于已主动公开范围数"),
+    ("answers.granted", "2.同意公开答复数"), ("answers.partly_granted", "3.同意部分公开答复数"),
+    ("answers.denied", "4.不同意公开答复数"), ("answers.denied.state_secret", "其中：涉及国家秘密"),
+    ("answers.denied.commercial_secret", "涉及商业秘密"), ("answers.denied.privacy", "涉及个人隐私"),
+    ("answers.denied.security_stability", "危及国家安全、公共安全、经济安全和社会稳定"),
+    ("answers.denied.not_gov_info", "不是《条例》所指政府信息"), ("answers.denied.other_law", "法律法规规定的其他情形"),
+    ("answers.not_this_agency", "5.不属于本行政机关公开数"), ("answers.not_exist", "6.申请信息不存在数"),
+    ("answers.correction", "7.告知作出更改补充数"), ("answers.other_channel", "8.告知通过其他途径办理数"),
+    ("review.total", "四、行政复议数量"), ("review.upheld", "（一）维持具体行政行为数"),
+    ("review.corrected", "（二）被依法纠错数"), ("review.other", "（三）其他情形数"),
+    ("suit.total", "五、行政诉讼数量"), ("suit.upheld", "（一）维持具体行政行为或者驳回原告诉讼请求数"),
+    ("suit.corrected", "（二）被依法纠错数"), ("suit.other", "（三）其他情形数"),
+    ("complaints", "六、举报投诉数量"), ("fees.collected", "七、依申请公开信息收取的费用"),
+    ("", "八、机构建设和保障经费情况"), ("staff.units", "（一）政府信息公开工作专门机构数"),
+    ("staff.reading_points", "（二）设置政府信息公开查阅点数"), ("staff.total", "（三）从事政府信息公开工作人员数"),
+    ("staff.full_time", "1.专职人员数"), ("staff.part_time", "2.兼职人员数"), ("budget", "（四）政府信息公开专项经费"),
+    ("", "九、政府信息公开会议和培训情况"), ("meetings", "（一）召开政府信息公开工作会议或专题会议数"),
+    ("trainings", "（二）举办各类培训班数"), ("trainees", "（三）接受培训人员数"),
+]
+OLD_2008_LABELS = {"proactive.total": "主动公开信息数", "proactive.website": "其中：网站公开信息数",
+                   "requests.total": "受理依申请公开信息总数", "requests.in_person": "其中：当面申请数",
+                   "requests.fax": "传真申请数", "requests.email": "电子邮件申请数", "requests.online": "网上申请数",
+                   "requests.mail": "信函申请数", "answers.total": "对申请的答复数", "answers.granted": "其中：同意公开答复数",
+                   "answers.partly_granted": "同意部分公开答复数", "answers.denied": "不予（否决）公开答复数",
+                   "review.total": "行政复议数", "suit.total": "行政诉讼数", "complaints": "申诉/举报数",
+                   "fees.collected": "收费金额", "fees.waived": "减免金额"}
+OLD_UNITS = {"fees.collected": "万元", "fees.waived": "万元", "budget": "万元", "staff.units": "个",
+             "staff.reading_points": "个", "staff.total": "人", "staff.full_time": "人", "staff.part_time": "人",
+             "trainees": "人次", "response.interpretations": "篇", "meetings": "次", "trainings": "次",
+             "response.hotspots": "次", "response.press": "次", "response.interviews": "次",
+             **{c: "条" for c in ("proactive.total", "proactive.website", "proactive.normative_docs", "proactive.gazette",
+                                 "proactive.weibo", "proactive.wechat", "proactive.other")}}
+
+
+def _old_table(orng: random.Random, layout: str, cumulative: bool) -> dict[Key, Any]:
+    """Figures of an old 统计表 that add up the way publishers' did (channels sum to the
+    requests, outcomes to the answers); 历年累计 at least the year's figure."""
+    scale = orng.choice([3, 12, 40, 150, 800])
+    v: dict[str, int | float] = {}
+    v["proactive.total"] = orng.randint(scale, 60 * scale)
+    v["proactive.website"] = orng.randint(v["proactive.total"] // 2, v["proactive.total"])
+    v["proactive.normative_docs"] = orng.randint(0, max(1, scale // 2))
+    v["proactive.normative_issued"] = v["proactive.normative_docs"] + orng.randint(0, 5)
+    for k in ("proactive.gazette", "proactive.weibo", "proactive.wechat", "proactive.other"):
+        v[k] = orng.randint(0, v["proactive.total"] // 4)
+    for k in ("response.hotspots", "response.press", "response.interviews", "response.interpretations"):
+        v[k] = orng.randint(0, 30)
+    channels = ["requests.in_person", "requests.fax", "requests.online", "requests.mail"] + (
+        ["requests.email"] if layout == "2008" else [])
+    for k in channels:
+        v[k] = orng.randint(0, scale)
+    v["requests.total"] = sum(v[k] for k in channels)
+    v["requests.completed"] = v["requests.total"]
+    v["requests.extended"] = orng.randint(0, v["requests.total"] // 5)
+    v["requests.on_time"] = v["requests.completed"] - v["requests.extended"]
+    v["answers.total"] = v["requests.total"]
+    reasons = ["answers.denied.state_secret", "answers.denied.commercial_secret", "answers.denied.privacy",
+               "answers.denied.security_stability", "answers.denied.not_gov_info", "answers.denied.other_law"]
+    for k in reasons:
+        v[k] = orng.randint(0, max(0, v["answers.total"] // 20))
+    v["answers.denied"] = sum(v[k] for k in reasons)
+    left = max(0, v["answers.total"] - v["answers.denied"])
+    for k in ("answers.partly_granted", "answers.already_public", "answers.not_this_agency", "answers.not_exist",
+              "answers.correction", "answers.other_channel"):
+        v[k] = orng.randint(0, left // 8)
+        left -= v[k]
+    v["answers.granted"] = left
+    for g in ("review", "suit"):
+        parts = [orng.randint(0, 2) for _ in range(3)]
+        v[f"{g}.upheld"], v[f"{g}.corrected"], v[f"{g}.other"] = parts
+        v[f"{g}.total"] = sum(parts)
+    v["complaints"] = orng.randint(0, 3)
+    v["fees.collected"] = orng.choice([0, 0, 0, round(orng.uniform(0.01, 2), 2)])
+    v["fees.waived"] = orng.choice([0, 0, round(orng.uniform(0.01, 1), 2)])
+    v["staff.units"] = orng.randint(1, 3)
+    v["staff.reading_points"] = orng.randint(1, 12)
+    v["staff.full_time"], v["staff.part_time"] = orng.randint(0, 5), orng.randint(1, 20)
+    v["staff.total"] = v["staff.full_time"] + v["staff.part_time"]
+    v["budget"] = round(orng.uniform(0, 30), 1)
+    v["meetings"], v["trainings"] = orng.randint(0, 12), orng.randint(0, 10)
+    v["trainees"] = orng.randint(0, 400)
+    rows = OLD_2008 if layout == "2008" else [c for c, _ in OLD_2014 if c]
+    cells: dict[Key, Any] = {}
+    for code in rows:
+        cells[("old", code, "year")] = v[code]
+        if cumulative:
+            extra = orng.randint(0, 5 * max(1, int(v[code]))) if isinstance(v[code], int) else round(
+                orng.uniform(0, 5), 2)
+            cells[("old", code, "cumulative")] = round(v[code] + extra, 2) if isinstance(extra, float) else v[code] + extra
+    return cells
+
+
+def _fmt_old(v: int | float, unit: str | None) -> str:
+    if isinstance(v, float) and not v.is_integer():
+        return f"{v:.2f}".rstrip("0").rstrip(".")
+    return str(int(v))
+
+
+def old_table_model(spec: "ReportSpec") -> TModel:
+    """The printed 统计表: 统计指标 | 单位 | 本年度 [| 历年累计]."""
+    cum = "old_cumulative" in spec.variations
+    head = ["统计指标", "单位", "本年度" if spec.layout.get("old_layout") == "2008" else "统计数"] + (
+        ["历年累计"] if cum else [])
+    rows = [[TCell(h, header=True) for h in head]]
+    for code, label in _old_printed_rows(spec):
+        if not code:
+            rows.append([TCell(label, colspan=len(head), label=True)])
+            continue
+        line = [TCell(label, label=True), TCell(OLD_UNITS.get(code, "件")), TCell(spec.raw[("old", code, "year")])]
+        if cum:
+            line.append(TCell(spec.raw[("old", code, "cumulative")]))
+        rows.append(line)
+    return TModel(rows, [6.0, 1.0, 1.5] + ([1.5] if cum else []), header_rows=1, caption="附表：政府信息公开情况统计表")
+
+
+def old_table_lines(spec: "ReportSpec", separator: str = "\t") -> list[str]:
+    """The 统计表 as a text extraction prints it: a line per row, cells apart."""
+    return [separator.join(c.text for c in row) for row in old_table_model(spec).rows]
+
+
 def rule_instances(templates: dict[str, str]) -> list[tuple[str, int, str | None, str, list[Key], list[Key]]]:
     """Every reconciliation rule instance: (rule, table, row, col, parts, totals) where
     the rule says sum(parts) == sum(totals)."""
@@ -496,15 +635,18 @@ def _sections(rng: random.Random, spec_cells: dict[Key, Any], agency: str, year:
     def g(k: Key) -> int:
         return int(spec_cells.get(k) or 0)
 
-    if template is None:
-        new = rng.randint(0, 60)
-        facts = {"new": new, "carried_in": 0, "done": new, "review": rng.randint(0, 3), "suits": rng.randint(0, 2)}
+    if template is None:  # the figures the old 统计表 prints, told again in the prose
+        new = g(("old", "requests.total", "year"))
+        facts = {"new": new, "carried_in": 0, "done": g(("old", "answers.total", "year")),
+                 "review": g(("old", "review.total", "year")), "suits": g(("old", "suit.total", "year"))}
     else:
         facts = {"new": g((3, "new", "total")), "carried_in": g((3, "carried_in", "total")),
                  "done": g((3, "results_total", "total")),
                  "review": g((4, "review", "total")),
                  "suits": g((4, "suit_direct", "total")) + g((4, "suit_after_review", "total"))}
     facts.update(year=year, agency=agency, pub=rng.randint(150, 9000), docs=rng.randint(5, 300), interp=rng.randint(3, 80))
+    if template is None:
+        facts["pub"] = g(("old", "proactive.total", "year"))
     s1 = [rng.choice(_S1_LEAD)]
     for head, pool in _S1_PARTS:
         s1.append(head)
@@ -514,9 +656,9 @@ def _sections(rng: random.Random, spec_cells: dict[Key, Any], agency: str, year:
         s2 = ("{year}年，本机关主动公开政府信息{pub}条，其中规范性文件{docs}件。主动公开的信息主要包括机构职能、政策法规、"
               "规划计划、财政预决算、行政许可、行政处罚等内容。").format(**facts)
         s3 = ("{year}年共受理政府信息公开申请{new}件，其中当面申请{a}件，网络申请{b}件，信函申请{c}件。已答复{done}件，"
-              "其中同意公开{d}件，不属于本机关公开职责权限范围{e}件。本年度未收取检索、复制、邮寄等费用。").format(
-                  a=facts["new"] // 3, b=facts["new"] - facts["new"] // 3, c=0, d=facts["new"] // 2,
-                  e=facts["new"] - facts["new"] // 2, **facts)
+              "其中同意公开{d}件。").format(
+                  a=g(("old", "requests.in_person", "year")), b=g(("old", "requests.online", "year")),
+                  c=g(("old", "requests.mail", "year")), d=g(("old", "answers.granted", "year")), **facts)
         s4 = "{year}年，本机关因政府信息公开申请被申请行政复议{review}件，被提起行政诉讼{suits}件。".format(**facts)
     else:
         s2 = ""
@@ -582,7 +724,8 @@ def _applicable(v: set[str], year: int, template: str | None) -> set[str]:
         for extra in present[1:]:
             out.discard(extra)
     if template is None:
-        return out & (_TITLE_VARIATIONS | {"gbk", "page_frame"})
+        return out & (_TITLE_VARIATIONS | {"gbk", "page_frame", "old_cumulative"}) - (
+            set() if year <= 2013 else {"old_cumulative"})
     if template != "2021":
         out.discard("mixed_templates")
     else:
@@ -665,7 +808,18 @@ def random_report(seed: int, *, year: int | None = None, template: str | None = 
             broken, protected = _break_rule(rng, cells, templates, rule)
     elif not consistent:
         raise ValueError("reports before 2019 have no tables: no rule to break")
-    values, raw, opaque = _printed(rng, cells, var, layout, protected, templates)
+    else:  # before 2019: the older 统计表 (pipeline/old_template.py), figures of its own stream
+        orng = random.Random(f"nianbao-old-{seed}")
+        if variations is None and year <= 2013 and orng.random() < 0.6:
+            var.add("old_cumulative")
+        layout["old_layout"] = "2008" if year <= 2013 else "2014"
+        cells = _old_table(orng, layout["old_layout"], "old_cumulative" in var)
+        templates = {"old": layout["old_layout"]}
+    modern = {k: v for k, v in cells.items() if k[0] != "old"}
+    values, raw, opaque = _printed(rng, modern, var, layout, protected, templates)
+    for k, v in cells.items():
+        if k[0] == "old":
+            values[k], raw[k] = v, _fmt_old(v, OLD_UNITS.get(k[1], "件"))
     checkable = {(r, t, row, col) for r, t, row, col, parts, totals in rule_instances(templates)
                  if not opaque & set(parts + totals)}
     broken = [b for b in broken if b[0] == "nonneg" or b in checkable]
@@ -898,9 +1052,12 @@ def _table4_model(spec: ReportSpec) -> TModel:
 
 
 def table_models(spec: ReportSpec) -> dict[int, list[TModel]]:
-    """The printed tables (abstract, shared by every renderer), by section number."""
+    """The printed tables (abstract, shared by every renderer), by section number; the
+    old 统计表 is annexed to the last section."""
     if not spec.has_tables:
         return {}
+    if "old" in spec.templates:
+        return {6: [old_table_model(spec)]}
     return {2: _table2_models(spec), 3: [_table3_model(spec)], 4: [_table4_model(spec)]}
 
 
@@ -1044,6 +1201,36 @@ def meta_title(spec: ReportSpec) -> str:
     """The title a document's metadata carries: the real one, or (meta_title_generic)
     the generic name publishers leave there."""
     return "政府信息公开工作年度报告" if "meta_title_generic" in spec.variations else spec.title
+
+
+def render_text(spec: ReportSpec, *, separator: str = "\t", run_together: tuple[str, ...] = ()) -> bytes:
+    """The report as text extracted from a PDF: a line per paragraph and per table row,
+    cells apart by `separator`. Rows named in `run_together` (old 统计表 row codes) print
+    their 本年度 and 历年累计 with nothing between, as flattened extractions do."""
+    out = list(spec.title_lines) + [spec.intro]
+    models = table_models(spec)
+    for i, (head, text) in enumerate(zip(spec.section_titles, spec.sections), start=1):
+        out.append(head)
+        out += [p for p in text.split("\n") if p]
+        for m in models.get(i, []):
+            if m.caption:
+                out.append(m.caption)
+            for row in m.rows:
+                cells = [c.text for c in row]
+                code = next((c for c, label in _old_printed_rows(spec) if label == row[0].text), None)
+                if code in run_together and len(cells) == 4:
+                    cells = cells[:2] + [cells[2] + cells[3]]
+                out.append(separator.join(cells))
+    if spec.layout.get("sign_off"):
+        d = spec.published
+        out += [spec.agency, f"{d.year}年{d.month}月{d.day}日"]
+    return "\n".join(out).encode("utf-8")
+
+
+def _old_printed_rows(spec: ReportSpec) -> list[tuple[str, str]]:
+    if spec.layout.get("old_layout") == "2008":
+        return [(c, OLD_2008_LABELS[c]) for c in OLD_2008]
+    return OLD_2014 if spec.layout.get("old_layout") else []
 
 
 def _html_print_document(spec: ReportSpec) -> bytes:

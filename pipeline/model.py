@@ -99,13 +99,15 @@ class Section:
 
 @dataclass
 class Cell:
-    table: int  # 2, 3 or 4
+    table: int | str  # 2, 3 or 4; "old" for the 2008–2018 statistics table (pipeline/old_template.py)
     row: str  # row code from templates.md, e.g. "denied.state_secret"
     col: str  # column code, e.g. "natural_person"
     value: int | float | None  # None: printed blank or unreadable (see reason)
     raw: str | None  # text as printed ("", "/", "—", "251000元"); None if not found
     source: dict[str, Any] = field(default_factory=dict)
     reason: str | None = None  # why value is None when the cell was not printed blank
+    label: str | None = None  # table "old": the row's label as printed
+    unit: str | None = None  # table "old": the row's unit (条, 件, 万元…)
 
 
 @dataclass
@@ -125,6 +127,7 @@ class Issue:
     lhs: float | None = None  # the computed side (e.g. sum of parts)
     rhs: float | None = None  # the printed side (e.g. the total)
     cells: list[list[str]] = field(default_factory=list)  # [[row, col], ...] involved
+    evidence: dict[str, Any] = field(default_factory=dict)  # what a cross-check rests on: a sentence, another report
 
 
 @dataclass
@@ -149,7 +152,10 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        # JSON keys for templates are strings; table numbers as in templates.md.
+        for c in d["cells"]:  # label and unit belong to the old table's cells
+            if c["table"] != "old":
+                c.pop("label", None)
+                c.pop("unit", None)
         return d
 
     def cell(self, table: int, row: str, col: str) -> Cell | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from . import agencies, heading, tables
+from . import agencies, heading, old_tables, prose, tables
 from .model import EXTRACTION_INCOMPLETE, NOT_A_REPORT, OK, Extracted, Issue, Report, Section
 from .titles import BUDGET, NOTICE_END, REPORT_NAME, cn_years, squash, title_year
 
@@ -67,29 +67,33 @@ def report_year(title: str, text: str) -> tuple[int | None, str | None]:
 
 
 # ------------------------------------------------------------------ sections
-_NUMERALS = "一二三四五六"
-_SECTION_KEYS = {
-    1: ("总体情况", "概述", "基本情况"),
-    2: ("主动公开",),
-    3: ("收到和处理", "依申请公开"),
-    4: ("行政复议", "行政诉讼"),
-    5: ("存在的主要问题", "问题", "改进"),
-    6: ("其他需要报告", "其他事项", "其他"),
-}
+_NUMERALS = "一二三四五六七八九十"
+# What a heading's words say it is, asked in this order (「因政府信息公开申请行政复议…」
+# is about reviews, not requests). Numbers as in the official template; 7 is the
+# 收费及减免 section that only reports for 2008–2018 have.
+SECTION_KINDS = [
+    (7, ("收费", "减免")),
+    (4, ("行政复议", "行政诉讼")),
+    (5, ("存在的主要问题", "问题", "改进", "不足")),
+    (6, ("其他需要报告", "其他事项", "其他")),
+    (2, ("主动公开",)),
+    (3, ("收到和处理", "依申请公开", "申请")),
+    (1, ("总体情况", "概述", "基本情况", "工作概况", "总体")),
+]
+_HEADING = re.compile(r"^\s*(?:([一二三四五六七八九十])\s*[、.．]|第\s*([一二三四五六七八九十])\s*部\s*分\s*[、:：.]?)")
 
 
-_HEADING = re.compile(r"^\s*(?:([一二三四五六])\s*[、.．]|第\s*([一二三四五六])\s*部\s*分\s*[、:：.]?)")
-
-
-def _heading(line: str) -> tuple[int, str, str] | None:
-    """(section no, title as printed, text after it on the same line) of a heading line.
+def _heading(line: str) -> tuple[int, int, str, str] | None:
+    """(printed numeral, section no, title as printed, text after it on the same line)
+    of a heading line. The section is told by the heading's words, not its numeral:
+    reports before 2019 print 四、收费及减免 where later ones print 四、行政复议.
 
     A heading is the whole (short) line, or the start of a paragraph up to the first
     full stop (「一、总体情况。2019年，…」)."""
     m = _HEADING.match(line)
     if not m:
         return None
-    no = _NUMERALS.index(m.group(1) or m.group(2)) + 1
+    numeral = _NUMERALS.index(m.group(1) or m.group(2)) + 1
     stripped = line.strip()
     cut = re.search(r"[。；;：:]", stripped)
     if cut:
@@ -98,18 +102,24 @@ def _heading(line: str) -> tuple[int, str, str] | None:
         title, rest = stripped, ""
     if len(squash(title)) > 45:
         return None
-    return (no, title, rest) if any(k in squash(title) for k in _SECTION_KEYS[no]) else None
+    words = squash(title)
+    for no, keys in SECTION_KINDS:
+        if any(k in words for k in keys):
+            return numeral, no, title, rest
+    return None
 
 
 def sections_of(text: str) -> list[Section]:
     lines = text.splitlines()
-    heads: list[tuple[int, int, str, str]] = []  # (line index, section no, title, rest of line)
+    heads: list[tuple[int, int, int, str, str]] = []  # (line index, numeral, section no, title, rest of line)
     for i, line in enumerate(lines):
         h = _heading(line)
-        if h is not None and (not heads or h[0] > heads[-1][1]):
+        # numerals run upwards and each section comes once: a list inside a section
+        # (「一、…」 again) is not a new section
+        if h is not None and (not heads or h[0] > heads[-1][1]) and h[1] not in {x[2] for x in heads}:
             heads.append((i, *h))
     out = []
-    for k, (i, no, title, rest) in enumerate(heads):
+    for k, (i, _, no, title, rest) in enumerate(heads):
         end = heads[k + 1][0] if k + 1 < len(heads) else len(lines)
         body = "\n".join([rest] + lines[i + 1: end]).strip()
         out.append(Section(no=no, title=title, text=body))
@@ -150,11 +160,19 @@ def parse_extracted(ex: Extracted) -> Report:
         rep.issues.append(Issue("warning", "year_conflict", "the report states different years: " +
                                 ", ".join(f"{k} {v}" for k, v in stated.items())))
 
-    found = tables.interpret(ex.tables, ex.text)
     if rep.report_year is not None and rep.report_year < 2019:
-        if found.cells:
-            rep.meta["tables_ignored"] = "report predates the 2019 template"
-        return rep  # a free-text report: no standard tables to look for
+        # Before the national template: the older 统计表, when the report prints one.
+        old = old_tables.interpret(ex.tables, body, rep.report_year)
+        rep.cells, rep.issues = old.cells, rep.issues + old.issues
+        if old.cells:
+            rep.templates["old"] = old.layout
+            missing = [c for c in old.cells if c.value is None and c.reason]
+            if missing:
+                rep.status = EXTRACTION_INCOMPLETE
+                rep.reason = f"{len(missing)} of {len(old.cells)} figures of the statistics table could not be read"
+        _prose(rep, body)
+        return rep
+    found = tables.interpret(ex.tables, ex.text)
     if not found.cells:
         table_sections = [s.no for s in sections if s.no in (2, 3, 4)]
         if not table_sections:
@@ -176,4 +194,13 @@ def parse_extracted(ex: Extracted) -> Report:
     if missing:
         rep.status = EXTRACTION_INCOMPLETE
         rep.reason = f"{len(missing)} of {len(rep.cells)} cells could not be read"
+    _prose(rep, body)
     return rep
+
+
+def _prose(rep: Report, body: str) -> None:
+    """Figures the text states, checked against the tables (issues of kind prose)."""
+    issues, found = prose.check(body, rep.cells)
+    rep.issues += issues
+    if found:
+        rep.meta["prose_figures"] = found

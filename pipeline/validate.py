@@ -75,7 +75,7 @@ def _judge(report: Report) -> list[Issue | NotJudged | None]:
     for c in report.cells:
         if c.value is None:
             continue
-        kind = col_kind(c.table, c.row, c.col)
+        kind = ("money" if c.unit in ("万元", "元") else "count") if c.table == "old" else col_kind(c.table, c.row, c.col)
         bad = (c.value < 0 and kind != "change") or (kind == "count" and not float(c.value).is_integer())
         if kind == "change" and not float(c.value).is_integer():
             bad = True

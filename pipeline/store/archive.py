@@ -104,15 +104,20 @@ class Archive:
         ids = [digest for digest, _ in batch]
         docs = {r[0]: r for r in self.conn.execute(
             "SELECT sha256, site, url FROM documents WHERE sha256 IN (SELECT value FROM json_each(?))", (json.dumps(ids),))}
-        rows, sections, cells, issues = [], [], [], []
+        rows, sections, cells, old, issues = [], [], [], [], []
         for digest, report in batch:
             _, site, url = docs.get(digest, (digest, None, None))
             rows.append(_report_row(digest, report, site, url))
             sections += [(digest, s.no, s.title, s.text) for s in report.sections]
-            cells += [(digest, c.table, c.row, c.col, c.value, c.raw, c.reason,
-                       json.dumps(c.source, ensure_ascii=False) if c.source else None) for c in report.cells]
+            for c in report.cells:
+                src = json.dumps(c.source, ensure_ascii=False) if c.source else None
+                if c.table == "old":
+                    old.append((digest, c.row, c.col, c.value, c.raw, c.reason, c.label, c.unit, src))
+                else:
+                    cells.append((digest, c.table, c.row, c.col, c.value, c.raw, c.reason, src))
             issues += [(digest, i.kind, i.code, i.table, i.row, i.col, i.lhs, i.rhs, i.message,
-                        json.dumps(i.cells, ensure_ascii=False) if i.cells else None) for i in report.issues]
+                        json.dumps(i.cells, ensure_ascii=False) if i.cells else None,
+                        json.dumps(i.evidence, ensure_ascii=False) if i.evidence else None) for i in report.issues]
         if not rows:
             return 0
         cols = list(rows[0])
@@ -123,14 +128,16 @@ class Archive:
             self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS replacing (report TEXT PRIMARY KEY)")
             self.conn.execute("DELETE FROM replacing")
             self.conn.executemany("INSERT OR IGNORE INTO replacing VALUES (?)", [(i,) for i in ids])
-            for table in ("sections", "cells", "issues"):
+            for table in ("sections", "cells", "old", "issues"):
                 self.conn.execute(f"DELETE FROM {table} WHERE report IN (SELECT report FROM replacing)")
             self.conn.executemany(upsert, [list(r.values()) for r in rows])
             self.conn.executemany("INSERT INTO sections (report, no, title, text) VALUES (?, ?, ?, ?)", sections)
             self.conn.executemany("INSERT OR REPLACE INTO cells (report, table_no, row, col, value, raw, reason, source)"
                                   " VALUES (?,?,?,?,?,?,?,?)", cells)
-            self.conn.executemany("INSERT INTO issues (report, kind, code, table_no, row, col, lhs, rhs, message, cells)"
-                                  " VALUES (?,?,?,?,?,?,?,?,?,?)", issues)
+            self.conn.executemany("INSERT OR REPLACE INTO old (report, row, col, value, raw, reason, label, unit, source)"
+                                  " VALUES (?,?,?,?,?,?,?,?,?)", old)
+            self.conn.executemany("INSERT INTO issues (report, kind, code, table_no, row, col, lhs, rhs, message, cells,"
+                                  " evidence) VALUES (?,?,?,?,?,?,?,?,?,?,?)", issues)
             self.conn.execute("INSERT OR IGNORE INTO pending SELECT report FROM replacing")
         return len(rows)
 
@@ -162,6 +169,7 @@ def _report_row(digest: str, report: Report, site: str | None, url: str | None) 
         "template_t2": report.templates.get("2"),
         "template_t3": report.templates.get("3"),
         "template_t4": report.templates.get("4"),
+        "template_old": report.templates.get("old"),
         "cells_found": sum(1 for c in report.cells if c.value is not None),
         "cells_missing": sum(1 for c in report.cells if c.value is None and c.reason),
         "rules_broken": sum(1 for i in report.issues if i.kind == "rule"),

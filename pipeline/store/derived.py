@@ -11,6 +11,7 @@
 - figures: one row of key figures per report
 - search / search_fts: the bigram index of titles and section text
 - sites.reports: primary reports per crawled site
+- issues of kind continuity and cumulative: checks against the agency's previous report
 
 `refresh(conn)` brings all of it up to date for the reports in `pending` (written since
 the last refresh) and for every report whose primary status changed, in one
@@ -89,6 +90,7 @@ def refresh(conn: sqlite3.Connection) -> dict:
         conn.execute("DELETE FROM figures WHERE report IN (SELECT report FROM touched)")
         conn.execute(FIGURES_FILL + " WHERE r.id IN (SELECT report FROM touched) GROUP BY r.id")
         _reindex(conn)
+        _cross_checks(conn)
         conn.execute("UPDATE sites SET reports = (SELECT COUNT(*) FROM reports r WHERE r.site = sites.name"
                      " AND r.is_primary = 1)")
         n_pending = conn.execute("SELECT COUNT(*) FROM pending").fetchone()[0]
@@ -117,6 +119,53 @@ def _place_by_portal(conn: sqlite3.Connection) -> None:
         conn.execute("UPDATE reports SET adcode = ?, province = ?, city = ?, county = ?, agency_id = ?, "
                      "region_from = 'portal' WHERE id = ?",
                      (place["adcode"], place["province"], place["city"], place["county"], place["agency_id"], rid))
+
+
+CROSS_CHECKS = ("continuity", "cumulative")
+
+
+def _cross_checks(conn: sqlite3.Connection) -> None:
+    """Issues that compare a report with the same agency's report of the year before,
+    for every agency a touched report belongs to (its neighbours' checks change too):
+    - continuity: this year's 上年结转 (table 3) against last year's 结转下年度;
+    - cumulative: an old table's 历年累计 against last year's 历年累计 plus this year's.
+    They flag, never edit a figure."""
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS touched_agencies (agency_id TEXT PRIMARY KEY)")
+    conn.execute("DELETE FROM touched_agencies")
+    conn.execute("""INSERT OR IGNORE INTO touched_agencies SELECT agency_id FROM reports
+                    WHERE id IN (SELECT report FROM touched) AND agency_id IS NOT NULL""")
+    conn.execute(f"""DELETE FROM issues WHERE kind IN {CROSS_CHECKS}
+                     AND report IN (SELECT id FROM reports WHERE agency_id IN (SELECT agency_id FROM touched_agencies))""")
+    conn.execute("""
+        INSERT INTO issues (report, kind, code, table_no, row, col, lhs, rhs, message, cells, evidence)
+        SELECT cur.report, 'continuity', 't3_carried', 3, 'carried_in', 'total', prev.t3_carried_out, cur.t3_carried_in,
+               '上年结转' || cur.t3_carried_in || '件，而上年报告结转下年度' || prev.t3_carried_out || '件',
+               '[["carried_in", "total"]]',
+               json_object('previous_report', prev.report, 'previous_year', prev.report_year)
+        FROM figures cur JOIN figures prev
+          ON prev.agency_id = cur.agency_id AND prev.report_year = cur.report_year - 1 AND prev.is_primary = 1
+        WHERE cur.is_primary = 1 AND cur.agency_id IN (SELECT agency_id FROM touched_agencies)
+          AND cur.t3_carried_in IS NOT NULL AND prev.t3_carried_out IS NOT NULL
+          AND cur.t3_carried_in != prev.t3_carried_out
+          AND prev.report = (SELECT MIN(p.report) FROM figures p WHERE p.agency_id = cur.agency_id
+                             AND p.report_year = cur.report_year - 1 AND p.is_primary = 1)""")
+    conn.execute("""
+        INSERT INTO issues (report, kind, code, table_no, row, col, lhs, rhs, message, cells, evidence)
+        SELECT cur.id, 'cumulative', oc.row, NULL, oc.row, 'cumulative', op.value + oy.value, oc.value,
+               COALESCE(oc.label, oc.row) || '：历年累计' || oc.value || '，上年累计' || op.value || '加本年' || oy.value
+                 || '为' || (op.value + oy.value),
+               json_array(json_array(oc.row, 'cumulative')),
+               json_object('previous_report', prev.id, 'previous_year', prev.report_year)
+        FROM reports cur
+        JOIN old oc ON oc.report = cur.id AND oc.col = 'cumulative' AND oc.value IS NOT NULL
+        JOIN old oy ON oy.report = cur.id AND oy.row = oc.row AND oy.col = 'year' AND oy.value IS NOT NULL
+        JOIN reports prev ON prev.agency_id = cur.agency_id AND prev.report_year = cur.report_year - 1
+                         AND prev.is_primary = 1
+        JOIN old op ON op.report = prev.id AND op.row = oc.row AND op.col = 'cumulative' AND op.value IS NOT NULL
+        WHERE cur.is_primary = 1 AND cur.agency_id IN (SELECT agency_id FROM touched_agencies)
+          AND abs(op.value + oy.value - oc.value) > 1e-6
+          AND prev.id = (SELECT MIN(p.id) FROM reports p WHERE p.agency_id = cur.agency_id
+                         AND p.report_year = cur.report_year - 1 AND p.is_primary = 1)""")
 
 
 def _reindex(conn: sqlite3.Connection) -> None:

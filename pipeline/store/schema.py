@@ -61,6 +61,7 @@ CREATE TABLE IF NOT EXISTS reports (
   template_t2 TEXT,
   template_t3 TEXT,
   template_t4 TEXT,
+  template_old TEXT,
   cells_found INTEGER,
   cells_missing INTEGER,
   rules_broken INTEGER,
@@ -103,6 +104,20 @@ CREATE TABLE IF NOT EXISTS cells (
 );
 CREATE INDEX IF NOT EXISTS cells_code ON cells(table_no, row, col);
 
+CREATE TABLE IF NOT EXISTS old (
+  report TEXT NOT NULL REFERENCES reports(id),
+  row TEXT NOT NULL,
+  col TEXT NOT NULL,
+  value NUMERIC,
+  raw TEXT,
+  reason TEXT,
+  label TEXT,
+  unit TEXT,
+  source TEXT,
+  PRIMARY KEY (report, row, col)
+);
+CREATE INDEX IF NOT EXISTS old_code ON old(row, col);
+
 CREATE TABLE IF NOT EXISTS issues (
   id INTEGER PRIMARY KEY,
   report TEXT NOT NULL REFERENCES reports(id),
@@ -114,7 +129,8 @@ CREATE TABLE IF NOT EXISTS issues (
   lhs NUMERIC,
   rhs NUMERIC,
   message TEXT,
-  cells TEXT
+  cells TEXT,
+  evidence TEXT
 );
 CREATE INDEX IF NOT EXISTS issues_report ON issues(report);
 CREATE INDEX IF NOT EXISTS issues_code ON issues(kind, code);
@@ -319,7 +335,35 @@ FROM figures f
 WHERE {REPORTS_COUNTED}"""
     versions = """SELECT url, sha256, role, site, http_status, etag, last_modified, fetched_at, size, parent_sha256
 FROM documents WHERE url IS NOT NULL ORDER BY url, fetched_at"""
-    return {"t3_wide": t3_wide, "totals_by_year": totals, "agency_series": series, "document_versions": versions}
+    return {"t3_wide": t3_wide, "totals_by_year": totals, "agency_series": series, "document_versions": versions,
+            "series_comparable": series_comparable()}
+
+
+# The measures a 2008–2018 report and a 2019/2021 report both print, and where each
+# template prints them: (measure, figures column(s) summed, old row).
+COMPARABLE = [
+    ("requests", ("t3_new",), "requests.total"),
+    ("granted", ("t3_granted",), "answers.granted"),
+    ("partly_granted", ("t3_partly_granted",), "answers.partly_granted"),
+    ("reviews", ("review_total",), "review.total"),
+    ("lawsuits", ("suit_direct_total", "suit_after_review_total"), "suit.total"),
+]
+
+
+def series_comparable() -> str:
+    """One row per agency, year and measure over 2008–2025: the value, and the template
+    (2008, 2014, 2019, 2021) and cell it was read from."""
+    place = "agency_id, agency, report_year, report, adcode, province, city, county"
+    new = " UNION ALL ".join(
+        f"""SELECT f.{place.replace(', ', ', f.')}, '{m}' AS measure, {' + '.join('f.' + c for c in cols)} AS value,
+  f.template_t3 AS template, '{"+".join(cols)}' AS source
+FROM figures f WHERE f.is_primary = 1 AND f.t3_cells > 0""" for m, cols, _ in COMPARABLE)
+    cases = " ".join(f"WHEN '{row}' THEN '{m}'" for m, _, row in COMPARABLE)
+    old = f"""SELECT r.{place.replace(', ', ', r.').replace('r.report,', 'r.id AS report,')}, CASE o.row {cases} END AS measure,
+  o.value, r.template_old AS template, 'old:' || o.row AS source
+FROM old o JOIN reports r ON r.id = o.report
+WHERE r.is_primary = 1 AND o.col = 'year' AND o.row IN ({', '.join(repr(row) for _, _, row in COMPARABLE)})"""
+    return new + " UNION ALL " + old
 
 
 def create(conn: sqlite3.Connection) -> None:
@@ -328,7 +372,8 @@ def create(conn: sqlite3.Connection) -> None:
     # Columns added since an archive was written come first: the scripts index them.
     _add_missing_columns(conn, "sites", {"found": "INTEGER", "adcode": "TEXT"})
     _add_missing_columns(conn, "reports", {"agency_titled": "TEXT", "agency_id": "TEXT", "adcode": "TEXT",
-                                           "region_from": "TEXT"})
+                                           "region_from": "TEXT", "template_old": "TEXT"})
+    _add_missing_columns(conn, "issues", {"evidence": "TEXT"})
     _add_missing_columns(conn, "figures", {"agency_id": "TEXT", "adcode": "TEXT"})
     conn.executescript(TABLES)
     conn.executescript(FIGURES)
