@@ -11,7 +11,8 @@ import random
 from collections.abc import Iterable
 from typing import Any
 
-from nianbao.pipeline import store, templates
+from nianbao.pipeline import agencies as agency_ids
+from nianbao.pipeline import old_template, store, templates
 from nianbao.pipeline.model import (
     EXTRACTION_INCOMPLETE,
     FIGURES_INCONSISTENT,
@@ -145,6 +146,22 @@ def _t2(rng: random.Random, template: str, container: str) -> list[Cell]:
     return cells
 
 
+def _old(rng: random.Random, container: str, year: int) -> list[Cell]:
+    """The older 统计表's key rows (本年度, and 历年累计 for 2008–2013 tables)."""
+    rows = ["proactive.total", "requests.total", "answers.total", "answers.granted", "answers.partly_granted",
+            "answers.denied", "review.total", "suit.total", "complaints"]
+    cells = []
+    for i, row in enumerate(rows):
+        v = rng.randint(0, 3000 if row == "proactive.total" else 60)
+        src = _source(container, 2, i, 0)
+        label = old_template.LABELS[row]
+        cells.append(Cell("old", row, "year", v, str(v), src, label=label, unit=old_template.BY_CODE[row].unit))
+        if year <= 2013:
+            c = v + rng.randint(0, 300)
+            cells.append(Cell("old", row, "cumulative", c, str(c), src, label=label, unit=old_template.BY_CODE[row].unit))
+    return cells
+
+
 def _text(rng: random.Random, k: int) -> str:
     return "".join(rng.choice(PHRASES).format(n=rng.randint(10, 3000), m=rng.randint(1, 90), k=rng.randint(1, 9),
                                               a=rng.randint(0, 20), b=rng.randint(0, 20), c=rng.randint(0, 500))
@@ -157,10 +174,16 @@ def make_report(rng: random.Random, agency: str, year: int) -> Report:
     sections = [Section(i + 1, t, _text(rng, rng.randint(1, 3))) for i, t in enumerate(SECTION_TITLES)]
     rep = Report(status=OK, agency=agency, report_year=year, title=title, container=container,
                  sections=sections, meta={"published": f"{year + 1}-0{rng.randint(1, 3)}-{rng.randint(10, 28)}"})
+    place = agency_ids.identify(agency)
+    rep.adcode, rep.province, rep.city, rep.county, rep.agency_id = (
+        place["adcode"], place["province"], place["city"], place["county"], place["agency_id"])
     if year < 2019:
         rep.sections = [Section(1, "", _text(rng, rng.randint(3, 8)))]
         if rng.random() < 0.01:
             rep.status, rep.reason = NOT_A_REPORT, "no report heading"
+        elif rng.random() < 0.7:  # most printed the older 统计表
+            rep.templates = {"old": "2008" if year <= 2013 else "2014"}
+            rep.cells = _old(rng, container, year)
         return rep
     tpl3 = "2021" if year >= 2021 else "2019"
     if year >= 2021 and rng.random() < 0.1:

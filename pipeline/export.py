@@ -1,6 +1,7 @@
-"""A tidy dataset release: one file per statistical table (2, 3, 4), each row one printed
-number with its report's metadata and the Chinese labels of its row and column, plus
-reports and issues. CSV (UTF-8 with BOM, so spreadsheet programs read the Chinese) or
+"""A tidy dataset release: one file per statistical table (2, 3, 4, and `old` for the
+2008–2018 统计表), each row one printed number with its report's metadata and the
+Chinese labels of its row and column, plus reports, issues and the 2008–2025
+`series_comparable`. CSV (UTF-8 with BOM, so spreadsheet programs read the Chinese) or
 Parquet. Streams in batches: memory stays flat on a 100,000-report archive.
 
 Only primary parses are exported (`reports.is_primary = 1`); `status` stays in every row
@@ -17,11 +18,16 @@ from . import templates
 
 CELL_COLUMNS = ["report", "agency", "report_year", "province", "city", "county", "status", "template", "container",
                 "url", "row", "row_label", "col", "col_label", "value", "raw", "reason", "source"]
-REPORT_COLUMNS = ["id", "agency", "report_year", "title", "province", "city", "county", "status", "reason",
-                  "container", "template_t2", "template_t3", "template_t4", "cells_found", "cells_missing",
-                  "rules_broken", "published", "site", "url", "parser_version", "parsed_at"]
+REPORT_COLUMNS = ["id", "agency", "agency_titled", "agency_id", "report_year", "title", "adcode", "province", "city",
+                  "county", "region_from", "status", "reason", "container", "template_t2", "template_t3",
+                  "template_t4", "template_old", "cells_found", "cells_missing", "rules_broken", "published", "site",
+                  "url", "parser_version", "parsed_at"]
 ISSUE_COLUMNS = ["report", "agency", "report_year", "kind", "code", "table_no", "row", "col", "lhs", "rhs",
-                 "message", "cells"]
+                 "message", "cells", "evidence"]
+OLD_COLUMNS = ["report", "agency", "agency_id", "report_year", "province", "city", "county", "status", "template",
+               "container", "url", "row", "col", "label", "unit", "value", "raw", "reason", "source"]
+SERIES_COLUMNS = ["agency_id", "agency", "report_year", "report", "adcode", "province", "city", "county", "measure",
+                  "value", "template", "source"]
 BATCH = 50_000
 
 
@@ -62,8 +68,14 @@ def datasets(conn: sqlite3.Connection) -> dict[str, tuple[list[str], Iterator[li
     out["reports"] = (REPORT_COLUMNS, _rows(conn, f"SELECT {', '.join(REPORT_COLUMNS)} FROM reports "
                                                   "WHERE is_primary = 1 ORDER BY report_year, agency, id"))
     out["issues"] = (ISSUE_COLUMNS, _rows(conn, """SELECT i.report, r.agency, r.report_year, i.kind, i.code, i.table_no,
-  i.row, i.col, i.lhs, i.rhs, i.message, i.cells FROM issues i JOIN reports r ON r.id = i.report
+  i.row, i.col, i.lhs, i.rhs, i.message, i.cells, i.evidence FROM issues i JOIN reports r ON r.id = i.report
   WHERE r.is_primary = 1 ORDER BY r.report_year, r.agency, i.id"""))
+    out["old"] = (OLD_COLUMNS, _rows(conn, """SELECT o.report, r.agency, r.agency_id, r.report_year, r.province, r.city,
+  r.county, r.status, r.template_old AS template, r.container, r.url, o.row, o.col, o.label, o.unit, o.value, o.raw,
+  o.reason, o.source FROM old o JOIN reports r ON r.id = o.report
+  WHERE r.is_primary = 1 ORDER BY r.report_year, r.agency, o.report, o.rowid"""))
+    out["series_comparable"] = (SERIES_COLUMNS, _rows(conn, f"SELECT {', '.join(SERIES_COLUMNS)} FROM series_comparable "
+                                                            "ORDER BY agency_id, report_year, measure"))
     return out
 
 

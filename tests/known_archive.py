@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from nianbao.devkit.synth import reports, document_bytes
-from nianbao.pipeline import store, templates
+from nianbao.pipeline import agencies, store, templates
 from nianbao.pipeline.model import FIGURES_INCONSISTENT, OK, Cell, Issue, Report, Section
 
 SAMPLES = Path(__file__).resolve().parent / "fixtures" / "samples"
@@ -68,6 +68,14 @@ def shanghai_report(html: bytes) -> Report:
                   sections=[Section(1, "一、总体情况", "2019年，市政府办公厅深入推进政务公开。")])
 
 
+def _placed(rep: Report) -> Report:
+    """The place and identity the parser gives a report of this agency."""
+    p = agencies.identify(rep.agency)
+    rep.adcode, rep.province, rep.city, rep.county, rep.agency_id = (
+        p["adcode"], p["province"], p["city"], p["county"], p["agency_id"])
+    return rep
+
+
 def known_archive(db_path: Path | str, n_synthetic: int = 40, seed: int = 11) -> dict[str, Any]:
     """A small archive whose every figure is known: the real 洪泽区 PDF and 上海 HTML with
     their read-by-eye cells, a report titled with a <script> tag, and seeded synthetic
@@ -79,17 +87,17 @@ def known_archive(db_path: Path | str, n_synthetic: int = 40, seed: int = 11) ->
     d, _ = a.add_document(pdf, type="pdf", original_name="P020240118.pdf",
                           url="http://www.hongze.gov.cn/hzqrmzf/zfxxgknb/P020240118.pdf", site="mock-hongze",
                           content_type="application/pdf", http_status=200, fetched_at=store.now())
-    rep = hongze_report()
+    rep = _placed(hongze_report())
     a.write_report(d, rep)
     out["hongze"], out["reports"][d] = d, rep
     html = (SAMPLES / "shanghai-bgt-2019.html").read_bytes()
     d, _ = a.add_document(html, type="html", original_name="shanghai.html",
                           url="https://www.shanghai.gov.cn/nw12344/20200327/shanghai.html")
-    rep = shanghai_report(html)
+    rep = _placed(shanghai_report(html))
     a.write_report(d, rep)
     out["shanghai"], out["reports"][d] = d, rep
-    evil = Report(status=OK, agency="测试县人民政府", report_year=2022, title="<script>alert(1)</script>年报",
-                  container="html", sections=[Section(1, "<b>一、总体情况</b>", "<img src=x onerror=alert(2)>正文")])
+    evil = _placed(Report(status=OK, agency="测试县人民政府", report_year=2022, title="<script>alert(1)</script>年报",
+                  container="html", sections=[Section(1, "<b>一、总体情况</b>", "<img src=x onerror=alert(2)>正文")]))
     d, _ = a.add_document(b"<html><script>alert(3)</script>evil</html>", type="html", original_name="evil.html",
                           url="javascript:alert(4)")
     a.write_report(d, evil)

@@ -28,7 +28,11 @@ def n_cells(known, table):
 def test_csv_release_has_every_number_with_labels(known, tmp_path):
     res = CliRunner().invoke(main, ["export", str(known["db"]), "--format", "csv", "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
-    assert {p.name for p in tmp_path.iterdir()} == {"table2.csv", "table3.csv", "table4.csv", "reports.csv", "issues.csv"}
+    assert {p.name for p in tmp_path.iterdir()} == {"table2.csv", "table3.csv", "table4.csv", "reports.csv", "issues.csv",
+                                                    "old.csv", "series_comparable.csv"}
+    with open(tmp_path / "old.csv", encoding="utf-8-sig", newline="") as f:
+        old = list(csv.DictReader(f))
+    assert len(old) == n_cells(known, "old") and all(r["label"] and r["col"] in ("year", "cumulative") for r in old)
     with open(tmp_path / "table3.csv", encoding="utf-8-sig", newline="") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == n_cells(known, 3)
@@ -51,8 +55,11 @@ def test_parquet_release_matches_csv(known, tmp_path):
     review_total = [r for r in t4 if r["report"] == known["hongze"] and r["row"] == "review" and r["col"] == "total"]
     assert review_total[0]["value"] == 0.0 and review_total[0]["status"] == "figures_inconsistent"
     issues = pq.read_table(tmp_path / "issues.parquet").to_pylist()
-    want = sum(len(r.issues) for r in known["reports"].values())
+    derived = [i for i in issues if i["kind"] in ("continuity", "cumulative")]  # checks across an agency's years
+    want = sum(len(r.issues) for r in known["reports"].values()) + len(derived)
     assert len(issues) == want
+    series = pq.read_table(tmp_path / "series_comparable.parquet").to_pylist()
+    assert {r["template"] for r in series} >= {"2008", "2014", "2019", "2021"}
     assert pq.read_table(tmp_path / "table2.parquet").schema.field("value").type == "double"
 
 

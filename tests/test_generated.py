@@ -108,9 +108,10 @@ def test_expected_json_has_the_shape_of_the_real_samples(samples_dir):
     assert bad["lhs"] != bad["rhs"]
 
 
-def test_reports_before_2019_have_text_and_no_tables():
+def test_reports_before_2019_have_text_and_the_older_table():
     spec = random_report(5, year=2016)
-    assert spec.templates == {} and spec.cells == {} and expected_cells(spec) == []
+    assert spec.templates == {"old": "2014"} and {k[0] for k in spec.cells} == {"old"}
+    assert {e["table"] for e in expected_cells(spec)} == {"old"}
     assert len(spec.sections) == 6 and all(spec.sections)
     assert "2016年" in spec.title
     with pytest.raises(ValueError):
@@ -199,6 +200,7 @@ _CASES = [
     dict(seed=108, year=2022, consistent=False, broken_rule="t4_total"),
     dict(seed=109, year=2024, variations={"title_three_lines", "title_in_table", "chrome_other_organ"}),
     dict(seed=110, year=2017),
+    dict(seed=111, year=2011, variations={"old_cumulative", "title_two_lines"}),
 ]
 _IDS = [f"s{c['seed']}-{c['year']}" for c in _CASES]
 FORMATS = ("html", "docx", "pdf-html", "pdf-docx")

@@ -194,7 +194,7 @@ def test_broken_rules_lists_each_broken_rule(site):
 
 def test_agency_history(site):
     rows = query(site, "agency_history", agency="洪泽区")
-    assert [(r["年度"], r["新收申请"], r["行政复议"]) for r in rows] == [(2023, 21, 0)]
+    assert [(r["年度"], r["收到申请"], r["行政复议"], r["模板"]) for r in rows] == [(2023, 21, 0, "2019")]
     assert query(site, "agency_history", agency="") == []
 
 
@@ -322,3 +322,44 @@ def test_nianbao_serve_command(site, tmp_path):
             assert json.loads(r.read())[0]["is_mutable"] is False  # immutable: read-only, counts from inspect
     finally:
         server.stop(proc)
+
+
+# ---------------------------------------------------------------- 2008–2018 and agencies
+def _old_report(site):
+    return next((d, r) for d, r in site["reports"].items() if "old" in r.templates)
+
+
+def test_old_report_page_shows_its_statistics_table(site):
+    d, rep = _old_report(site)
+    status, _, body = get(site, f"/report/{d}")
+    html = body.decode()
+    assert status == 200 and 'class="official old"' in html
+    c = next(c for c in rep.cells if c.table == "old" and c.col == "year" and c.row == "requests.total")
+    assert f'data-row="requests.total"' in html and f">{c.value}<" in html
+    assert f'href="/agency/{urllib.parse.quote(rep.agency_id)}"' in html
+
+
+def test_agency_page_lines_up_the_years_of_one_agency(site):
+    by_id = defaultdict(list)
+    for r in site["reports"].values():
+        if r.agency_id and r.status != "not_a_report":
+            by_id[r.agency_id].append(r)
+    aid, reps = max(by_id.items(), key=lambda kv: len({r.report_year for r in kv[1]}))
+    status, _, body = get(site, f"/agency/{urllib.parse.quote(aid)}")
+    html = body.decode()
+    assert status == 200 and aid in html
+    for r in reps:
+        assert f'data-year="{r.report_year}"' in html
+    old = [r for r in reps if "old" in r.templates]
+    for r in old:  # its older figures are in the comparable series, marked with their template
+        v = next(c.value for c in r.cells if c.table == "old" and c.row == "requests.total" and c.col == "year")
+        rows = query(site, "comparable_series", agency_id=aid, year=str(r.report_year))
+        assert {(x["指标"], x["数值"], x["模板"]) for x in rows} >= {("requests", v, r.templates["old"])}
+    assert get(site, "/agency/" + urllib.parse.quote("999999:没有的机关"))[0] == 404
+
+
+def test_cross_checks_are_listed_and_shown_with_their_evidence(site):
+    rows = query(site, "cross_checks", kind="cumulative")
+    assert rows and all(r["类别"] == "cumulative" and "previous_report" in r["依据"] for r in rows)
+    status, _, body = get(site, f"/report/{rows[0]['report']}")
+    assert status == 200 and 'id="cross-checks"' in body.decode()

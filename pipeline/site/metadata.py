@@ -45,6 +45,7 @@ REPORT_COLS = {
     "template_t2": ("表二模板", "表二所用官方模板：2019（国办公开办函〔2019〕60号）或 2021（〔2021〕30号）"),
     "template_t3": ("表三模板", "表三所用官方模板：2019 版（其他处理一行）或 2021 版（其他处理三行）"),
     "template_t4": ("表四模板", "表四所用官方模板"),
+    "template_old": ("旧统计表格式", "2008–2018 年报的统计表格式：2008（本年度/历年累计）或 2014（统计指标/单位/统计数）"),
     "cells_found": ("已读单元格", "读出数字的单元格数"),
     "cells_missing": ("缺失单元格", "未能读出（并非原文空白）的单元格数"),
     "rules_broken": ("违反规则数", "原文数字违反的勾稽关系条数"),
@@ -84,18 +85,34 @@ SECTION_COLS = {"report": ("年报", ""), "no": ("部分", "1–6，对应年报
                 "title": ("标题", "该部分标题，按原文"), "text": ("正文", "该部分全文")}
 ISSUE_COLS = {
     "id": ("编号", ""), "report": ("年报", ""),
-    "kind": ("类别", "rule 原文违反勾稽关系；extraction 提取缺失；warning 提示"),
+    "kind": ("类别", ("rule 原文违反勾稽关系；extraction 提取缺失；warning 提示；continuity 与上年报告不衔接；"
+                      "prose 正文与表格数字不一致；cumulative 历年累计不等于上年累计加本年")),
     "code": ("规则/代码", ("t3_balance 新收+结转=办理+结转下年；t3_results_sum 办理结果之和；t3_row_total 行合计；"
              "t4_total 复议诉讼合计；nonneg 非负")),
     "table_no": ("表号", ""), "row": ("行代码", ""), "col": ("列代码", ""),
     "lhs": ("计算值", "由分项计算出的值"), "rhs": ("印刷值", "原文印的合计"),
     "message": ("说明", ""), "cells": ("相关单元格", "JSON [[行, 列], …]"),
+    "evidence": ("依据", "JSON：交叉核对所依据的句子或上年报告"),
 }
 SEARCH_COLS = {"id": ("编号", ""), "report": ("年报", ""), "section_no": ("部分", "空为标题"),
                "heading": ("标题", ""), "text": ("文本", "被索引的文本")}
 FAILURE_COLS = {"id": ("编号", ""), "sha256": ("文件", ""), "original_name": ("原文件名", ""),
                 "stage": ("阶段", "ingest 读取或存入文件时失败；reparse 原始文件缺失"), "reason": ("原因", ""),
                 "at": ("时间", "UTC")}
+OLD_COLS = {
+    "report": ("年报", "所属年报"), "row": ("行代码", "旧统计表的指标代码，如 requests.total（见 pipeline/old_template.py）"),
+    "col": ("列", "year 本年度；cumulative 历年累计"), "value": CELL_COLS["value"], "raw": CELL_COLS["raw"],
+    "reason": CELL_COLS["reason"], "label": ("指标名称", "原文印的指标名称"), "unit": ("单位", "条、件、次、人、万元等"),
+    "source": CELL_COLS["source"],
+}
+COMPARABLE_COLS = {
+    "agency_id": ("机关编号", "行政区划代码:机关"), "agency": ("发布机关", ""), "report_year": ("报告年度", ""),
+    "report": ("年报", ""), "adcode": ("行政区划代码", ""), "province": ("省级", ""), "city": ("地级", ""),
+    "county": ("县级", ""),
+    "measure": ("指标", "requests 收到申请；granted 予以公开；partly_granted 部分公开；reviews 行政复议；lawsuits 行政诉讼"),
+    "value": ("数值", "空白为原文空白或未读出"), "template": ("模板", "2008、2014 旧统计表；2019、2021 官方模板"),
+    "source": ("出处", "figures 列名或 old:行代码"),
+}
 RUN_COLS = {
     "id": ("编号", ""), "started": ("开始", "UTC"), "finished": ("结束", "UTC"),
     "status": ("状态", "running 进行中；finished 完成；shutdown 被中止（可用 --jobdir 续抓）；interrupted 进程被杀"),
@@ -166,6 +183,7 @@ def column_labels() -> dict[str, dict[str, tuple[str, str]]]:
         "totals_by_year": {"report_year": REPORT_COLS["report_year"], "reports": ("年报数", ""),
                            "reports_with_t3": ("含表三的年报数", "合计所依据的年报数"), **key},
         "agency_series": {**region, "report": ("年报", ""), **key},
+        "old": OLD_COLS, "series_comparable": COMPARABLE_COLS,
         "runs": RUN_COLS, "fetches": FETCH_COLS, "sites": SITE_COLS, "document_versions": VERSION_COLS,
         "pending": {"report": ("年报", "已写入、派生数据尚未更新的年报（批处理结束时清空）")},
     }
@@ -185,6 +203,9 @@ TABLES = {
     "t3_wide": ("表三宽表", "每份年报一行，表三每个单元格一列（列名：行代码__列代码）。", []),
     "totals_by_year": ("按年度合计", "全部主版本年报的关键数字按年度求和（空白不计）。", []),
     "agency_series": ("机关时间序列", "每个机关每年一行的关键数字，便于比较同一机关的历年变化。", []),
+    "old": ("旧统计表", "2008–2018 年年报的《政府信息公开情况统计表》：每个数字一行，行代码见 pipeline/old_template.py，"
+                        "列 year 为本年度、cumulative 为历年累计，连同原文的指标名称与单位。", ["row", "col", "unit"]),
+    "series_comparable": ("可比序列", "2008–2025 年新旧模板中含义相同的数字，每个机关、年度、指标一行。", ["measure", "template"]),
     "runs": ("抓取批次", "每次抓取一行：页面数、新文件、变化、失败、被拦截网站。", ["status"]),
     "fetches": ("网址", "抓取过的每个网址：当前版本、条件请求用的 ETag/Last-Modified、网页上的元数据、最近错误。",
                 ["site", "role"]),
@@ -307,28 +328,57 @@ GROUP BY r.report_year, i.code ORDER BY r.report_year, i.code""",
     },
     "agency_history": {
         "title": "某机关历年对比",
-        "description": "输入机关名称（或其中一段，如“洪泽区”），列出其各年度的关键数字，便于比较。",
-        "sql": f"""SELECT report AS report, agency AS 发布机关, report_year AS 年度, status AS 解析状态,
-  t3_new AS 新收申请, t3_granted AS 予以公开, t3_partly_granted AS 部分公开,
-  ({' + '.join(f'COALESCE({c}, 0)' for c in _DENIED)}) AS 不予公开,
-  t3_results_total AS 办理结果总计, review_total AS 行政复议, suit_direct_total + suit_after_review_total AS 行政诉讼
-FROM figures
-WHERE is_primary = 1 AND :agency != '' AND agency LIKE '%' || :agency || '%'
-ORDER BY agency, report_year
-LIMIT 500""",
+        "description": ("输入机关名称（或其中一段，如“洪泽区”），列出其 2008 年以来各年度可比的关键数字（2008–2018 年取自旧统计表）。"
+                        "同一机关各年的不同写法按机关编号归并。"),
+        "sql": """SELECT s.agency_id AS 机关编号, MAX(s.agency) AS 发布机关, s.report_year AS 年度, MIN(s.report) AS report,
+  MAX(s.template) AS 模板,
+  MAX(CASE WHEN s.measure = 'requests' THEN s.value END) AS 收到申请,
+  MAX(CASE WHEN s.measure = 'granted' THEN s.value END) AS 予以公开,
+  MAX(CASE WHEN s.measure = 'partly_granted' THEN s.value END) AS 部分公开,
+  MAX(CASE WHEN s.measure = 'reviews' THEN s.value END) AS 行政复议,
+  MAX(CASE WHEN s.measure = 'lawsuits' THEN s.value END) AS 行政诉讼
+FROM series_comparable s
+WHERE :agency != '' AND s.agency_id IN (SELECT DISTINCT agency_id FROM reports
+                                        WHERE is_primary = 1 AND agency LIKE '%' || :agency || '%')
+GROUP BY s.agency_id, s.report_year
+ORDER BY s.agency_id, s.report_year
+LIMIT 1000""",
     },
     "missing_reports": {
         "title": "年报缺失：已知机关中某年没有年报的",
         "description": "在所选年度之前已发布过年报、但该年度没有年报的机关（可能未发布，也可能未抓取到）。默认 2023 年。",
-        "sql": """SELECT agency AS 发布机关, MIN(report_year) AS 最早年度, MAX(report_year) AS 最近年度,
-  COUNT(*) AS 已有年报数
+        "sql": """SELECT agency_id AS 机关编号, MAX(agency) AS 发布机关, MIN(report_year) AS 最早年度,
+  MAX(report_year) AS 最近年度, COUNT(DISTINCT report_year) AS 已有年报年数
 FROM reports
-WHERE is_primary = 1 AND agency IS NOT NULL
-GROUP BY agency
+WHERE is_primary = 1 AND agency_id IS NOT NULL
+GROUP BY agency_id
 HAVING MIN(report_year) < COALESCE(NULLIF(:year, ''), '2023') + 0
    AND SUM(report_year = COALESCE(NULLIF(:year, ''), '2023') + 0) = 0
-ORDER BY agency
+ORDER BY agency_id
 LIMIT 1000""",
+    },
+    "cross_checks": {
+        "title": "交叉核对：前后年度衔接、正文与表格、历年累计",
+        "description": ("continuity：本年“上年结转”与上年报告“结转下年度”不一致；prose：正文所述数字与表中不一致；"
+                        "cumulative：旧统计表“历年累计”不等于上年累计加本年。只标出，不更正数字。可按类别筛选。"),
+        "sql": """SELECT i.report AS report, r.agency AS 发布机关, r.report_year AS 年度, i.kind AS 类别,
+  i.code AS 项目, i.message AS 说明, i.lhs AS 对照值, i.rhs AS 本报告值, i.evidence AS 依据
+FROM issues i JOIN reports r ON r.id = i.report
+WHERE i.kind IN ('continuity', 'prose', 'cumulative') AND r.is_primary = 1
+  AND (:kind = '' OR i.kind = :kind)
+ORDER BY r.report_year DESC, r.agency
+LIMIT 1000""",
+    },
+    "comparable_series": {
+        "title": "2008–2025 可比序列",
+        "description": ("新旧模板中含义相同的数字：收到申请、予以公开、部分公开、行政复议、行政诉讼；“模板”一列说明数字出自 2008、"
+                        "2014（旧统计表）或 2019、2021（官方模板）。可按机关编号或年度筛选。"),
+        "sql": """SELECT agency_id AS 机关编号, agency AS 发布机关, report_year AS 年度, measure AS 指标, value AS 数值,
+  template AS 模板, source AS 出处, report AS report
+FROM series_comparable
+WHERE (:agency_id = '' OR agency_id = :agency_id) AND (:year = '' OR report_year = CAST(:year AS INTEGER))
+ORDER BY agency_id, report_year, measure
+LIMIT 2000""",
     },
     "status_by_year": {
         "title": "解析状态按年份",

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
-from .. import templates
+from .. import old_template, templates
 from . import charts, metadata
 
 REPORT_ID = re.compile(r"^[0-9a-f]{64}$")
@@ -179,8 +179,23 @@ def table4(cells, marks, raw_url, rid) -> list[dict[str, Any]]:
             for g in templates.T4_GROUPS for c in templates.T4_COLS]
 
 
+CROSS_CHECK_KINDS = ("continuity", "prose", "cumulative")
+
+
+def old_table(old_rows: list[dict]) -> list[dict[str, Any]]:
+    """The 2008–2018 统计表 as read: one row per indicator, in the vocabulary's order."""
+    order = {r.code: i for i, r in enumerate(old_template.ROWS)}
+    rows: dict[str, dict[str, Any]] = {}
+    for c in old_rows:
+        row = rows.setdefault(c["row"], {"code": c["row"], "label": c["label"] or old_template.LABELS.get(c["row"]),
+                                         "unit": c["unit"] or "", "year": None, "cumulative": None})
+        text = number_text(c["value"]) if c["value"] is not None else (c["raw"] or "")
+        row[c["col"]] = {"text": text, "missing": c["value"] is None and bool(c["reason"]), "reason": c["reason"]}
+    return sorted(rows.values(), key=lambda r: order.get(r["code"], 999))
+
+
 def report_context(report: dict, doc: dict | None, cell_rows: list[dict], issues: list[dict],
-                   sections: list[dict]) -> dict[str, Any]:
+                   sections: list[dict], old_rows: list[dict] | None = None) -> dict[str, Any]:
     rid = report["id"]
     cells = {(c["table_no"], c["row"], c["col"]): c for c in cell_rows}
     raw_url = f"/raw/{rid}"
@@ -199,7 +214,11 @@ def report_context(report: dict, doc: dict | None, cell_rows: list[dict], issues
         "status_label": STATUS_LABELS.get(report.get("status"), report.get("status")),
         "download_name": download_name(doc or {"sha256": rid}, report),
         "rules": [i for i in issues if i["kind"] == "rule"],
-        "other_issues": [i for i in issues if i["kind"] != "rule"],
+        "cross_checks": [dict(i, evidence=json.loads(i["evidence"]) if i.get("evidence") else {})
+                         for i in issues if i["kind"] in CROSS_CHECK_KINDS],
+        "other_issues": [i for i in issues if i["kind"] != "rule" and i["kind"] not in CROSS_CHECK_KINDS],
+        "old": old_table(old_rows or []),
+        "old_cumulative": any(c["col"] == "cumulative" for c in old_rows or []),
         "has": has, "tpl2": t2, "tpl3": t3,
         "t2": table2(cells, t2, _rule_marks(issues, 2), raw_url, rid),
         "t3": table3(cells, t3, _rule_marks(issues, 3), raw_url, rid),
@@ -208,6 +227,33 @@ def report_context(report: dict, doc: dict | None, cell_rows: list[dict], issues
         "t4_groups": templates.T4_GROUPS, "t4_cols": templates.T4_COLS,
         "stray": stray, "sections": sections,
     }
+
+
+# ---------------------------------------------------------------- agencies
+MEASURES = [("requests", "收到申请"), ("granted", "予以公开"), ("partly_granted", "部分公开"),
+            ("reviews", "行政复议"), ("lawsuits", "行政诉讼")]
+
+
+def agency_context(agency_id: str, reports: list[dict], series: list[dict], checks: list[dict]) -> dict[str, Any]:
+    years = sorted({r["report_year"] for r in reports if r["report_year"] is not None})
+    by = {(s["report_year"], s["measure"]): s for s in series}
+    rows = [{"year": y, "template": next((by[(y, m)]["template"] for m, _ in MEASURES if (y, m) in by), ""),
+             "figures": [number_text(by[(y, m)]["value"]) if (y, m) in by and by[(y, m)]["value"] is not None else ""
+                        for m, _ in MEASURES],
+             "reports": [r for r in reports if r["report_year"] == y]} for y in years]
+    first = reports[-1]
+    names = sorted({r["agency"] for r in reports if r["agency"]})
+    chart = charts.lines("历年收到申请与行政复议", years,
+                         {"收到申请": [_num(by.get((y, "requests"))) for y in years],
+                          "行政复议": [_num(by.get((y, "reviews"))) for y in years]}) if years else ""
+    return {"agency_id": agency_id, "names": names, "place": [first["province"], first["city"], first["county"]],
+            "adcode": first["adcode"], "measures": [label for _, label in MEASURES], "rows": rows,
+            "checks": checks, "chart": chart,
+            "missing_years": [y for y in range(years[0], years[-1] + 1) if y not in years] if years else []}
+
+
+def _num(s: dict | None) -> float | None:
+    return None if s is None else s["value"]
 
 
 # ---------------------------------------------------------------- charts

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import urllib.parse
 from pathlib import Path
 
 from datasette import hookimpl
@@ -97,7 +98,8 @@ async def report_page(request, datasette):
     cells = await _all(db, "SELECT table_no, row, col, value, raw, reason, source FROM cells WHERE report = ?", [rid])
     issues = await _all(db, "SELECT * FROM issues WHERE report = ? ORDER BY id", [rid])
     sections = await _all(db, "SELECT no, title, text FROM sections WHERE report = ? ORDER BY no", [rid])
-    ctx = pages.report_context(report, doc, cells, issues, sections)
+    old = await _all(db, "SELECT row, col, value, raw, reason, label, unit FROM old WHERE report = ?", [rid])
+    ctx = pages.report_context(report, doc, cells, issues, sections, old)
     ctx["raw_available"] = rid in _raw(datasette)
     ctx["database"] = db.name
     return Response.html(await datasette.render_template("nianbao_report.html", ctx, request=request))
@@ -195,6 +197,25 @@ async def search_page(request, datasette):
     return Response.html(await datasette.render_template("nianbao_search.html", ctx, request=request))
 
 
+async def agency_page(request, datasette):
+    """One agency over the years: every primary report under its agency_id, whatever
+    the name it printed, with the comparable figures of 2008–2025 and its cross-checks."""
+    aid = urllib.parse.unquote(request.url_vars["agency_id"])
+    db = _db(datasette)
+    reports = await _all(db, """SELECT id, title, agency, report_year, status, template_t3, template_old, province, city,
+                                       county, adcode FROM reports WHERE agency_id = ? AND is_primary = 1
+                                ORDER BY report_year""", [aid])
+    if not reports:
+        raise NotFound("没有这个机关的年报")
+    series = await _all(db, "SELECT report_year, measure, value, template FROM series_comparable WHERE agency_id = ?",
+                        [aid])
+    checks = await _all(db, """SELECT i.report, i.kind, i.message, r.report_year FROM issues i JOIN reports r
+                               ON r.id = i.report WHERE r.agency_id = ? AND r.is_primary = 1
+                               AND i.kind IN ('continuity', 'prose', 'cumulative') ORDER BY r.report_year""", [aid])
+    ctx = {**pages.agency_context(aid, reports, series, checks), "database": db.name}
+    return Response.html(await datasette.render_template("nianbao_agency.html", ctx, request=request))
+
+
 async def charts_page(request, datasette):
     db = _db(datasette)
     params = {"province": request.args.get("province") or "", "agency": request.args.get("agency") or ""}
@@ -215,4 +236,5 @@ def register_routes():
         (rf"^/raw/(?P<sha>{h})$", raw_document),
         (r"^/search$", search_page),
         (r"^/charts$", charts_page),
+        (r"^/agency/(?P<agency_id>[0-9]{6}(?::|%3[Aa])[^/]{1,400})$", agency_page),
     ]
