@@ -45,6 +45,8 @@ class Outcome:
     wrong: list[tuple] = field(default_factory=list)  # (table, row, col, want, got, raw)
     error: str | None = None
     seconds: float = 0.0
+    old_expected: int = 0  # cells of the 2008–2018 统计表 (included in expected/exact)
+    old_exact: int = 0
 
 
 def _same(a, b) -> bool:
@@ -75,8 +77,10 @@ def _score(spec, fmt: str, data: bytes) -> Outcome:
     out.seconds = time.perf_counter() - t0
     for e in exp:
         cell = report.cell(e["table"], e["row"], e["col"])
+        out.old_expected += e["table"] == "old"
         if cell is not None and _same(cell.value, e["value"]):
             out.exact += 1
+            out.old_exact += e["table"] == "old"
         else:
             out.wrong.append((e["table"], e["row"], e["col"], e["value"],
                               None if cell is None else cell.value, None if cell is None else cell.raw))
@@ -94,6 +98,7 @@ def _pct(a: int, b: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=200)
+    ap.add_argument("--old", type=int, default=50, help="extra reports for 2008–2013 (the older 统计表 with 历年累计)")
     ap.add_argument("--start", type=int, default=0)
     ap.add_argument("--formats", default=",".join(FORMATS))
     ap.add_argument("--inconsistent", type=float, default=0.15,
@@ -111,9 +116,11 @@ def main(argv: list[str] | None = None) -> int:
     specs = []
     for seed in range(args.start, args.start + args.n):
         spec = random_report(seed)
-        if spec.has_tables and (seed * 7919) % 100 < args.inconsistent * 100:
+        if spec.has_tables and "old" not in spec.templates and (seed * 7919) % 100 < args.inconsistent * 100:
             spec = random_report(seed, consistent=False)
         specs.append(spec)
+    for k in range(args.old):
+        specs.append(random_report(10_000 + args.start + k, year=2008 + k % 6))
 
     outcomes: list[Outcome] = []
     render_s: dict[str, float] = defaultdict(float)
@@ -152,6 +159,12 @@ def main(argv: list[str] | None = None) -> int:
               + f"   {_pct(meta['templates'], len(os_))}"
               f" {sum(1 for o in os_ if o.error):>8} {render_s[fmt] / max(1, len(os_)):>9.2f}"
               f" {sum(o.seconds for o in os_) / max(1, len(os_)):>8.2f}")
+
+    print("\nold 统计表 cells (2008–2018 reports), by format")
+    for fmt in formats:
+        os_ = [o for o in outcomes if o.fmt == fmt and o.old_expected]
+        ex, tot = sum(o.old_exact for o in os_), sum(o.old_expected for o in os_)
+        print(f"  {fmt:10} {len(os_):>4} reports {ex:>7}/{tot:<7} {_pct(ex, tot)}")
 
     print("\ncell accuracy by variation (reports having it; n = reports)")
     print(f"{'variation':22} {'n':>4} " + " ".join(f"{f:>9}" for f in formats))

@@ -80,6 +80,7 @@ class _Calls:
         self.fontsize = fn("FPDFText_GetFontSize", D, V, I)
         self.matrix = fn("FPDFText_GetMatrix", I, V, I, V)
         self.generated = fn("FPDFText_IsGenerated", I, V, I)
+        self.text_object = fn("FPDFText_GetTextObject", V, V, I)
         self.count_objects = fn("FPDFPage_CountObjects", I, V)
         self.get_object = fn("FPDFPage_GetObject", V, V, I)
         self.obj_type = fn("FPDFPageObj_GetType", I, V)
@@ -277,14 +278,16 @@ def _char_boxes(tp: Any, text: str, top_y: float, raw: Any) -> tuple[list[Char],
         struct.Struct("6f").unpack_from
     generated, origin = fx.generated, fx.origin
     loose = fx.loose
-    fontsize, matrix = fx.fontsize, fx.matrix
+    fontsize, matrix, text_object = fx.fontsize, fx.matrix, fx.text_object
     out: list[Char] = []
     append = out.append
-    # Loose box height -> (size, page-top minus baseline-to-loose-bottom offset,
-    # scale if the text matrix shrinks the font): characters of one font and size
-    # have the same loose box height and sit at the same offset above its bottom,
-    # so the origin, size and matrix calls are made once per font and size.
-    seen: dict[float, tuple[float, float, float]] = {}
+    # (text object, loose box height) -> (size, page-top minus baseline-to-loose-bottom
+    # offset, scale if the text matrix shrinks the font): the characters of one text
+    # object share font and size, so they sit at the same offset above their loose
+    # box's bottom, and the origin, size and matrix calls are made once per object.
+    # (Keyed by height alone, a digit in a Latin font took the offset of a CJK font of
+    # the same box height and fell onto a line of its own: 「39121」 → 「9 3 121」.)
+    seen: dict[tuple[int | None, float], tuple[float, float, float]] = {}
     skip, blank, special = _SKIP_S, _BLANK_S, _SPECIAL_S
     for idx, ch in enumerate(text):
         if ch in special:
@@ -297,7 +300,8 @@ def _char_boxes(tp: Any, text: str, top_y: float, raw: Any) -> tuple[list[Char],
         if not loose(tpa, idx, prect):
             continue
         x0, lt, x1, lb = unpack4(rect)
-        known = seen.get(lt - lb)
+        key = (text_object(tpa, idx), lt - lb)
+        known = seen.get(key)
         if known is not None:
             size, foot, k = known
         else:
@@ -319,7 +323,7 @@ def _char_boxes(tp: Any, text: str, top_y: float, raw: Any) -> tuple[list[Char],
                         size *= k
             foot = top_y - (base - lb)
             k = k if 0 < k < 1 else 0.0  # only a shrinking text matrix matters below
-            seen[h] = (size, foot, k)
+            seen[key] = (size, foot, k)
         if k and x1 - x0 > 3 * size + 6:
             # pdfium sized this box with the unscaled font size (WPS writes
             # 199-point fonts shrunk by the text matrix): rescale about the origin.
