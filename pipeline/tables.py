@@ -88,6 +88,14 @@ def row_views(grids: list[Grid]) -> list[RowView]:
             rv = _view(g, gi, line, prev)
             if rv is not None and mend and _header_table(rv) is None:
                 mend = False
+                if not out[tail[2]].values and not norm_label(rv.label) and len(rv.values) == len(rv.own):
+                    # a header row left at the foot of a page (「行政复议 | 行政诉讼」)
+                    # never takes in the figures of the page after: those are its body
+                    out.append(rv)
+                    if r == len(m) - 1:
+                        new_tail = (line, prev, len(out) - 1, g, gi)
+                    prev = line
+                    continue
                 merged = _merge_fragment(tail, line, rv)
                 if merged is not None:
                     out[tail[2]] = merged
@@ -100,6 +108,9 @@ def row_views(grids: list[Grid]) -> list[RowView]:
             prev = line
         tail = new_tail
     return out
+
+
+T4_WIDTH = len(T.T4_GROUPS) * len(T.T4_COLS)
 
 
 def _view(g: Grid, gi: int, line: list[GridCell | None], prev: list[GridCell | None]) -> RowView | None:
@@ -120,8 +131,10 @@ def _view(g: Grid, gi: int, line: list[GridCell | None], prev: list[GridCell | N
             continue  # a text extractor's empty field proves nothing
         own.append(cell)
         at.append(c)
-    if all(not c.text.strip() for c in own):
-        return None  # an empty spacer row says nothing; a row of 「无」 or 「—」 does
+    if all(not c.text.strip() for c in own) and not (g.complete_rows and len(own) >= T4_WIDTH):
+        # An empty spacer row says nothing; a row of 「无」 or 「—」 does, and so does a
+        # ruled row as wide as table 4's data row: its fifteen figures printed blank.
+        return None
     k = len(own)
     while k > 0 and looks_like_value(own[k - 1].text):
         k -= 1

@@ -434,3 +434,31 @@ def test_broken_row_is_joined_by_position_when_the_pages_cut_columns_differently
     res = interpret([grid(T3_HEADER), a, b])
     assert_t3(res, "2021")
     assert res.issues == []
+
+
+T4_HEADS = ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"]
+
+
+def test_table4_header_at_a_page_foot_keeps_the_figures_below_it():
+    """Only 「行政复议 | 行政诉讼」 fits at the foot of the page; the next page opens with the
+    rest of the header and the row of figures (all printed 「无」): the figures are table
+    4's, not the tail of the header row."""
+    top = [[("行政复议", 1, 5), ("行政诉讼", 1, 10)]]
+    bottom = [[(h, 2, 1) for h in T4_HEADS] + [("未经复议直接起诉", 1, 5), ("复议后起诉", 1, 5)],
+              T4_HEADS * 2, ["无"] * 15]
+    res = interpret([grid(top), continued(grid(bottom, 1))])
+    cells = by_key(res)
+    assert all(cells[(4, g.code, c.code)].raw == "无" and cells[(4, g.code, c.code)].value is None
+               and cells[(4, g.code, c.code)].reason is None for g in T.T4_GROUPS for c in T.T4_COLS)
+    assert not [i for i in res.issues if i.code == "table_missing"]
+
+
+def test_table4_row_printed_all_blank_is_read_as_blank_not_missing():
+    rows = [[("行政复议", 1, 5), ("行政诉讼", 1, 10)],
+            [(h, 2, 1) for h in T4_HEADS] + [("未经复议直接起诉", 1, 5), ("复议后起诉", 1, 5)],
+            T4_HEADS * 2, [""] * 15]
+    cells = by_key(interpret([grid(rows)]))
+    assert all(cells[(4, g.code, c.code)].value is None and cells[(4, g.code, c.code)].reason is None
+               for g in T.T4_GROUPS for c in T.T4_COLS)
+    # text that lost its cell boundaries proves nothing: an empty line is no row there
+    assert (4, "review", "total") not in by_key(interpret([grid(rows, complete=False)]))
