@@ -191,7 +191,8 @@ def column_labels() -> dict[str, dict[str, tuple[str, str]]]:
 
 TABLES = {
     "reports": ("年报", "每份年报一行：机关、年度、地区、模板、解析状态。点击标题查看按官方模板排版的三张表与原文。",
-                ["report_year", "province", "city", "county", "agency", "template_t3", "status", "container"]),
+                ["report_year", "province", "city", "county", "adcode", "agency", "template_t3", "template_old", "status",
+                 "container"]),
     "cells": ("单元格", "三张统计表的每一个数字（长表）：年报 × 表号 × 行代码 × 列代码，连同原文字样与出处。", []),
     "sections": ("正文", "年报六个部分的全文。", ["no"]),
     "issues": ("问题", "违反的勾稽关系（rule）与提取缺失（extraction）。", ["kind", "code", "table_no"]),

@@ -278,7 +278,8 @@ FIGURES = (
     # never the table, whichever selectivity the planner guesses.
     + "".join(
         f"CREATE INDEX IF NOT EXISTS reports_facet_{c} ON reports({', '.join([c] + [x for x in _FACET_FILTERS if x != c])});\n"
-        for c in ("report_year", "province", "city", "county", "agency", "template_t3", "status", "container"))
+        for c in ("report_year", "province", "city", "county", "adcode", "agency", "template_t3", "template_old",
+                  "status", "container"))
 )
 
 # The figures row of each report in `WHERE` (appended by the caller), from its cells.
