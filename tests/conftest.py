@@ -45,3 +45,38 @@ def site(tmp_path_factory):
     known["db"] = d / "archive.db"
     yield known
     server.stop(proc)
+
+
+@pytest.fixture
+def reliability(request):
+    """Record one row of RELIABILITY.md: `reliability(kind, expected, observed)`.
+
+    Tests assert their expectation themselves; the row only says what was checked and
+    what was seen. Rows are appended (JSON lines) to $NIANBAO_RELIABILITY_OUT when it is
+    set (benchmarks/reliability.py sets it), so an ordinary test run writes nothing."""
+    import json
+    import os
+
+    rows = []
+
+    def record(kind: str, expected: str, observed: str, *, group: str = "fault", **extra) -> None:
+        rows.append({"group": group, "kind": kind, "expected": expected, "observed": observed,
+                     "test": request.node.nodeid, **extra})
+
+    yield record
+    out = os.environ.get("NIANBAO_RELIABILITY_OUT")
+    failed = getattr(request.node, "rep_call", None)
+    if out and rows:
+        passed = failed is not None and failed.passed
+        with open(out, "a", encoding="utf-8") as f:
+            for row in rows:
+                f.write(json.dumps({**row, "passed": passed}, ensure_ascii=False) + "\n")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    # Let fixtures see whether the test body passed (the reliability table's "observed").
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.when == "call":
+        item.rep_call = rep
