@@ -127,6 +127,19 @@ def sections_of(text: str) -> list[Section]:
 
 
 # ------------------------------------------------------------------ the parse
+def unreadable(ex: Extracted) -> str | None:
+    """Why the document's text could not be read, if it could not: then "not a report"
+    cannot be concluded from its text, and the report is incomplete instead."""
+    if ex.meta.get("scanned"):
+        return ("scanned PDF without a text layer: its text and figures need OCR, which this "
+                "version does not do; the bytes are kept — run `nianbao reparse` once OCR is available")
+    garbled = ex.meta.get("garbled_chars", 0)
+    if garbled and garbled >= 0.2 * max(1, len(ex.text.strip())):
+        return (f"garbled text layer ({garbled} characters without a Unicode mapping): the text needs OCR, "
+                "which this version does not do; the bytes are kept")
+    return None
+
+
 def _default_template(year: int | None) -> str:
     return "2019" if year in (2019, 2020) else "2021"
 
@@ -138,7 +151,13 @@ def parse_extracted(ex: Extracted) -> Report:
     title = head.title or (ex.title or "").strip()  # a notice's own title tells it is a notice
     sections = sections_of(ex.text)
     rep = Report(status=OK, title=title or None, container=ex.container, sections=sections)
+    unread = unreadable(ex)
     is_report, why = _report_signal(title, ex.text, sections)
+    if unread and (not is_report or not ex.text.strip()):
+        # Nothing to judge by: a scan is not evidence of a non-report. Say what to do.
+        rep.status, rep.reason = EXTRACTION_INCOMPLETE, unread
+        rep.issues.append(Issue("extraction", "needs_ocr", unread))
+        return rep
     if not is_report:
         rep.status, rep.reason = NOT_A_REPORT, why
         return rep
@@ -170,6 +189,7 @@ def parse_extracted(ex: Extracted) -> Report:
             if missing:
                 rep.status = EXTRACTION_INCOMPLETE
                 rep.reason = f"{len(missing)} of {len(old.cells)} figures of the statistics table could not be read"
+        _scanned_pages(rep, ex)
         _prose(rep, body)
         return rep
     found = tables.interpret(ex.tables, ex.text)
@@ -178,7 +198,7 @@ def parse_extracted(ex: Extracted) -> Report:
         if not table_sections:
             # Neither a table nor a table section: the document does not claim to hold
             # them (a summary, an abridged web version); say so without failing it.
-            if rep.report_year is not None:
+            if rep.report_year is not None and not _scanned_pages(rep, ex):
                 rep.issues.append(Issue("warning", "no_tables",
                                         "no statistical tables and no table sections (二、三、四) in the document"))
             return rep
@@ -194,8 +214,25 @@ def parse_extracted(ex: Extracted) -> Report:
     if missing:
         rep.status = EXTRACTION_INCOMPLETE
         rep.reason = f"{len(missing)} of {len(rep.cells)} cells could not be read"
+    _scanned_pages(rep, ex)
     _prose(rep, body)
     return rep
+
+
+def _scanned_pages(rep: Report, ex: Extracted) -> bool:
+    """Pages without a text layer in a text report: if anything is missing, they are
+    the likely reason, and the report is incomplete (not "ok without tables")."""
+    pages = ex.meta.get("pages_without_text")
+    if not pages:
+        return False
+    missing = not rep.cells or any(c.value is None and c.reason for c in rep.cells)
+    kind = "extraction" if missing else "warning"
+    rep.issues.append(Issue(kind, "needs_ocr", f"pages {pages} are scans without a text layer: "
+                            "their text and figures need OCR, which this version does not do"))
+    if missing:
+        rep.status = EXTRACTION_INCOMPLETE
+        rep.reason = "; ".join(filter(None, (rep.reason, rep.issues[-1].message)))
+    return True
 
 
 def _prose(rep: Report, body: str) -> None:

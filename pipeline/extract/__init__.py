@@ -53,8 +53,8 @@ def extract(data: bytes, kind: str, name: str | None = None) -> Extracted:
         return ex
     reasons = {
         "empty": "empty file (0 bytes or only whitespace)",
-        "image": "image without a text layer: OCR is not supported yet",
-        "ofd": "OFD document: no OFD reader is available",
+        "image": "an image: its text and figures need OCR, which this version does not do; the bytes are kept",
+        "ofd": "an OFD document: this version has no OFD reader; the bytes are kept",
         "unknown": "unrecognised file type (not PDF, HTML, Word or text)",
     }
     raise ExtractError(reasons.get(kind, f"unsupported file type: {kind}"))
