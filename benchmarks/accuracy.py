@@ -1,11 +1,12 @@
 """Parser accuracy on generated reports: how many printed cells come back exactly.
 
-    python benchmarks/accuracy.py --n 200 [--formats html,docx,pdf-html,pdf-docx] [--start 0]
+    python benchmarks/accuracy.py --n 200 [--formats html,docx,pdf-html,pdf-docx,ofd-html] [--start 0]
                                   [--inconsistent 0.2] [--worst 15] [--json out.json]
 
 Generates N reports (seeds start..start+N-1, years and layout variations drawn by seed),
 renders each in every format (PDFs in batches, one soffice run per batch), parses them
-back with pipeline.parse and compares every cell with the spec. Prints cell accuracy per
+back with pipeline.parse (OFD: the printed PDF redrawn as OFD by devkit.ofd, the
+producer variant drawn by seed) and compares every cell with the spec. Prints cell accuracy per
 format and per variation, report-level accuracy (year, agency, templates) and the worst
 cases with their first wrong cells, so a failure can be replayed with
 `random_report(seed)`. Not part of the test suite (minutes, not seconds).
@@ -29,8 +30,10 @@ from nianbao.devkit.generate import (
     render_html,
     render_many_pdf,
 )
+from nianbao.devkit.ofd import VARIANTS as OFD_VARIANTS
+from nianbao.devkit.ofd import pdf_to_ofd
 
-FORMATS = ("html", "docx", "pdf-html", "pdf-docx")
+FORMATS = ("html", "docx", "pdf-html", "pdf-docx", "ofd-html", "ofd-docx")
 
 
 @dataclass
@@ -58,6 +61,7 @@ def _same(a, b) -> bool:
 def _score(spec, fmt: str, data: bytes) -> Outcome:
     from nianbao.pipeline.extract.docx import extract_docx
     from nianbao.pipeline.extract.html import extract_html
+    from nianbao.pipeline.extract.ofd import extract_ofd
     from nianbao.pipeline.extract.pdf import extract_pdf
     from nianbao.pipeline.parse import parse_extracted
 
@@ -65,7 +69,8 @@ def _score(spec, fmt: str, data: bytes) -> Outcome:
     out = Outcome(spec.seed, fmt, spec.report_year, sorted(spec.variations), len(exp), 0)
     t0 = time.perf_counter()
     try:
-        extract = {"html": extract_html, "docx": extract_docx}.get(fmt, extract_pdf)
+        readers = {"html": extract_html, "docx": extract_docx, "ofd": extract_ofd, "pdf": extract_pdf}
+        extract = readers[fmt.split("-")[0]]
         report = parse_extracted(extract(data))
     except Exception as e:  # a crash loses every cell of the document: that is the measurement
         out.error = f"{type(e).__name__}: {e}"[:300]
@@ -124,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
 
     outcomes: list[Outcome] = []
     render_s: dict[str, float] = defaultdict(float)
+    printed: dict[str, list[bytes]] = {}  # PDFs by what they were printed from, shared by pdf-* and ofd-*
     for fmt in formats:
         t0 = time.perf_counter()
         if fmt == "html":
@@ -131,10 +137,15 @@ def main(argv: list[str] | None = None) -> int:
         elif fmt == "docx":
             docs = [render_docx(s) for s in specs]
         else:
-            docs = []
-            for i in range(0, len(specs), args.batch):
-                docs += render_many_pdf(specs[i:i + args.batch], via=fmt.split("-")[1])
-                print(f"  {fmt}: {len(docs)}/{len(specs)} printed", file=sys.stderr)
+            via = fmt.split("-")[1]
+            if via not in printed:
+                printed[via] = []
+                for i in range(0, len(specs), args.batch):
+                    printed[via] += render_many_pdf(specs[i:i + args.batch], via=via)
+                    print(f"  {fmt}: {len(printed[via])}/{len(specs)} printed", file=sys.stderr)
+            docs = printed[via]
+            if fmt.startswith("ofd"):
+                docs = [pdf_to_ofd(pdf, OFD_VARIANTS[s.seed % len(OFD_VARIANTS)]) for s, pdf in zip(specs, docs)]
         render_s[fmt] = time.perf_counter() - t0
         for spec, data in zip(specs, docs):
             outcomes.append(_score(spec, fmt, data))

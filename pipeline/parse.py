@@ -131,7 +131,8 @@ def unreadable(ex: Extracted) -> str | None:
     """Why the document's text could not be read, if it could not: then "not a report"
     cannot be concluded from its text, and the report is incomplete instead."""
     if ex.meta.get("scanned"):
-        return ("scanned PDF without a text layer: its text and figures need OCR, which this "
+        what = "scanned PDF" if ex.container == "pdf" else f"{ex.container.upper()} drawn as images or outlines"
+        return (f"{what}, without a text layer: its text and figures need OCR, which this "
                 "version does not do; the bytes are kept — run `nianbao reparse` once OCR is available")
     garbled = ex.meta.get("garbled_chars", 0)
     if garbled and garbled >= 0.2 * max(1, len(ex.text.strip())):

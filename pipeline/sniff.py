@@ -47,7 +47,7 @@ def _zip_kind(data: bytes) -> str:
         return "xlsx"
     if "ppt/presentation.xml" in names:
         return "pptx"
-    if "OFD.xml" in names:
+    if "OFD.xml" in names or "ofd.xml" in {n.lower() for n in names}:
         return "ofd"
     return "zip"
 

@@ -1,6 +1,7 @@
 """Container → Extracted. `extract(data, kind)` picks the extractor for a sniffed kind.
 
-Each extractor is a pure function of the bytes; legacy formats (DOC/WPS, RTF) go through
+Each extractor is a pure function of the bytes (OFD: its zip of XML parts, read
+like a PDF's pages); legacy formats (DOC/WPS, RTF) go through
 LibreOffice to DOCX first. Anything we cannot read raises ExtractError with a reason a
 person can act on; the caller records it and keeps the bytes.
 """
@@ -46,6 +47,13 @@ def extract(data: bytes, kind: str, name: str | None = None) -> Extracted:
             return extract_docx(data, name)
         except (zipfile.BadZipFile, KeyError, ValueError) as e:
             raise ExtractError(f"corrupt DOCX: {e}") from e
+    if kind == "ofd":
+        check_zip(data)
+        from .ofd import OfdError, extract_ofd
+        try:
+            return extract_ofd(data, name)
+        except OfdError as e:
+            raise ExtractError(str(e)) from e
     if kind in ("doc", "rtf"):
         from .docx import extract_docx
         ex = extract_docx(convert_with_libreoffice(data, kind, "docx"), name)
@@ -54,7 +62,6 @@ def extract(data: bytes, kind: str, name: str | None = None) -> Extracted:
     reasons = {
         "empty": "empty file (0 bytes or only whitespace)",
         "image": "an image: its text and figures need OCR, which this version does not do; the bytes are kept",
-        "ofd": "an OFD document: this version has no OFD reader; the bytes are kept",
         "unknown": "unrecognised file type (not PDF, HTML, Word or text)",
     }
     raise ExtractError(reasons.get(kind, f"unsupported file type: {kind}"))

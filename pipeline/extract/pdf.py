@@ -26,6 +26,7 @@ from .pdf_layout import (
     decode_pdf_string,
     lattice_to_grid,
     normalise_cell_text,
+    path_rules,
     settle_tables,
     tidy_page_text,
 )
@@ -147,12 +148,7 @@ def _extract(doc: Any, raw: Any, deadline: float) -> Extracted:
         raise PdfError(f"too many pages: {n_pages} > {MAX_PAGES}")
     title = _meta(doc, raw, "Title")
     encrypted = raw.FPDF_GetSecurityHandlerRevision(doc.raw) != -1
-    warnings: list[str] = []
-    tables: list[Grid] = []
-    texts: list[str] = []
-    heights: dict[int, float] = {}
-    centres: dict[int, list[float]] = {}
-    textless: list[int] = []
+    pages = Pages()
     doc_raw, load_page, close_page = doc.raw, raw.FPDF_LoadPage, raw.FPDF_ClosePage
     for i in range(n_pages):
         if time.monotonic() > deadline:
@@ -170,32 +166,55 @@ def _extract(doc: Any, raw: Any, deadline: float) -> Extracted:
             except _TooManyPaths:
                 # Text drawn as outlines or a vector map: tens of thousands of paths
                 # would cost seconds and hold no table we could read anyway.
-                warnings.append(f"page {i + 1}: more than {MAX_PATHS} vector paths, tables not searched")
+                pages.warnings.append(f"page {i + 1}: more than {MAX_PATHS} vector paths, tables not searched")
                 v, h = [], []
-            chars, v, h, heights[i + 1] = _to_display(page, raw, chars, v, h)
-            for y, x0, x1 in close_open_ends(v, h):
-                h.append((y, x0, x1))
-            if not page_text_chars:
-                textless.append(i + 1)
-            texts.append(tidy_page_text(chars_to_text(chars)))
-            if len(v) >= 2 and len(h) >= 2:
-                # One-row lattices too: settle_tables keeps those that carry a table
-                # over a page break.
-                placed = None
-                for cells in _find_tables(v, h):
-                    placed = placed or _Placed(chars)
-                    g = lattice_to_grid(cells, _table_text_fn(cells, placed), i + 1, min_rows=1)
-                    if g is not None:
-                        tables.append(g)
-                if tables and tables[-1].source["page"] == i + 1 and placed is not None:
-                    # Only pages holding tables are asked where their text is
-                    # (settle_tables), and only those at a page break are read.
-                    centres[i + 1] = placed  # type: ignore[assignment]
+            chars, v, h, height = _to_display(page, raw, chars, v, h)
+            pages.add(i + 1, chars, v, h, height, has_text=bool(page_text_chars))
         finally:
             close_page(handle)
-    tables = settle_tables(tables, heights, centres)
-    return assemble(texts, tables, title=title, encrypted=encrypted, n_pages=n_pages, warnings=warnings,
-                    textless=textless)
+    return pages.extracted(title=title, encrypted=encrypted, n_pages=n_pages)
+
+
+class Pages:
+    """Pages given as characters and ruling lines in display coordinates (points,
+    top-left origin) → one Extracted. Every fixed-layout reader (PDF, OFD) ends here,
+    so text order, lattices and page-break rules are the same for all of them."""
+
+    def __init__(self) -> None:
+        self.warnings: list[str] = []
+        self.tables: list[Grid] = []
+        self.texts: list[str] = []
+        self.heights: dict[int, float] = {}
+        self.centres: dict[int, Any] = {}
+        self.textless: list[int] = []
+
+    def add(self, page_no: int, chars: list[Char], v: list[VRule], h: list[HRule], height: float,
+            *, has_text: bool) -> None:
+        self.heights[page_no] = height
+        for y, x0, x1 in close_open_ends(v, h):
+            h.append((y, x0, x1))
+        if not has_text:
+            self.textless.append(page_no)
+        self.texts.append(tidy_page_text(chars_to_text(chars)))
+        if len(v) >= 2 and len(h) >= 2:
+            # One-row lattices too: settle_tables keeps those that carry a table
+            # over a page break.
+            placed = None
+            tables = self.tables
+            for cells in _find_tables(v, h):
+                placed = placed or _Placed(chars)
+                g = lattice_to_grid(cells, _table_text_fn(cells, placed), page_no, min_rows=1)
+                if g is not None:
+                    tables.append(g)
+            if tables and tables[-1].source["page"] == page_no and placed is not None:
+                # Only pages holding tables are asked where their text is
+                # (settle_tables), and only those at a page break are read.
+                self.centres[page_no] = placed
+
+    def extracted(self, *, title: str | None, encrypted: bool, n_pages: int) -> Extracted:
+        tables = settle_tables(self.tables, self.heights, self.centres)
+        return assemble(self.texts, tables, title=title, encrypted=encrypted, n_pages=n_pages,
+                        warnings=self.warnings, textless=self.textless)
 
 
 class _RawPage:
@@ -628,35 +647,7 @@ def _path(obj: int, fx: _Calls, raw: Any, outer: tuple, top_y: float, v: list, h
                 curved[-1] = True
         if get_cl(seg):
             closed[-1] = True
-    for pts, cl, cv in zip(subpaths, closed, curved):
-        if stroke:
-            ring = pts + [pts[0]] if cl and len(pts) > 2 else pts
-            for (x0, y0), (x1, y1) in zip(ring, ring[1:]):
-                if abs(x0 - x1) < 0.01:
-                    v.append((x0, min(y0, y1), max(y0, y1)))
-                elif abs(y0 - y1) < 0.01:
-                    h.append((y0, min(x0, x1), max(x0, x1)))
-        elif not cv and _is_rect(pts):
-            xs = [p[0] for p in pts]
-            ys = [p[1] for p in pts]
-            w, ht = max(xs) - min(xs), max(ys) - min(ys)
-            if min(w, ht) <= THIN:
-                if w <= ht:
-                    v.append(((min(xs) + max(xs)) / 2, min(ys), max(ys)))
-                else:
-                    h.append(((min(ys) + max(ys)) / 2, min(xs), max(xs)))
-
-
-def _is_rect(pts: list[tuple[float, float]]) -> bool:
-    """A filled subpath that is an axis-parallel rectangle (pdfminer's LTRect)."""
-    if pts and len(pts) == 5 and pts[-1] == pts[0]:
-        pts = pts[:-1]
-    if len(pts) != 4:
-        return False
-    for (x0, y0), (x1, y1) in zip(pts, pts[1:] + pts[:1]):
-        if not (abs(x0 - x1) < 0.01 or abs(y0 - y1) < 0.01):
-            return False
-    return True
+    path_rules(subpaths, closed, curved, stroke, v, h)
 
 
 def _matrix(obj: int, fx: _Calls, outer: tuple) -> tuple:

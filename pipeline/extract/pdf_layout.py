@@ -333,6 +333,41 @@ def _same_columns(row: Grid, table: Grid, tol: float = 2.0) -> bool:
     return True
 
 
+def path_rules(subpaths: list[list[tuple[float, float]]], closed: list[bool], curved: list[bool], stroke: bool,
+               v: list[tuple[float, float, float]], h: list[tuple[float, float, float]]) -> None:
+    """The ruling lines one path draws (points in display coordinates): every
+    axis-parallel segment when stroked, a filled rectangle when thin (see THIN)."""
+    for pts, cl, cv in zip(subpaths, closed, curved):
+        if stroke:
+            ring = pts + [pts[0]] if cl and len(pts) > 2 else pts
+            for (x0, y0), (x1, y1) in zip(ring, ring[1:]):
+                if abs(x0 - x1) < 0.01:
+                    v.append((x0, min(y0, y1), max(y0, y1)))
+                elif abs(y0 - y1) < 0.01:
+                    h.append((y0, min(x0, x1), max(x0, x1)))
+        elif not cv and _is_rect(pts):
+            xs = [p[0] for p in pts]
+            ys = [p[1] for p in pts]
+            w, ht = max(xs) - min(xs), max(ys) - min(ys)
+            if min(w, ht) <= THIN:
+                if w <= ht:
+                    v.append(((min(xs) + max(xs)) / 2, min(ys), max(ys)))
+                else:
+                    h.append(((min(ys) + max(ys)) / 2, min(xs), max(xs)))
+
+
+def _is_rect(pts: list[tuple[float, float]]) -> bool:
+    """A filled subpath that is an axis-parallel rectangle (pdfminer's LTRect)."""
+    if pts and len(pts) == 5 and pts[-1] == pts[0]:
+        pts = pts[:-1]
+    if len(pts) != 4:
+        return False
+    for (x0, y0), (x1, y1) in zip(pts, pts[1:] + pts[:1]):
+        if not (abs(x0 - x1) < 0.01 or abs(y0 - y1) < 0.01):
+            return False
+    return True
+
+
 def scan_verdict(meta: dict[str, Any], warnings: list[str], n_pages: int, textless: list[int]) -> None:
     """Scans have no text layer: say so, for the whole document or for some pages
     (a scanned annex, a signed last page), so that OCR can be aimed later."""

@@ -1,0 +1,267 @@
+"""OFD (GB/T 33190, the Chinese fixed-layout format): a zip of XML files.
+
+OFD.xml names the document root; Document.xml lists the pages (and template pages
+that hold headers and footers); each page's Content.xml holds layers of text objects
+(Unicode text with the position of every character) and path objects (ruling lines).
+All lengths are millimetres with the origin at the top-left, y downward. We turn them
+into characters and rules in points and hand them to the PDF reader's `Pages`, so that
+lines, lattices and tables over page breaks follow exactly the same rules as PDFs.
+
+Text drawn as outlines (no text object on a page) leaves the page textless, which the
+parser reports as needing OCR.
+"""
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import zipfile
+from typing import Any, Iterator
+
+from lxml import etree
+
+from ..model import Extracted
+from .pdf import Char, Pages
+from .pdf_layout import path_rules
+
+PT_PER_MM = 72 / 25.4
+MAX_PAGES = 5000
+MAX_DEPTH = 32  # nested PageBlocks / CompositeObjects
+DEFAULT_LINE_WIDTH = 0.353  # mm (GB/T 33190 §9.1)
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True)
+_NUM = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[A-Za-z]")
+
+
+class OfdError(Exception):
+    pass
+
+
+def extract_ofd(data: bytes, name: str | None = None) -> Extracted:
+    """Text and ruled tables of an OFD package. Raises OfdError when the package is not
+    a readable OFD (no OFD.xml, no document root, a page missing)."""
+    try:
+        z = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as e:
+        raise OfdError(f"corrupt OFD package: {e}") from e
+    pkg = _Package(z)
+    root = pkg.xml(pkg.resolve("", "OFD.xml"))
+    bodies = _children(root, "DocBody")
+    if not bodies:
+        raise OfdError("OFD.xml names no document (no DocBody)")
+    body = bodies[0]
+    doc_loc = _text(body, "DocRoot")
+    if not doc_loc:
+        raise OfdError("OFD.xml names no document root (DocRoot)")
+    title = _text(_child(body, "DocInfo"), "Title") or None
+    doc_path = pkg.resolve("", doc_loc)
+    doc = pkg.xml(doc_path)
+    base = posixpath.dirname(doc_path)
+    common = _child(doc, "CommonData")
+    default_box = _box(_text(_child(common, "PageArea"), "PhysicalBox")) or (0, 0, 210, 297)
+    templates = {t.get("ID"): pkg.resolve(base, t.get("BaseLoc", "")) for t in _children(common, "TemplatePage")}
+    page_refs = _children(_child(doc, "Pages"), "Page")
+    if len(page_refs) > MAX_PAGES:
+        raise OfdError(f"too many pages: {len(page_refs)} > {MAX_PAGES}")
+    pages = Pages()
+    if len(bodies) > 1:
+        pages.warnings.append(f"OFD package holds {len(bodies)} documents: only the first was read")
+    for no, ref in enumerate(page_refs, 1):
+        page_path = pkg.resolve(base, ref.get("BaseLoc", ""))
+        page = pkg.xml(page_path)
+        box = _box(_text(_child(page, "Area"), "PhysicalBox")) or default_box
+        drawn = _Drawn()
+        for tpl in _children(page, "Template"):
+            loc = templates.get(tpl.get("TemplateID"))
+            if loc and loc in pkg:
+                drawn.content(_child(pkg.xml(loc), "Content"))
+        drawn.content(_child(page, "Content"))
+        has_text = any(c[0].strip() for c in drawn.chars)
+        pages.add(no, drawn.chars, drawn.v, drawn.h, (box[3] - box[1]) * PT_PER_MM, has_text=has_text)
+    ex = pages.extracted(title=title, encrypted=False, n_pages=len(page_refs))
+    ex.container = "ofd"
+    return ex
+
+
+class _Package:
+    def __init__(self, z: zipfile.ZipFile):
+        self.z = z
+        self.names = {n.lstrip("/"): n for n in z.namelist()}
+
+    def __contains__(self, path: str) -> bool:
+        return path in self.names
+
+    def resolve(self, base: str, loc: str) -> str:
+        """BaseLoc values are relative to the file that names them, or absolute from the
+        package root; producers differ in case and in a leading slash."""
+        loc = loc.strip().replace("\\", "/")
+        path = posixpath.normpath(loc.lstrip("/") if loc.startswith("/") else posixpath.join(base, loc))
+        if path not in self.names:
+            folded = {n.lower(): n for n in self.names}
+            path = folded.get(path.lower(), path)
+        return path
+
+    def xml(self, path: str) -> Any:
+        if path not in self.names:
+            raise OfdError(f"OFD package lacks {path}")
+        try:
+            return etree.fromstring(self.z.read(self.names[path]), _PARSER)
+        except etree.XMLSyntaxError as e:
+            raise OfdError(f"OFD part {path} is not well-formed XML: {e}") from e
+
+
+class _Drawn:
+    """Characters and ruling lines of one page, in points, top-left origin."""
+
+    def __init__(self) -> None:
+        self.chars: list[Char] = []
+        self.v: list[tuple[float, float, float]] = []
+        self.h: list[tuple[float, float, float]] = []
+
+    def content(self, content: Any) -> None:
+        for layer in _children(content, "Layer"):
+            self._objects(layer, 0)
+
+    def _objects(self, parent: Any, depth: int) -> None:
+        if depth > MAX_DEPTH:
+            return
+        for obj in parent:
+            tag = _local(obj)
+            if tag == "TextObject":
+                self._text(obj)
+            elif tag == "PathObject":
+                self._path(obj)
+            elif tag in ("PageBlock", "CompositeObject"):
+                self._objects(obj, depth + 1)
+
+    def _text(self, obj: Any) -> None:
+        bx, by = _origin(obj)
+        ctm = _ctm(obj)
+        size = _float(obj.get("Size"), 3.5)
+        x = y = 0.0
+        for code in _children(obj, "TextCode"):
+            text = code.text or ""
+            # X/Y carry over from the previous TextCode when a producer omits them.
+            x = _float(code.get("X"), x)
+            y = _float(code.get("Y"), y)
+            deltas = _deltas(code.get("DeltaX"))
+            dys = _deltas(code.get("DeltaY"))
+            cx, cy = x, y
+            for i, ch in enumerate(text):
+                width = size if ord(ch) > 0x2E7F else size / 2
+                adv = deltas[i] if i < len(deltas) else width
+                x0, top = _apply(ctm, cx, cy - size * 0.88)
+                x1, bottom = _apply(ctm, cx + min(width, adv if adv > 0 else width), cy + size * 0.12)
+                self.chars.append((ch, (bx + x0) * PT_PER_MM, (by + top) * PT_PER_MM,
+                                   (bx + x1) * PT_PER_MM, (by + bottom) * PT_PER_MM))
+                cx += adv
+                cy += dys[i] if i < len(dys) else 0.0
+            x, y = cx, cy
+
+    def _path(self, obj: Any) -> None:
+        stroke = obj.get("Stroke", "true").lower() != "false"
+        fill = obj.get("Fill", "false").lower() == "true"
+        if not stroke and not fill:
+            return
+        bx, by = _origin(obj)
+        ctm = _ctm(obj)
+        subpaths: list[list[tuple[float, float]]] = []
+        closed: list[bool] = []
+        curved: list[bool] = []
+        for cmd, args in _commands(_text(obj, "AbbreviatedData")):
+            if cmd in "MS" and len(args) >= 2:
+                subpaths.append([self._pt(bx, by, ctm, args[0], args[1])])
+                closed.append(False)
+                curved.append(False)
+            elif cmd in "LQBA" and len(args) >= 2 and subpaths:
+                subpaths[-1].append(self._pt(bx, by, ctm, args[-2], args[-1]))
+                curved[-1] = curved[-1] or cmd != "L"
+            elif cmd == "C" and subpaths:
+                closed[-1] = True
+        # A stroked path is a line however it is filled; a fill alone is a rule only when thin.
+        path_rules(subpaths, closed, curved, stroke, self.v, self.h)
+
+    @staticmethod
+    def _pt(bx: float, by: float, ctm: tuple | None, x: float, y: float) -> tuple[float, float]:
+        x, y = _apply(ctm, x, y)
+        return (round((bx + x) * PT_PER_MM, 3), round((by + y) * PT_PER_MM, 3))
+
+
+def _commands(data: str | None) -> Iterator[tuple[str, list[float]]]:
+    cmd, args = None, []
+    for tok in _NUM.findall(data or ""):
+        if tok.isalpha():
+            if cmd:
+                yield cmd, args
+            cmd, args = tok.upper(), []
+        else:
+            args.append(float(tok))
+    if cmd:
+        yield cmd, args
+
+
+def _deltas(spec: str | None) -> list[float]:
+    """DeltaX/DeltaY: numbers, with "g N v" meaning v repeated N times."""
+    out: list[float] = []
+    toks = (spec or "").split()
+    i = 0
+    while i < len(toks) and len(out) < 100_000:
+        if toks[i] == "g" and i + 2 < len(toks):
+            out += [_float(toks[i + 2], 0.0)] * min(int(_float(toks[i + 1], 0)), 100_000)
+            i += 3
+        else:
+            out.append(_float(toks[i], 0.0))
+            i += 1
+    return out
+
+
+def _ctm(obj: Any) -> tuple | None:
+    vals = [_float(t, 0.0) for t in (obj.get("CTM") or "").split()]
+    return tuple(vals) if len(vals) == 6 else None
+
+
+def _apply(ctm: tuple | None, x: float, y: float) -> tuple[float, float]:
+    if ctm is None:
+        return x, y
+    a, b, c, d, e, f = ctm
+    return a * x + c * y + e, b * x + d * y + f
+
+
+def _origin(obj: Any) -> tuple[float, float]:
+    box = _box(obj.get("Boundary"))
+    return (box[0], box[1]) if box else (0.0, 0.0)
+
+
+def _box(spec: str | None) -> tuple[float, float, float, float] | None:
+    """"x y w h" → (x0, y0, x1, y1)."""
+    vals = [_float(t, 0.0) for t in (spec or "").split()]
+    if len(vals) != 4:
+        return None
+    x, y, w, h = vals
+    return x, y, x + w, y + h
+
+
+def _float(s: Any, default: float) -> float:
+    try:
+        v = float(s)
+    except (TypeError, ValueError):
+        return default
+    return v if v == v and abs(v) < 1e7 else default  # NaN and absurd values: ignore
+
+
+def _local(el: Any) -> str:
+    tag = el.tag
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _children(el: Any, name: str) -> list[Any]:
+    return [c for c in el if _local(c) == name] if el is not None else []
+
+
+def _child(el: Any, name: str) -> Any:
+    found = _children(el, name)
+    return found[0] if found else None
+
+
+def _text(el: Any, name: str) -> str:
+    c = _child(el, name)
+    return (c.text or "").strip() if c is not None else ""
