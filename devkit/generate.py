@@ -1442,6 +1442,15 @@ def _profile_dir() -> str:
 
 def convert_to_pdf(documents: list[tuple[str, bytes]], *, timeout: float | None = None) -> list[bytes]:
     """Convert (suffix, bytes) documents to PDFs with one soffice run per input type."""
+    return convert_many(documents, "pdf", timeout=timeout)
+
+
+def convert_to(data: bytes, suffix: str, to: str) -> bytes:
+    """One document converted by LibreOffice (e.g. xlsx → xls)."""
+    return convert_many([(suffix, data)], to)[0]
+
+
+def convert_many(documents: list[tuple[str, bytes]], to: str, *, timeout: float | None = None) -> list[bytes]:
     exe = _soffice()
     out: list[bytes | None] = [None] * len(documents)
     with _LO_LOCK, tempfile.TemporaryDirectory(prefix="nianbao-pdf-") as tmp:
@@ -1460,14 +1469,14 @@ def convert_to_pdf(documents: list[tuple[str, bytes]], *, timeout: float | None 
                 names.append(name)
             cmd = [exe, f"-env:UserInstallation=file://{_profile_dir()}", "--headless", "--norestore",
                    "--nologo", "--nodefault", "--nolockcheck"]
-            if suffix == "html":  # import as a paginated Writer document, not Writer/Web
+            if suffix == "html" and to == "pdf":  # import as a paginated Writer document, not Writer/Web
                 cmd += ["--infilter=HTML (StarWriter)", "--convert-to", "pdf:writer_pdf_Export"]
             else:
-                cmd += ["--convert-to", "pdf"]
+                cmd += ["--convert-to", to]
             cmd += ["--outdir", outdir] + names
             proc = subprocess.run(cmd, capture_output=True, timeout=timeout or (60 + 5 * len(names)))
             for i in idx:
-                pdf = os.path.join(outdir, f"r{i:05d}.pdf")
+                pdf = os.path.join(outdir, f"r{i:05d}.{to}")
                 if not os.path.exists(pdf):
                     raise RuntimeError(f"soffice did not convert document {i} ({suffix}): rc={proc.returncode} "
                                        f"stderr={proc.stderr.decode(errors='replace')[-2000:]}")

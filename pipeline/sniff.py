@@ -12,8 +12,8 @@ _IMAGES = {b"\x89PNG": "png", b"\xff\xd8\xff": "jpeg", b"GIF8": "gif", b"II*\x00
 
 
 def sniff(data: bytes) -> str:
-    """One of: empty, pdf, docx, xlsx, pptx, ofd, zip, doc (OLE: doc/wps/xls), rtf, html,
-    txt, image, unknown."""
+    """One of: empty, pdf, docx, xlsx, pptx, ofd, zip, doc (OLE Word: doc/wps), xls (OLE
+    workbook: xls/et), rtf, html, txt, image, unknown."""
     if not data.strip():
         return "empty"
     head = data[:1024]
@@ -22,7 +22,7 @@ def sniff(data: bytes) -> str:
     if data.startswith(b"PK\x03\x04"):
         return _zip_kind(data)
     if data.startswith(OLE):
-        return "doc"
+        return _ole_kind(data)
     if data.lstrip().startswith(b"{\\rtf"):
         return "rtf"
     for magic in _IMAGES:
@@ -50,6 +50,21 @@ def _zip_kind(data: bytes) -> str:
     if "OFD.xml" in names or "ofd.xml" in {n.lower() for n in names}:
         return "ofd"
     return "zip"
+
+
+def _ole_kind(data: bytes) -> str:
+    """Word and Kingsoft WPS files hold a WordDocument stream; Excel and Kingsoft ET
+    workbooks a Workbook (BIFF8) or Book (BIFF5) stream. An OLE file we cannot list
+    goes to the Word importer, which says whether it can read it."""
+    import olefile
+
+    try:
+        with olefile.OleFileIO(data) as ole:
+            if ole.exists("Workbook") or ole.exists("Book"):
+                return "xls"
+    except (OSError, ValueError, IndexError):  # a damaged directory: let the importer judge
+        pass
+    return "doc"
 
 
 def _looks_like_text(chunk: bytes) -> bool:

@@ -54,6 +54,15 @@ def extract(data: bytes, kind: str, name: str | None = None) -> Extracted:
             return extract_ofd(data, name)
         except OfdError as e:
             raise ExtractError(str(e)) from e
+    if kind in ("xlsx", "xls"):
+        from .sheet import SheetError, extract_xlsx
+        if kind == "xlsx":
+            check_zip(data)
+        xlsx = data if kind == "xlsx" else convert_with_libreoffice(data, kind, "xlsx")
+        try:
+            return extract_xlsx(xlsx, name, container=kind)
+        except SheetError as e:
+            raise ExtractError(str(e)) from e
     if kind in ("doc", "rtf"):
         from .docx import extract_docx
         ex = extract_docx(convert_with_libreoffice(data, kind, "docx"), name)
@@ -96,5 +105,6 @@ def convert_with_libreoffice(data: bytes, kind: str, to: str, timeout: int = 120
             raise ExtractError(f"LibreOffice did not convert the {kind.upper()} within {timeout} s") from e
         out = Path(tmp) / f"in.{to}"
         if not out.exists():
-            raise ExtractError(f"LibreOffice could not read this {kind.upper()} file (corrupt or not a document)")
+            hint = " (or LibreOffice Calc is missing: apt-get install libreoffice-calc-nogui)" if to == "xlsx" else ""
+            raise ExtractError(f"LibreOffice could not read this {kind.upper()} file (corrupt or not a document){hint}")
         return out.read_bytes()

@@ -41,7 +41,7 @@ REPORT_COLS = {
     "city": ("地级", "机关所在的地级市、州、盟"),
     "county": ("县级", "机关所在的县、区、旗、县级市"),
     "region_from": ("地区来源", "agency 由机关名称读出；portal 名称未写明地名时取自来源网站的地区"),
-    "container": ("文件格式", "原文的载体：html、pdf、docx、doc、rtf、txt、ofd"),
+    "container": ("文件格式", "原文的载体：html、pdf、ofd、docx、doc（含WPS）、rtf、xlsx、xls（含ET）、txt"),
     "template_t2": ("表二模板", "表二所用官方模板：2019（国办公开办函〔2019〕60号）或 2021（〔2021〕30号）"),
     "template_t3": ("表三模板", "表三所用官方模板：2019 版（其他处理一行）或 2021 版（其他处理三行）"),
     "template_t4": ("表四模板", "表四所用官方模板"),
