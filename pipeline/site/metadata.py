@@ -411,7 +411,8 @@ ORDER BY rank LIMIT 50""",
 }
 
 
-def build(db_name: str, raw_root: str | None = None) -> dict:
+def build(db_name: str, raw_root: str | None = None, limits: dict | None = None) -> dict:
+    """Datasette metadata; `limits` overrides the site's resource caps (site/limits.py)."""
     labels = column_labels()
     tables: dict[str, dict] = {}
     for name, (title, desc, facets) in TABLES.items():
@@ -435,5 +436,5 @@ def build(db_name: str, raw_root: str | None = None) -> dict:
             "title": "年报档案", "description": DESCRIPTION, "tables": tables,
             "queries": {k: dict(v) for k, v in QUERIES.items()},
         }},
-        "plugins": {"nianbao": {"raw_root": raw_root, "db": db_name}},
+        "plugins": {"nianbao": {"raw_root": raw_root, "db": db_name, "limits": dict(limits or {})}},
     }
