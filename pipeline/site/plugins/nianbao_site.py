@@ -50,7 +50,7 @@ async def _all(db, sql: str, params) -> list[dict]:
 
 @hookimpl
 def prepare_connection(conn, datasette):
-    limits.register_functions(conn, _limits(datasette))
+    limits.register_functions(conn, _limits(datasette), datasette.setting("sql_time_limit_ms"))
 
 
 @hookimpl
