@@ -43,7 +43,7 @@ DEFAULTS: dict[str, Any] = {
     "max_value_bytes": 16_000_000,
     "page_image_max_pixels": 4_000_000,  # 2000 × 2000: an A4 page at 1.5× is 1.3 MP
     "page_image_timeout_s": 10.0,
-    "page_image_memory_mb": 1024,  # address space of the drawing process
+    "page_image_memory_mb": 512,  # address space of the drawing process (an A4 page needs < 200)
     "expensive_per_client": 2,
     "expensive_total": 3,  # below num_sql_threads (4): one thread stays for ordinary pages
     "retry_after_s": 2,
