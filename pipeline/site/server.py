@@ -68,9 +68,12 @@ def live(db: Path) -> bool:
 
 
 def ensure_wal(db: Path) -> None:
-    """A live reader is only safe beside a WAL writer: switch an archive written by an
-    older nianbao (or copied with journal_mode=DELETE) to WAL once, before serving."""
-    con = sqlite3.connect(db)
+    """Switch an archive copied with journal_mode=DELETE to WAL once, before serving: in
+    rollback-journal mode the site's readers and a batch's writer lock each other out
+    (pages fail with "database is locked" while a batch commits); in WAL they do not."""
+    if not db.is_file():
+        return  # Datasette reports the missing file itself
+    con = sqlite3.connect(db, timeout=30)
     try:
         if con.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
             con.execute("PRAGMA journal_mode=WAL")
