@@ -210,3 +210,17 @@ def test_served_live_not_immutable(live):
     con = sqlite3.connect(live["db"])
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     con.close()
+
+
+def test_an_archive_in_rollback_mode_is_switched_to_wal_before_serving(tmp_path):
+    db = tmp_path / "archive.db"
+    con = sqlite3.connect(db)
+    con.execute("PRAGMA journal_mode=DELETE")
+    con.execute("CREATE TABLE reports (id TEXT)")
+    con.commit()
+    con.close()
+    args = server.command(db, server.free_port())
+    assert "--immutable" not in args and str(db.resolve()) in args
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    con.close()
