@@ -48,6 +48,7 @@ class Site:
         return self.get("/archive.json?" + urllib.parse.urlencode({"sql": sql, "_shape": "array"}), **kw)
 
     def reset_peak(self) -> None:
+        """VmHWM back to the current RSS (Linux ≥ 4.0), so each probe's own peak is measured."""
         Path(f"/proc/{self.proc.pid}/clear_refs").write_text("5")
 
     def peak_mb(self) -> float:
