@@ -253,3 +253,9 @@ def test_serve_rejects_an_unknown_limit(archive):
     done = subprocess.run([sys.executable, "-m", "nianbao", "serve", str(archive[0]), "--limit", "nope=1"],
                           check=False, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "unknown site limit" in done.stderr
+
+
+def test_client_is_the_proxy_header_only_when_configured():
+    scope = {"client": ("127.0.0.9", 5000), "headers": [(b"x-forwarded-for", b"198.51.100.7, 127.0.0.9")]}
+    assert limits.client_of(scope, None) == "127.0.0.9"  # a visitor cannot choose its own identity
+    assert limits.client_of(scope, "X-Forwarded-For") == "198.51.100.7"

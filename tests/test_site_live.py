@@ -100,7 +100,7 @@ def counts(db) -> dict[str, int]:
 
 def test_pages_stay_up_and_counts_follow_while_ingest_writes(live, reliability):
     from playwright.sync_api import sync_playwright
-    from test_site_browser import ARGS, CHROMIUM
+    from test_site_browser import ARGS, ARTIFACTS, CHROMIUM
 
     base, pages = live["url"], live["pages"]
     before = counts(live["db"])
@@ -156,6 +156,8 @@ def test_pages_stay_up_and_counts_follow_while_ingest_writes(live, reliability):
         after = counts(live["db"])
         pg.goto(base + "/archive/reports")
         shown = pg.locator("h3").first.inner_text()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        pg.screenshot(path=str(ARTIFACTS / "live-reports-after-ingest.png"), full_page=False)
         browser.close()
     seconds = time.monotonic() - t0
 
