@@ -18,11 +18,9 @@ from pathlib import Path
 import pytest
 from known_archive import SAMPLES
 from nianbao.devkit import synth
+from nianbao.devkit.abuse import huge_page_pdf, nested_forms_pdf
 from nianbao.pipeline import store
 from nianbao.pipeline.site import limits, render, server
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from site_abuse import huge_page_pdf, nested_forms_pdf
 
 HAN_20MB = "replace(hex(zeroblob(3333333)), '0', '中')"  # 6.7 M × 「中」 = 20 MB, built inside SQLite
 HAN_6MB = "replace(hex(zeroblob(1000000)), '0', '中')"  # 2 M characters: under SQLite's cap, over the function's
@@ -149,7 +147,7 @@ def test_huge_page_is_drawn_within_the_pixel_cap(site, reliability):
     w, h = png_size(body)
     assert w * h <= limits.DEFAULTS["page_image_max_pixels"] and w >= 1900, (w, h)
     assert secs < 8 and mb < 300, (secs, mb)  # before: 28 s and 3.7 GB in the server
-    reliability("page image of a 446-byte PDF with a 14400×14400 pt page", "drawn scaled down to the pixel cap",
+    reliability("page image of a 487-byte PDF with a 14400×14400 pt page", "drawn scaled down to the pixel cap",
                 f"HTTP 200, {w}×{h} px in {secs:.2f} s, server peak +{mb:.0f} MB", group="site",
                 limit=f"page_image_max_pixels={limits.DEFAULTS['page_image_max_pixels']}")
 
@@ -160,7 +158,7 @@ def test_page_that_draws_forever_is_cut(site, reliability):
     assert "无法" in body.decode()
     timeout = limits.DEFAULTS["page_image_timeout_s"]
     assert secs < timeout + 5 and mb < 300, (secs, mb)
-    reliability("page image of a 3 KB PDF drawing 10^8 nested forms", "refused within the time and memory caps",
+    reliability("page image of a 3.5 KB PDF drawing 10^8 nested forms", "refused within the time and memory caps",
                 f"HTTP {status} in {secs:.1f} s, server peak +{mb:.0f} MB", group="site",
                 limit=f"page_image_timeout_s={timeout:g}, page_image_memory_mb={limits.DEFAULTS['page_image_memory_mb']}")
 
