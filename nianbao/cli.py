@@ -296,12 +296,20 @@ def sites_add(url, name, directory, db):
 @click.option("--port", "-p", default=8001, show_default=True, type=int)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--raw", "raw_root", type=click.Path(file_okay=False), help="Raw store [default: beside the archive].")
-def serve(db_arg, db, port, host, raw_root):
-    """Serve the archive with Datasette (read-only): tables, search, report pages, charts."""
-    from nianbao.pipeline.site import server
+@click.option("--limit", "limit_pairs", multiple=True, metavar="NAME=VALUE",
+              help="Override a resource cap, e.g. --limit expensive_per_client=4 (names and defaults: "
+                   "docs/operations.md).")
+def serve(db_arg, db, port, host, raw_root, limit_pairs):
+    """Serve the archive with Datasette (read-only, live while batches write it): tables,
+    search, report pages, charts."""
+    from nianbao.pipeline.site import limits, server
 
     path = _positional_db(db_arg, db)
-    args = server.command(Path(path), port, host, raw_root=Path(raw_root) if raw_root else None)
+    try:
+        caps = limits.parse_assignments(limit_pairs)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--limit") from None
+    args = server.command(Path(path), port, host, raw_root=Path(raw_root) if raw_root else None, limits=caps)
     click.echo(f"nianbao: serving {path} at http://{host}:{port}/  (Ctrl-C stops)", err=True)
     sys.stderr.flush()
     # Become Datasette: Ctrl-C and SIGTERM then reach the server itself, and no orphan is left.

@@ -307,7 +307,7 @@ def test_nianbao_serve_command(site, tmp_path):
     import sys
 
     db = tmp_path / "archive.db"
-    shutil.copy(site["db"], db)  # serve writes its inspect file beside the archive
+    shutil.copy(site["db"], db)  # serve writes its metadata beside the archive
     port = server.free_port()
     proc = subprocess.Popen([sys.executable, "-m", "nianbao", "serve", str(db), "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -319,7 +319,7 @@ def test_nianbao_serve_command(site, tmp_path):
             settings = json.loads(r.read())
         assert settings["sql_time_limit_ms"] == server.SETTINGS["sql_time_limit_ms"]
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/databases.json") as r:
-            assert json.loads(r.read())[0]["is_mutable"] is False  # immutable: read-only, counts from inspect
+            assert json.loads(r.read())[0]["is_mutable"] is True  # live: mode=ro on the WAL archive (issue 12)
     finally:
         server.stop(proc)
 

@@ -204,8 +204,8 @@ TABLES = {
     "t3_wide": ("表三宽表", "每份年报一行，表三每个单元格一列（列名：行代码__列代码）。", []),
     "totals_by_year": ("按年度合计", "全部主版本年报的关键数字按年度求和（空白不计）。", []),
     "agency_series": ("机关时间序列", "每个机关每年一行的关键数字，便于比较同一机关的历年变化。", []),
-    "old": ("旧统计表", "2008–2018 年年报的《政府信息公开情况统计表》：每个数字一行，行代码见 pipeline/old_template.py，"
-                        "列 year 为本年度、cumulative 为历年累计，连同原文的指标名称与单位。", ["row", "col", "unit"]),
+    "old": ("旧统计表", ("2008–2018 年年报的《政府信息公开情况统计表》：每个数字一行，行代码见 pipeline/old_template.py，"
+                         "列 year 为本年度、cumulative 为历年累计，连同原文的指标名称与单位。"), ["row", "col", "unit"]),
     "series_comparable": ("可比序列", "2008–2025 年新旧模板中含义相同的数字，每个机关、年度、指标一行。", ["measure", "template"]),
     "runs": ("抓取批次", "每次抓取一行：页面数、新文件、变化、失败、被拦截网站。", ["status"]),
     "fetches": ("网址", "抓取过的每个网址：当前版本、条件请求用的 ETag/Last-Modified、网页上的元数据、最近错误。",
@@ -411,7 +411,8 @@ ORDER BY rank LIMIT 50""",
 }
 
 
-def build(db_name: str, raw_root: str | None = None) -> dict:
+def build(db_name: str, raw_root: str | None = None, limits: dict | None = None) -> dict:
+    """Datasette metadata; `limits` overrides the site's resource caps (site/limits.py)."""
     labels = column_labels()
     tables: dict[str, dict] = {}
     for name, (title, desc, facets) in TABLES.items():
@@ -435,5 +436,5 @@ def build(db_name: str, raw_root: str | None = None) -> dict:
             "title": "年报档案", "description": DESCRIPTION, "tables": tables,
             "queries": {k: dict(v) for k, v in QUERIES.items()},
         }},
-        "plugins": {"nianbao": {"raw_root": raw_root, "db": db_name}},
+        "plugins": {"nianbao": {"raw_root": raw_root, "db": db_name, "limits": dict(limits or {})}},
     }

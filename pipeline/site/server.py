@@ -1,9 +1,16 @@
 """Start real Datasette on an archive: the one way `nianbao serve`, the demo, the tests
 and the benchmark all launch the site, so they all see the same settings.
 
-Immutable mode with an inspect file: Datasette then trusts the file not to change, takes
-table counts from the inspect file instead of counting 20 million cells per page view,
-and may open it from several threads at once.
+Live, read-only mode: Datasette opens the archive with `mode=ro`, never `immutable=1`.
+The archive is in WAL mode (pipeline/store/archive.py sets it on every open), so a
+`nianbao run` or `ingest` may write the same file while the site serves it: each query
+reads one committed snapshot, and table counts, facets and views are computed from the
+file as it is now. (Immutable mode, used before, let SQLite skip locking and trust the
+file never to change: a concurrent write then gave "database disk image is malformed"
+and counts frozen at the last `datasette inspect`.) See docs/operations.md.
+
+Only when the archive's folder is not writable (a release on read-only media, where no
+batch can write either and SQLite could not create the WAL index) is it opened immutable.
 """
 from __future__ import annotations
 
@@ -18,6 +25,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from ..store import raw_root_for
 from . import metadata
@@ -45,47 +53,49 @@ def _side_dir(db: Path) -> Path:
     return d
 
 
-def inspect_file(db: Path) -> Path:
-    """Counts per table, recomputed when the database changed since the last run."""
-    out = _side_dir(db) / (db.name + ".inspect.json")
-    if not out.exists() or out.stat().st_mtime < db.stat().st_mtime:
-        subprocess.run([sys.executable, "-m", "datasette", "inspect", str(db), "--inspect-file", str(out)],
-                       check=True, stdout=subprocess.DEVNULL)
-    return out
-
-
-def write_metadata(db: Path, workdir: Path, raw_root: Path | None = None) -> Path:
+def write_metadata(db: Path, workdir: Path, raw_root: Path | None = None,
+                   limits: dict[str, Any] | None = None) -> Path:
     workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / "metadata.json"
-    meta = metadata.build(db.stem, str((raw_root or raw_root_for(db)).resolve()))
+    meta = metadata.build(db.stem, str((raw_root or raw_root_for(db)).resolve()), limits)
     path.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
     return path
 
 
-def checkpoint(db: Path) -> None:
-    """Move WAL pages into the main file: immutable mode reads the main file only."""
-    wal = db.with_name(db.name + "-wal")
-    if wal.exists() and wal.stat().st_size:
-        con = sqlite3.connect(db)
-        try:
-            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        finally:
-            con.close()
+def live(db: Path) -> bool:
+    """Serve live (mode=ro, WAL) unless the folder is read-only: see the module docstring."""
+    return os.access(db.parent, os.W_OK)
+
+
+def ensure_wal(db: Path) -> None:
+    """Switch an archive copied with journal_mode=DELETE to WAL once, before serving: in
+    rollback-journal mode the site's readers and a batch's writer lock each other out
+    (pages fail with "database is locked" while a batch commits); in WAL they do not."""
+    if not db.is_file():
+        return  # Datasette reports the missing file itself
+    con = sqlite3.connect(db, timeout=30)
+    try:
+        if con.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            con.execute("PRAGMA journal_mode=WAL")
+    finally:
+        con.close()
 
 
 def command(db: Path, port: int, host: str = "127.0.0.1", raw_root: Path | None = None,
-            workdir: Path | None = None, inspect: bool = True) -> list[str]:
+            workdir: Path | None = None, limits: dict[str, Any] | None = None) -> list[str]:
     db = Path(db).resolve()
-    checkpoint(db)
     workdir = workdir or _side_dir(db) / (db.name + ".site")
-    args = [sys.executable, "-m", "datasette", "serve", "--immutable", str(db),
+    if live(db):
+        ensure_wal(db)
+        target = [str(db)]
+    else:
+        target = ["--immutable", str(db)]
+    args = [sys.executable, "-m", "datasette", "serve", *target,
             "--host", host, "--port", str(port),
-            "--metadata", str(write_metadata(db, workdir, raw_root)),
+            "--metadata", str(write_metadata(db, workdir, raw_root, limits)),
             "--plugins-dir", str(HERE / "plugins"),
             "--template-dir", str(HERE / "templates"),
             "--static", f"static:{HERE / 'static'}"]
-    if inspect:
-        args += ["--inspect-file", str(inspect_file(db))]
     for k, v in SETTINGS.items():
         args += ["--setting", k, str(v)]
     return args

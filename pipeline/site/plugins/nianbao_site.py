@@ -1,23 +1,23 @@
 """Datasette plugin of the nianbao archive (loaded with --plugins-dir).
 
-Registers the bigram search functions on every connection, the site's own pages
-(report, cell provenance, original document, search, charts), Chinese column labels on
-table pages and links from report ids to report pages.
+Registers the bigram search functions on every connection (size-capped, see
+pipeline/site/limits.py), the site's own pages (report, cell provenance, original
+document, search, charts), Chinese column labels on table pages, links from report ids
+to report pages, and the per-client limit on expensive requests.
 """
 from __future__ import annotations
 
 import asyncio
-import io
 import json
+import subprocess
+import sys
 import urllib.parse
 from pathlib import Path
 
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
-
-from nianbao.pipeline import search as nb_search
-from nianbao.pipeline.site import metadata, pages
+from nianbao.pipeline.site import limits, metadata, pages, render
 from nianbao.pipeline.store import RawStore, raw_root_for
 
 
@@ -28,6 +28,10 @@ def _config(datasette) -> dict:
 def _db(datasette):
     name = _config(datasette).get("db")
     return datasette.get_database(name) if name else datasette.get_database()
+
+
+def _limits(datasette) -> dict:
+    return limits.configured(_config(datasette))
 
 
 def _raw(datasette) -> RawStore:
@@ -45,8 +49,14 @@ async def _all(db, sql: str, params) -> list[dict]:
 
 
 @hookimpl
-def prepare_connection(conn):
-    nb_search.register(conn)
+def prepare_connection(conn, datasette):
+    limits.register_functions(conn, _limits(datasette), datasette.setting("sql_time_limit_ms"))
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    caps = _limits(datasette)
+    return lambda app: limits.concurrency_limiter(app, caps)
 
 
 @hookimpl
@@ -127,26 +137,27 @@ async def cell_page(request, datasette):
     return Response.html(await datasette.render_template("nianbao_cell.html", ctx, request=request))
 
 
-def _render_page(path: Path, page: int, box: list[float] | None) -> bytes:
-    import pypdfium2 as pdfium
-    from PIL import ImageDraw
-
-    pdf = pdfium.PdfDocument(str(path))
+def _render_page(path: Path, page: int, box: list[float] | None, caps: dict) -> Response:
+    """Draw in a child process (render.py) under the pixel, memory and time caps."""
+    args = [sys.executable, "-m", "nianbao.pipeline.site.render", str(path), str(page),
+            str(int(caps["page_image_max_pixels"])), str(int(caps["page_image_memory_mb"])),
+            ",".join(str(b) for b in box) if box else ""]
+    timeout = float(caps["page_image_timeout_s"])
     try:
-        if not 1 <= page <= len(pdf):
-            raise NotFound("没有这一页")
-        scale = 1.5
-        img = pdf[page - 1].render(scale=scale).to_pil().convert("RGB")
-        if box and len(box) == 4:
-            draw = ImageDraw.Draw(img, "RGBA")
-            x0, top, x1, bottom = (b * scale for b in box)
-            draw.rectangle([x0 - 3, top - 3, x1 + 3, bottom + 3], outline=(220, 0, 0, 255), width=3,
-                           fill=(255, 230, 0, 70))
-        out = io.BytesIO()
-        img.save(out, "PNG")
-        return out.getvalue()
-    finally:
-        pdf.close()
+        done = subprocess.run(args, check=False, capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:  # run() has killed the child
+        return _refused(f"这一页无法在 {timeout:g} 秒内绘制完成。This page could not be drawn within {timeout:g} s.")
+    if done.returncode == render.NO_SUCH_PAGE:
+        raise NotFound("没有这一页")
+    if done.returncode != 0 or not done.stdout:
+        reason = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit {done.returncode}"]
+        return _refused(f"这一页无法在资源限制内绘制。This page could not be drawn within the site's limits: {reason[0][:200]}")
+    return Response(done.stdout, content_type="image/png")
+
+
+def _refused(message: str) -> Response:
+    # 422: the request is understood, but this document's page is beyond what the site draws.
+    return Response.text(message, status=422)
 
 
 async def page_image(request, datasette):
@@ -160,8 +171,8 @@ async def page_image(request, datasette):
             box = [float(x) for x in request.args["box"].split(",")][:4]
         except ValueError:
             box = None
-    png = await asyncio.get_running_loop().run_in_executor(None, _render_page, raw.path(v["id"]), int(v["page"]), box)
-    return Response(png, content_type="image/png")
+    return await asyncio.get_running_loop().run_in_executor(
+        None, _render_page, raw.path(v["id"]), int(v["page"]), box, _limits(datasette))
 
 
 async def raw_document(request, datasette):
