@@ -49,9 +49,7 @@ class ArchivePipeline:
         if isinstance(item, SiteUpdate):
             log.set_site(item.name, **item.cols)
         elif isinstance(item, FetchFailed):
-            log.record_error(item.url, item.site, item.role, run, item.error)
-            if item.counted:
-                log.count(run, "failed")
+            self._failed(item)
         elif isinstance(item, NotModified):
             log.record_fetch(item.url, run_id=run, sha256=None, changed=False, http_status=304, error=None,
                              **_meta(item.meta))
@@ -61,15 +59,36 @@ class ArchivePipeline:
         self._count_pages()
         return item
 
+    def _failed(self, item: FetchFailed) -> None:
+        log, run = self.log, self.run_id
+        log.record_error(item.url, item.site, item.role, run, item.error, parent_url=item.parent_url)
+        if item.counted:
+            log.count(run, "failed")
+        if item.role == "attachment" and item.parent_url:
+            # The publication (its detail page, when stored) lacks its document: say so
+            # where failures are read, against the page that links it.
+            parent = log.fetch(item.parent_url)
+            self.archive.record_failure(parent["sha256"] if parent else None, item.url, "crawl",
+                                        f"attachment of {item.parent_url} not fetched: {item.error}")
+
     def _store(self, item: FetchedDoc) -> None:
         log, run = self.log, self.run_id
         prev = log.fetch(item.url)
         parent = log.fetch(item.parent_url) if item.parent_url else None
-        digest, _ = self.archive.add_document(
-            item.body, type=item.type, original_name=item.original_name, url=item.url, final_url=item.final_url,
-            http_status=item.http_status, content_type=item.content_type, etag=item.etag,
-            last_modified=item.last_modified, fetched_at=item.fetched_at, site=item.site,
-            parent_sha256=parent["sha256"] if parent else None, role=item.role)
+        try:
+            digest = self._put(item, parent)
+        except OSError as e:
+            # Disk full, quota, read-only raw store: the bytes are not kept (the raw store
+            # never leaves half a file), the fetch is a failure and the crawl goes on.
+            why = f"not stored: {e.strerror or e}" + (f" ({e.filename})" if e.filename else "")
+            outcome = getattr(self.crawler.spider, "outcome", {}).get(item.site)
+            if outcome is not None:
+                outcome.gap(item.role, item.url, why)
+                if item.role == "detail":
+                    outcome.found -= 1
+                    outcome.detail_failed += 1
+            self._failed(FetchFailed(item.url, item.site, item.role, why, parent_url=item.parent_url))
+            return
         changed = prev is None or prev["sha256"] != digest
         log.record_fetch(item.url, run_id=run, sha256=digest, changed=changed, site=item.site, role=item.role,
                          final_url=item.final_url, http_status=item.http_status, content_type=item.content_type,
@@ -78,11 +97,21 @@ class ArchivePipeline:
         if item.role != "list":
             log.count(run, "new" if prev is None or not prev["sha256"] else "changed" if changed else "unchanged")
 
+    def _put(self, item: FetchedDoc, parent: dict | None) -> str:
+        digest, _ = self.archive.add_document(
+            item.body, type=item.type, original_name=item.original_name, url=item.url, final_url=item.final_url,
+            http_status=item.http_status, content_type=item.content_type, etag=item.etag,
+            last_modified=item.last_modified, fetched_at=item.fetched_at, site=item.site,
+            parent_sha256=parent["sha256"] if parent else None, role=item.role)
+        return digest
+
     def _count_pages(self) -> None:
         self.log.set_count(self.run_id, "pages", self.crawler.stats.get_value("nianbao/pages", 0))
 
     def close_spider(self):
         spider = self.crawler.spider
+        for item in getattr(spider, "late_failures", []):  # found outside a callback (redirect loops)
+            self.process_item(item)
         if self.archive is None:
             return
         self._count_pages()

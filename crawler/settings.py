@@ -35,9 +35,12 @@ TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
 
 DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "nianbao.crawler.middlewares.RobotsMiddleware": 100,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "nianbao.crawler.middlewares.BackoffRetryMiddleware": 550,
     "nianbao.crawler.middlewares.ConditionalMiddleware": 580,
+    "nianbao.crawler.middlewares.OffsiteRedirectMiddleware": 620,
     "nianbao.crawler.middlewares.AntiBotMiddleware": 650,
 }
 ITEM_PIPELINES = {"nianbao.crawler.pipelines.ArchivePipeline": 300}

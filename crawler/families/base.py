@@ -29,6 +29,7 @@ class PageRequest:
     method: str = "GET"
     formdata: dict | None = None
     fallback: list["PageRequest"] | None = None  # tried when this answers with no entries
+    probe: bool = False  # a guess that may not exist: its 404 is no gap (TRS new _1 / _2 numbering)
 
 
 @dataclass
