@@ -15,9 +15,9 @@ and no download, and its attachments are still found.
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import re
-import itertools
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import unquote, urlsplit
@@ -25,16 +25,16 @@ from urllib.parse import unquote, urlsplit
 import scrapy
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
-from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.http import FormRequest, Request
+from scrapy.spidermiddlewares.httperror import HttpError
 
 from nianbao.pipeline.sniff import sniff
 from nianbao.pipeline.titles import is_report_title
 
 from .. import config, discovery, families, overrides
 from ..families.base import decode, sane_name
-from ..soft404 import soft_404
 from ..items import FetchedDoc, FetchFailed, NotModified, SiteUpdate
+from ..soft404 import soft_404
 
 log = logging.getLogger(__name__)
 DOC_KINDS = {"pdf", "doc", "docx", "ofd", "rtf", "xlsx", "zip", "wps"}
@@ -63,7 +63,8 @@ class SiteOutcome:
     status: str | None = None  # blocked | robots | failed, once known
     reason: str | None = None
     gaps: list[str] = field(default_factory=list)  # what is missing, and why
-    list_pages: int = 0  # list pages requested (capped by max_pages)
+    list_pages: set = field(default_factory=set)  # list pages requested in this run (capped by max_pages)
+    capped: bool = False
     pending: dict[int, tuple[str, str]] = field(default_factory=dict)  # ticket → (role, url) not yet answered
 
     def gap(self, role: str | None, url: str, why: str) -> None:
@@ -197,13 +198,16 @@ class ColumnSpider(scrapy.Spider):
         """A further list page, unless the site's pager has run past `max_pages` in this
         run (an endless pager): then the cap is recorded as a gap, once."""
         o = self.outcome[site["name"]]
-        cap = int(site.get("max_pages", 300))
-        if o.list_pages >= cap:
-            if o.list_pages == cap:
-                o.gap("list", url, f"pager did not end after {cap} list pages (max_pages); stopped there")
-                o.list_pages += 1
+        key = (kw.get("method", "GET"), url, tuple(sorted((kw.get("formdata") or {}).items())))
+        if key in o.list_pages:  # the pager of every page links the others: ask once
             return None
-        o.list_pages += 1
+        cap = int(site.get("max_pages", 300))
+        if len(o.list_pages) >= cap:
+            if not o.capped:
+                o.capped = True
+                o.gap("list", url, f"pager did not end after {cap} list pages (max_pages); stopped there")
+            return None
+        o.list_pages.add(key)
         return self._req(url, self.parse_list, site["name"], "list", **kw)
 
     def on_dropped(self, request, spider=None) -> None:
