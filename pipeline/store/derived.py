@@ -54,10 +54,17 @@ def assign_publications(conn: sqlite3.Connection) -> set[str]:
         FROM reports r JOIN documents d ON d.sha256 = r.id LEFT JOIN documents p ON p.sha256 = d.parent_sha256""")
     names = ("id", "url", "role", "when", "parent_url", "status", "cells_found", "old_pub", "old_primary")
     docs = [dict(zip(names, row)) for row in cur]
-    # Only the newest version of each URL competes; older versions stay, never primary.
+    # Only the current version of each URL competes; older versions stay, never primary.
+    # Current is what the URL served when last fetched (fetches.sha256): a report changed
+    # and then changed back is its first document again, though that row is the older.
+    current = dict(conn.execute("SELECT url, sha256 FROM fetches WHERE sha256 IS NOT NULL"))
     newest: dict[str, dict] = {}
     for d in docs:
-        if d["url"] and (d["url"] not in newest or (d["when"], d["id"]) > (newest[d["url"]]["when"], newest[d["url"]]["id"])):
+        if not d["url"]:
+            continue
+        key = (current.get(d["url"]) == d["id"], d["when"], d["id"])
+        if d["url"] not in newest or key > newest[d["url"]]["key"]:
+            d["key"] = key
             newest[d["url"]] = d
     groups: dict[object, list[dict]] = {}
     for d in docs:

@@ -304,6 +304,8 @@ def test_charset_lies_are_read_right(world, reliability, kind):
     assert stored_urls(db, kind, "detail") == _expected_urls(p)  # list titles read right: every report followed
     titles = dict(q(db, "SELECT url, title FROM fetches WHERE site = ? AND role = 'detail'", kind))
     assert {titles[e["url"]] for e in p.expected_reports()} == {e["title"] for e in p.expected_reports()}
+    parsed = {t for (t,) in q(db, "SELECT title FROM reports WHERE site = ? AND is_primary = 1", kind)}
+    assert parsed == {e["title"] for e in p.expected_reports()}  # and the parser read the stored bytes right too
     real, claimed = kind.split("_")[1], kind.split("_")[3]
     reliability(f"charset lie ({real} bytes, says {claimed})", "every report found, titles read right",
                 f"{len(titles)}/{len(_expected_urls(p))} reports, titles equal")
