@@ -17,6 +17,7 @@ from scrapy.utils.response import response_status_message
 from nianbao.pipeline.store import RawStore, raw_root_for
 
 from .antibot import detect_wall
+from .errors import describe
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +170,7 @@ class RobotsMiddleware(RobotsTxtMiddleware):
 
     def _robots_error(self, exc, netloc):
         if netloc not in self.unreachable and not isinstance(exc, IgnoreRequest):
-            self.unreachable[netloc] = f"robots.txt unreachable ({str(exc) or type(exc).__name__})"
+            self.unreachable[netloc] = f"robots.txt unreachable ({describe(exc)})"
         super()._robots_error(exc, netloc)
 
     def process_request_2(self, rp, request):

@@ -32,6 +32,7 @@ from nianbao.pipeline.sniff import sniff
 from nianbao.pipeline.titles import is_report_title
 
 from .. import config, discovery, families, overrides
+from ..errors import describe
 from ..families.base import decode, sane_name
 from ..items import FetchedDoc, FetchFailed, NotModified, SiteUpdate
 from ..soft404 import soft_404
@@ -438,7 +439,7 @@ class ColumnSpider(scrapy.Spider):
         site, role = meta.get("site"), meta.get("role")
         self._settle(meta)
         exc = failure.value
-        msg = str(exc) or type(exc).__name__
+        msg = describe(exc)
         if isinstance(exc, HttpError):  # a status the callbacks are not handed (503, 502, 429 …) after retries
             msg = f"HTTP {exc.response.status}"
         elif isinstance(exc, IgnoreRequest):
