@@ -186,3 +186,26 @@ def test_incomplete_site_exits_3(tmp_path, portal, reliability):
     assert f"{p.name}: partial" in res.out and "1 site(s) incomplete" in res.err
     reliability("exit status of an incomplete crawl", "exit 3 (partial), the site and its gap printed",
                 f"exit {res.code}; {res.out.splitlines()[1][:100]}")
+
+
+# ---------------------------------------------------------------- a JOBDIR kept on a schedule
+
+def test_scheduled_crawls_with_one_jobdir_see_changes(tmp_path, reliability):
+    """operations.md runs every crawl with the same --jobdir: the seen-requests file of a
+    finished crawl must not filter the next crawl's pages (found by the kill trials)."""
+    (p,) = start_portals(["trs_old"], n_reports=2, n_other=0, seed=620, first_host=202, forms=("html",))
+    try:
+        db, job = tmp_path / "archive.db", tmp_path / "job"
+        sites = write_sites(tmp_path / "sites", [p])
+        assert crawl(db, sites, "--jobdir", str(job)).code == 0
+        it = p.reports()[0]
+        p.change(it)
+        res = crawl(db, sites, "--jobdir", str(job))
+        assert res.code == 0, res.out + res.err[-2000:]
+        url = p.base_url + p.detail_path(it)
+        assert fetch(db, url)["versions"] == 2  # the corrected report was fetched and kept beside the first
+        assert q(db, "SELECT changed FROM runs ORDER BY id DESC LIMIT 1") == [(1,)]
+    finally:
+        stop_portals([p])
+    reliability("second scheduled crawl with the same JOBDIR", "the finished job's state is dropped; the "
+                "corrected report is fetched", "run 2: changed 1, versions 2")
