@@ -90,6 +90,7 @@ class Portal:
         self.faults: dict[tuple[str, int | None], F.Fault] = {}  # per-request faults (faults.py)
         self.served_faults: list[tuple[str, str]] = []  # (path, fault kind) injected so far
         self.mirror_paths: dict[int, list[str]] = {}  # item id → further paths serving its detail page
+        self._rechromed: set[str] = set()  # mirror paths whose page chrome differs
         self._tries: dict[str, int] = {}
         self._seen: dict[str, int] = {}  # requests per path, for the fault table's nth
         self._lock = threading.Lock()
@@ -151,9 +152,13 @@ class Portal:
                 return self.faults[key]
         return None
 
-    def duplicate(self, item: C.Item, path: str) -> None:
-        """Publish the same detail page (same bytes) at a second path too."""
+    def duplicate(self, item: C.Item, path: str, *, same_bytes: bool = True) -> None:
+        """Publish the same report at a second path too: the same bytes, or (same_bytes
+        False) the same page in another column's chrome, as a portal listing one report
+        under two columns does."""
         self.mirror_paths.setdefault(item.id, []).append(path)
+        if not same_bytes:
+            self._rechromed.add(path)
 
     def change(self, item: C.Item) -> None:
         """Publish a corrected version of an HTML report: new bytes at the same URL."""
@@ -211,7 +216,11 @@ class Portal:
                                          '<a href="/zwgk/fdzdgknr.html">法定主动公开内容</a></div>')
         for it in self.column.items:
             if path in self.mirror_paths.get(it.id, ()):
-                return self.detail(it)
+                resp = self.detail(it)
+                if path in self._rechromed:
+                    crumb = '<div class="crumb">当前位置：首页 &gt; 通知公告</div></body>'.encode(self.encoding)
+                    resp.body = resp.body.replace(b"</body>", crumb, 1)
+                return resp
             if it.is_report and it.form != "html" and path == self.attachment_path(it):
                 if self.soft404 and it is next(x for x in self.reports() if x.form != "html"):
                     return html_resp("<html><head><title>提示信息</title></head><body>对不起，您访问的文件不存在或已被删除！</body></html>")

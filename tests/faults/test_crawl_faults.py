@@ -80,6 +80,8 @@ KINDS: dict[str, Kind] = {
                           setup=lambda p, ctx: p.quirks.add("endless_pager")),
     "duplicate_publication": Kind(family="static", n_reports=3, n_other=0,
                                   setup=lambda p, ctx: p.duplicate(p.reports()[0], "/xxgk/nb/copy/content_dup.htm")),
+    "duplicate_other_chrome": Kind(family="static", n_reports=3, n_other=0, setup=lambda p, ctx: p.duplicate(
+        p.reports()[0], "/xxgk/nb/tzgg/content_dup.htm", same_bytes=False)),
 }
 
 
@@ -128,7 +130,7 @@ def test_the_crawl_says_it_failed(world, reliability):
 
 
 OK_KINDS = {"robots_403", "detail_503_transient", "reset_transient", "charset_gbk_as_utf8", "charset_utf8_as_gbk",
-            "duplicate_publication"}
+            "duplicate_publication", "duplicate_other_chrome"}
 
 
 # ---------------------------------------------------------------- robots.txt
@@ -333,3 +335,19 @@ def test_duplicate_publication_is_counted_once(world, reliability):
     assert site(db, "duplicate_publication")["status"] == "ok"
     reliability("duplicate publication (same report at two URLs)", "both URLs recorded, one document, counted once",
                 f"2 fetches → 1 sha256; {primaries} primary reports for {len(p.reports())} reports")
+
+
+def test_duplicate_publication_in_other_chrome_is_counted_once(world, reliability):
+    """The same report in a second column: other page bytes, the same agency, year and
+    figures. Both pages are kept; the figures count once."""
+    db, p = world["db"], world["portals"]["duplicate_other_chrome"]
+    it = p.reports()[0]
+    a, b = p.base_url + p.detail_path(it), p.base_url + "/xxgk/nb/tzgg/content_dup.htm"
+    fa, fb = fetch(db, a), fetch(db, b)
+    assert fa["sha256"] and fb["sha256"] and fa["sha256"] != fb["sha256"]  # two documents, both kept
+    both = rows(db, "SELECT id, publication, is_primary, status FROM reports WHERE id IN (?, ?)", fa["sha256"], fb["sha256"])
+    assert len(both) == 2 and sum(r["is_primary"] for r in both) == 1, both
+    primaries = q(db, "SELECT COUNT(*) FROM reports WHERE site = ? AND is_primary = 1", "duplicate_other_chrome")[0][0]
+    assert primaries == len(p.reports())
+    reliability("duplicate publication in another column's chrome", "both pages kept and parsed, the report "
+                "counted once", f"2 documents, 2 reports, 1 primary; {primaries} primary for {len(p.reports())} reports")
