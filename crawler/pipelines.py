@@ -9,12 +9,19 @@ data (primary reports, figures, site counts) up to date.
 """
 from __future__ import annotations
 
+import logging
+import sqlite3
+
 from scrapy import signals
+from scrapy.exceptions import DropItem
+from scrapy.utils.defer import deferred_from_coro
 
 from nianbao.pipeline import agencies
 from nianbao.pipeline.store import Archive
 
 from .items import FetchedDoc, FetchFailed, NotModified, SiteUpdate
+
+log = logging.getLogger(__name__)
 
 
 class ArchivePipeline:
@@ -22,6 +29,7 @@ class ArchivePipeline:
         self.crawler = crawler
         self.archive: Archive | None = None
         self.run_id: int | None = None
+        self.stopped: str | None = None  # why the crawl was stopped by the archive
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -33,6 +41,10 @@ class ArchivePipeline:
     def _open(self):
         spider = self.crawler.spider
         self.archive = Archive(self.crawler.settings.get("NIANBAO_ARCHIVE"))
+        # Another writer (an ingest, a reparse's refresh) may hold the archive for a while:
+        # wait for it rather than lose what was fetched meanwhile.
+        wait = self.crawler.settings.getfloat("NIANBAO_DB_WAIT", 600)
+        self.archive.conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
         self.log = self.archive.crawl
         self.run_id = self.log.start_run(list(spider.sites), self.crawler.settings.get("JOBDIR"))
         spider.run_id = self.run_id  # the runner reports this run when the crawl is over
@@ -43,6 +55,19 @@ class ArchivePipeline:
                               agency=s.get("agency"), adcode=adcode, last_run=self.run_id)
 
     def process_item(self, item):
+        try:
+            return self._process(item)
+        except sqlite3.OperationalError as e:
+            # Still locked after NIANBAO_DB_WAIT seconds (or the disk is gone): never drop
+            # items one by one in silence. Stop the crawl, loudly; the next crawl fetches
+            # what this one could not record (nothing was marked as fetched).
+            why = f"archive unavailable: {e}"
+            log.error("%s: stopping the crawl", why)
+            self.stopped = why
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason=why))
+            raise DropItem(why) from None
+
+    def _process(self, item):
         if self.archive is None:
             self._open()
         run, log = self.run_id, self.log
@@ -57,6 +82,9 @@ class ArchivePipeline:
         elif isinstance(item, FetchedDoc):
             self._store(item)
         self._count_pages()
+        # Commit the counters too: an open transaction between items would hold the
+        # archive's write lock for the whole crawl, starving any other writer.
+        self.archive.conn.commit()
         return item
 
     def _failed(self, item: FetchFailed) -> None:
@@ -124,8 +152,10 @@ class ArchivePipeline:
         """After close_spider (Scrapy sends the signal once the pipelines are closed)."""
         if self.archive is None:
             return
-        self.log.finish_run(self.run_id, "finished" if reason == "finished" else "shutdown",
-                            None if reason == "finished" else reason)
+        # A crawl the archive stopped is `failed`, not `shutdown`: its JOBDIR must not be
+        # resumed (the dropped item's URL is in the seen-requests file).
+        status = "finished" if reason == "finished" else "failed" if self.stopped else "shutdown"
+        self.log.finish_run(self.run_id, status, None if reason == "finished" else reason)
         self.archive.finish()
         self.archive.close()
 

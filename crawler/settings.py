@@ -53,4 +53,5 @@ SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
 NIANBAO_ARCHIVE = "archive.db"
 NIANBAO_SITES = None
 NIANBAO_STORE_LISTS = True  # keep list pages in the archive too
+NIANBAO_DB_WAIT = 600  # seconds the crawl waits for another writer of the archive before it stops, loudly
 CRAWL_PROGRESS_INTERVAL = 10.0  # seconds between progress lines when stderr is not a terminal

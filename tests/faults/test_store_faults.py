@@ -209,3 +209,42 @@ def test_scheduled_crawls_with_one_jobdir_see_changes(tmp_path, reliability):
         stop_portals([p])
     reliability("second scheduled crawl with the same JOBDIR", "the finished job's state is dropped; the "
                 "corrected report is fetched", "run 2: changed 1, versions 2")
+
+
+def test_sqlite_locked_past_the_wait_stops_the_crawl_loudly(tmp_path, portal, reliability):
+    """A lock held longer than the crawl waits (NIANBAO_DB_WAIT, 1 s here): the crawl
+    stops with exit 1 and says why, instead of dropping documents one by one; the next
+    crawl stores everything."""
+    p = portal
+    p.delay = 0.3  # a crawl long enough to be caught in the middle
+    db = tmp_path / "archive.db"
+    sites = write_sites(tmp_path / "sites", [p])
+    done = threading.Event()
+
+    def writer():
+        while not done.is_set() and len(p.requests) < 3:  # robots.txt, the column, a report page: lock now
+            time.sleep(0.01)
+        con = sqlite3.connect(db, isolation_level=None, timeout=30)
+        con.execute("BEGIN IMMEDIATE")
+        time.sleep(5)
+        con.execute("ROLLBACK")
+        con.close()
+
+    t = threading.Thread(target=writer)
+    t.start()
+    Archive(db).close()
+    res = crawl(db, sites, "-s", "NIANBAO_DB_WAIT=1", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1")
+    done.set()
+    t.join()
+    assert res.code == 1, res.out + res.err[-2000:]
+    assert "archive unavailable: database is locked" in res.err
+    got = stored_urls(db, p.name, "detail")
+    assert got < _expected(p)
+    res2 = crawl(db, sites)
+    assert res2.code == 0, res2.out + res2.err[-2000:]
+    assert stored_urls(db, p.name, "detail") == _expected(p)
+    assert q(db, "PRAGMA integrity_check") == [("ok",)]
+    reliability("SQLite locked longer than the crawl waits", "the crawl stops with exit 1 and the reason; "
+                "nothing half-recorded; the next crawl stores the rest",
+                f"exit {res.code} ('archive unavailable: database is locked') after {len(got)} reports; "
+                f"next crawl: {len(_expected(p))}/{len(_expected(p))}, integrity ok")
