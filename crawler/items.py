@@ -41,6 +41,7 @@ class FetchFailed:
     role: str | None
     error: str
     counted: bool = True  # False for requests dropped because their site is already blocked
+    parent_url: str | None = None  # an attachment's detail page: the publication it belongs to
 
 
 @dataclass

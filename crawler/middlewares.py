@@ -1,4 +1,5 @@
-"""Downloader middlewares: conditional requests, anti-bot walls, retries with backoff."""
+"""Downloader middlewares: conditional requests, anti-bot walls, retries with backoff,
+robots.txt as RFC 9309 reads it, redirects that stay on the site."""
 from __future__ import annotations
 
 import asyncio
@@ -6,15 +7,17 @@ import logging
 import random
 import sqlite3
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.response import response_status_message
 
 from nianbao.pipeline.store import RawStore, raw_root_for
 
 from .antibot import detect_wall
+from .errors import describe
 
 log = logging.getLogger(__name__)
 
@@ -141,3 +144,79 @@ class BackoffRetryMiddleware(RetryMiddleware):
                 await asyncio.sleep(self._delay(request))
             return retry
         return None
+
+
+class RobotsMiddleware(RobotsTxtMiddleware):
+    """Scrapy's robots.txt handling, with RFC 9309 §2.3.1 on failures: Scrapy parses
+    whatever body a 5xx answer has (nothing: allow all) and allows all when robots.txt
+    cannot be fetched. An unreachable robots.txt (5xx after retries, a network error,
+    a timeout) means complete disallow; a 4xx means no rules (allow all). The reason is
+    kept per host, and every request there fails with it ("robots.txt unreachable …"),
+    which the spider records as the site's failure."""
+
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        self.unreachable: dict[str, str] = {}
+
+    async def _parse_robots(self, response, netloc, request):
+        if response.status >= 500:
+            self.unreachable[netloc] = f"robots.txt unreachable (HTTP {response.status})"
+            self._stats.inc_value(f"robotstxt/response_status_count/{response.status}")
+            self._robots_error(IgnoreRequest(self.unreachable[netloc]), netloc)
+            return
+        if 400 <= response.status < 500:
+            response = response.replace(body=b"")  # §2.3.1.3: unavailable, no rules
+        await super()._parse_robots(response, netloc, request)
+
+    def _robots_error(self, exc, netloc):
+        if netloc not in self.unreachable and not isinstance(exc, IgnoreRequest):
+            self.unreachable[netloc] = f"robots.txt unreachable ({describe(exc)})"
+        super()._robots_error(exc, netloc)
+
+    def process_request_2(self, rp, request):
+        if rp is None:
+            why = self.unreachable.get(urlsplit(request.url).netloc)
+            if why:
+                raise IgnoreRequest(f"{why}: treated as disallow all (RFC 9309 §2.3.1.4)")
+            return
+        super().process_request_2(rp, request)
+
+
+class OffsiteRedirectMiddleware:
+    """Follow a redirect only within the site: to the same host, or a host of the same
+    domain (www.x.gov.cn → files.x.gov.cn), or one the site config allows
+    (`allowed_domains`). A portal that sends its report's URL to another domain (an
+    expired domain, a hijacked link, a redirect to a private address) has not published
+    what is there: the redirect is not followed and the fetch fails with the reason.
+    Sits above RedirectMiddleware (priority 600) so it sees the 3xx first."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_response(self, request, response):
+        if response.status not in (301, 302, 303, 307, 308) or b"Location" not in response.headers:
+            return response
+        target = urljoin(request.url, response.headers[b"Location"].decode("latin-1"))
+        here, there = urlsplit(request.url).hostname or "", urlsplit(target).hostname or ""
+        if there == here or _same_domain(here, there) or self._allowed(request, there):
+            return response
+        raise IgnoreRequest(f"redirected off the site to {target}: not followed")
+
+    def _allowed(self, request, host: str) -> bool:
+        sites = getattr(self.crawler.spider, "sites", {}) or {}
+        allowed = (sites.get(request.meta.get("site")) or {}).get("allowed_domains") or []
+        return any(host == d or host.endswith("." + d) for d in allowed)
+
+
+def _same_domain(a: str, b: str) -> bool:
+    """Two host names under one organisation's domain: the same last three labels for
+    *.gov.cn-style names (hd.gov.cn), the last two otherwise. IP addresses: never."""
+    if not a or not b or a.replace(".", "").isdigit() or b.replace(".", "").isdigit():
+        return False
+    la, lb = a.split("."), b.split(".")
+    n = 3 if len(la) >= 3 and la[-2] in ("gov", "com", "org", "edu", "net") and len(la[-1]) == 2 else 2
+    return len(la) >= n and la[-n:] == lb[-n:]

@@ -9,12 +9,19 @@ data (primary reports, figures, site counts) up to date.
 """
 from __future__ import annotations
 
+import logging
+import sqlite3
+
 from scrapy import signals
+from scrapy.exceptions import DropItem
+from scrapy.utils.defer import deferred_from_coro
 
 from nianbao.pipeline import agencies
 from nianbao.pipeline.store import Archive
 
 from .items import FetchedDoc, FetchFailed, NotModified, SiteUpdate
+
+log = logging.getLogger(__name__)
 
 
 class ArchivePipeline:
@@ -22,6 +29,7 @@ class ArchivePipeline:
         self.crawler = crawler
         self.archive: Archive | None = None
         self.run_id: int | None = None
+        self.stopped: str | None = None  # why the crawl was stopped by the archive
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -33,6 +41,10 @@ class ArchivePipeline:
     def _open(self):
         spider = self.crawler.spider
         self.archive = Archive(self.crawler.settings.get("NIANBAO_ARCHIVE"))
+        # Another writer (an ingest, a reparse's refresh) may hold the archive for a while:
+        # wait for it rather than lose what was fetched meanwhile.
+        wait = self.crawler.settings.getfloat("NIANBAO_DB_WAIT", 600)
+        self.archive.conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
         self.log = self.archive.crawl
         self.run_id = self.log.start_run(list(spider.sites), self.crawler.settings.get("JOBDIR"))
         spider.run_id = self.run_id  # the runner reports this run when the crawl is over
@@ -43,15 +55,26 @@ class ArchivePipeline:
                               agency=s.get("agency"), adcode=adcode, last_run=self.run_id)
 
     def process_item(self, item):
+        try:
+            return self._process(item)
+        except sqlite3.OperationalError as e:
+            # Still locked after NIANBAO_DB_WAIT seconds (or the disk is gone): never drop
+            # items one by one in silence. Stop the crawl, loudly; the next crawl fetches
+            # what this one could not record (nothing was marked as fetched).
+            why = f"archive unavailable: {e}"
+            log.error("%s: stopping the crawl", why)
+            self.stopped = why
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason=why))
+            raise DropItem(why) from None
+
+    def _process(self, item):
         if self.archive is None:
             self._open()
         run, log = self.run_id, self.log
         if isinstance(item, SiteUpdate):
             log.set_site(item.name, **item.cols)
         elif isinstance(item, FetchFailed):
-            log.record_error(item.url, item.site, item.role, run, item.error)
-            if item.counted:
-                log.count(run, "failed")
+            self._failed(item)
         elif isinstance(item, NotModified):
             log.record_fetch(item.url, run_id=run, sha256=None, changed=False, http_status=304, error=None,
                              **_meta(item.meta))
@@ -59,17 +82,41 @@ class ArchivePipeline:
         elif isinstance(item, FetchedDoc):
             self._store(item)
         self._count_pages()
+        # Commit the counters too: an open transaction between items would hold the
+        # archive's write lock for the whole crawl, starving any other writer.
+        self.archive.conn.commit()
         return item
+
+    def _failed(self, item: FetchFailed) -> None:
+        log, run = self.log, self.run_id
+        log.record_error(item.url, item.site, item.role, run, item.error, parent_url=item.parent_url)
+        if item.counted:
+            log.count(run, "failed")
+        if item.role == "attachment" and item.parent_url:
+            # The publication (its detail page, when stored) lacks its document: say so
+            # where failures are read, against the page that links it.
+            parent = log.fetch(item.parent_url)
+            self.archive.record_failure(parent["sha256"] if parent else None, item.url, "crawl",
+                                        f"attachment of {item.parent_url} not fetched: {item.error}")
 
     def _store(self, item: FetchedDoc) -> None:
         log, run = self.log, self.run_id
         prev = log.fetch(item.url)
         parent = log.fetch(item.parent_url) if item.parent_url else None
-        digest, _ = self.archive.add_document(
-            item.body, type=item.type, original_name=item.original_name, url=item.url, final_url=item.final_url,
-            http_status=item.http_status, content_type=item.content_type, etag=item.etag,
-            last_modified=item.last_modified, fetched_at=item.fetched_at, site=item.site,
-            parent_sha256=parent["sha256"] if parent else None, role=item.role)
+        try:
+            digest = self._put(item, parent)
+        except OSError as e:
+            # Disk full, quota, read-only raw store: the bytes are not kept (the raw store
+            # never leaves half a file), the fetch is a failure and the crawl goes on.
+            why = f"not stored: {e.strerror or e}" + (f" ({e.filename})" if e.filename else "")
+            outcome = getattr(self.crawler.spider, "outcome", {}).get(item.site)
+            if outcome is not None:
+                outcome.gap(item.role, item.url, why)
+                if item.role == "detail":
+                    outcome.found -= 1
+                    outcome.detail_failed += 1
+            self._failed(FetchFailed(item.url, item.site, item.role, why, parent_url=item.parent_url))
+            return
         changed = prev is None or prev["sha256"] != digest
         log.record_fetch(item.url, run_id=run, sha256=digest, changed=changed, site=item.site, role=item.role,
                          final_url=item.final_url, http_status=item.http_status, content_type=item.content_type,
@@ -78,11 +125,21 @@ class ArchivePipeline:
         if item.role != "list":
             log.count(run, "new" if prev is None or not prev["sha256"] else "changed" if changed else "unchanged")
 
+    def _put(self, item: FetchedDoc, parent: dict | None) -> str:
+        digest, _ = self.archive.add_document(
+            item.body, type=item.type, original_name=item.original_name, url=item.url, final_url=item.final_url,
+            http_status=item.http_status, content_type=item.content_type, etag=item.etag,
+            last_modified=item.last_modified, fetched_at=item.fetched_at, site=item.site,
+            parent_sha256=parent["sha256"] if parent else None, role=item.role)
+        return digest
+
     def _count_pages(self) -> None:
         self.log.set_count(self.run_id, "pages", self.crawler.stats.get_value("nianbao/pages", 0))
 
     def close_spider(self):
         spider = self.crawler.spider
+        for item in getattr(spider, "late_failures", []):  # found outside a callback (redirect loops)
+            self.process_item(item)
         if self.archive is None:
             return
         self._count_pages()
@@ -95,8 +152,10 @@ class ArchivePipeline:
         """After close_spider (Scrapy sends the signal once the pipelines are closed)."""
         if self.archive is None:
             return
-        self.log.finish_run(self.run_id, "finished" if reason == "finished" else "shutdown",
-                            None if reason == "finished" else reason)
+        # A crawl the archive stopped is `failed`, not `shutdown`: its JOBDIR must not be
+        # resumed (the dropped item's URL is in the seen-requests file).
+        status = "finished" if reason == "finished" else "failed" if self.stopped else "shutdown"
+        self.log.finish_run(self.run_id, status, None if reason == "finished" else reason)
         self.archive.finish()
         self.archive.close()
 

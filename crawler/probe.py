@@ -34,12 +34,14 @@ def _get(url: str, robots: urllib.robotparser.RobotFileParser | None) -> tuple[s
 
 
 def _robots(url: str):
+    """The host's robots.txt. A 5xx answer leaves urllib's parser disallowing everything;
+    an unreachable one is the same complete disallow (RFC 9309 §2.3.1.4), said plainly."""
     parts = urlsplit(url)
     rp = urllib.robotparser.RobotFileParser(f"{parts.scheme}://{parts.netloc}/robots.txt")
     try:
         rp.read()
-    except Exception:
-        return None
+    except (OSError, ValueError) as e:
+        raise ProbeError(f"robots.txt unreachable ({e}): treated as disallow all (RFC 9309)") from None
     return rp
 
 

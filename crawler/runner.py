@@ -30,15 +30,19 @@ def build_settings(archive: str | Path, overrides: dict | None = None, *, fast: 
 
 
 def _prepare_jobdir(archive: str, jobdir: str) -> None:
-    """A JOBDIR left by a crawl that was killed (not shut down) holds a seen-requests
-    file without the queue state to match: resuming from it would skip pages nobody
-    fetched. Start that job afresh; the conditional requests keep it from
-    downloading again what the killed crawl stored."""
-    if not Path(jobdir).exists() or not Path(archive).exists():
+    """Keep a JOBDIR only to resume a crawl that was shut down gracefully (Ctrl-C,
+    SIGTERM: `runs.status = 'shutdown'`). Any other JOBDIR holds a seen-requests file
+    that would filter every page of the new crawl: after a finished crawl nothing would
+    be fetched again (a corrected report never seen), after a kill pages nobody fetched
+    would be skipped. Those start afresh; conditional requests keep them from
+    downloading again what the archive holds."""
+    if not Path(jobdir).exists():
         return
-    with Archive(archive) as a:
-        row = a.crawl.last_run_with_jobdir(jobdir)
-    if row and row["status"] in ("running", "interrupted"):
+    row = None
+    if Path(archive).exists():
+        with Archive(archive) as a:
+            row = a.crawl.last_run_with_jobdir(jobdir)
+    if row is None or row["status"] != "shutdown":
         shutil.rmtree(jobdir, ignore_errors=True)
 
 

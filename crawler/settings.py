@@ -35,9 +35,12 @@ TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
 
 DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "nianbao.crawler.middlewares.RobotsMiddleware": 100,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "nianbao.crawler.middlewares.BackoffRetryMiddleware": 550,
     "nianbao.crawler.middlewares.ConditionalMiddleware": 580,
+    "nianbao.crawler.middlewares.OffsiteRedirectMiddleware": 620,
     "nianbao.crawler.middlewares.AntiBotMiddleware": 650,
 }
 ITEM_PIPELINES = {"nianbao.crawler.pipelines.ArchivePipeline": 300}
@@ -50,4 +53,5 @@ SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
 NIANBAO_ARCHIVE = "archive.db"
 NIANBAO_SITES = None
 NIANBAO_STORE_LISTS = True  # keep list pages in the archive too
+NIANBAO_DB_WAIT = 600  # seconds the crawl waits for another writer of the archive before it stops, loudly
 CRAWL_PROGRESS_INTERVAL = 10.0  # seconds between progress lines when stderr is not a terminal

@@ -193,8 +193,14 @@ def _crawl_options(f):
     return f
 
 
-def _do_crawl(db, sites_dirs, names, url, family, jobdir, fast, no_lists, set_) -> bool:
-    """Crawl and print the run; returns False when a site failed (the caller exits 1)."""
+# Exit codes of `nianbao crawl` / `nianbao run` (docs/operations.md).
+EXIT_FAILED = 1  # a site failed (column unreachable, every report page failed), or the crawl was stopped
+EXIT_INCOMPLETE = 3  # no site failed, but one is partial (pages lost), blocked or forbidden by robots.txt
+INCOMPLETE = ("partial", "blocked", "robots")
+
+
+def _do_crawl(db, sites_dirs, names, url, family, jobdir, fast, no_lists, set_) -> int:
+    """Crawl and print the run; returns the exit code (0: every site complete)."""
     from nianbao.crawler.runner import crawl as run_crawl
 
     sites = _select_sites(db, sites_dirs, names, url, family)
@@ -208,9 +214,15 @@ def _do_crawl(db, sites_dirs, names, url, family, jobdir, fast, no_lists, set_) 
         if s["status"] != "ok":
             click.echo(f"  {s['name']}: {s['status']}{': ' + s['reason'] if s['reason'] else ''}")
     failed = [s["name"] for s in site_rows if s["status"] == "failed"]
+    incomplete = [s["name"] for s in site_rows if s["status"] in INCOMPLETE]
     if failed:
         click.echo(f"{len(failed)} site(s) failed: {', '.join(failed)} (see `nianbao sites list --db {db}`)", err=True)
-    return not failed and run["status"] == "finished"
+    if incomplete:
+        click.echo(f"{len(incomplete)} site(s) incomplete: {', '.join(incomplete)} (see `nianbao sites list --db {db}`)",
+                   err=True)
+    if failed or run["status"] != "finished":
+        return EXIT_FAILED
+    return EXIT_INCOMPLETE if incomplete else 0
 
 
 @main.command()
@@ -218,9 +230,13 @@ def _do_crawl(db, sites_dirs, names, url, family, jobdir, fast, no_lists, set_) 
 def crawl(**kw):
     """Fetch 年报 columns and store every page and attachment in the archive.
 
-    Exits 1 when a site could not be crawled (unreachable column, every report page failed)."""
-    if not _do_crawl(**kw):
-        sys.exit(1)
+    Exit status: 0 every site complete (ok or empty); 1 a site failed (unreachable
+    column or robots.txt, every report page failed) or the crawl was stopped; 3 no site
+    failed but one is incomplete (partial: a list page, report page or attachment lost;
+    blocked by an anti-bot wall; forbidden by robots.txt)."""
+    code = _do_crawl(**kw)
+    if code:
+        sys.exit(code)
 
 
 @main.command()
@@ -232,12 +248,12 @@ def run(workers, timeout, **kw):
     from nianbao.pipeline.ingest import parse_pending
     from nianbao.pipeline.store import Archive
 
-    ok = _do_crawl(**kw)
+    code = _do_crawl(**kw)
     with Archive(kw["db"]) as archive:
         summary = parse_pending(archive, workers=workers, timeout=timeout, progress=True)
     print_summary(summary)
-    if not ok:
-        sys.exit(1)
+    if code:
+        sys.exit(code)
 
 
 @main.group()

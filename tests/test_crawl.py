@@ -17,9 +17,9 @@ from nianbao.devkit.portals import start_portals, stop_portals
 pytestmark = pytest.mark.timeout(240)
 
 
-def nb(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
+def nb(*args: str, timeout: float = 180, code: int = 0) -> subprocess.CompletedProcess:
     p = subprocess.run([sys.executable, "-m", "nianbao", *args], capture_output=True, text=True, timeout=timeout)
-    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-4000:]
+    assert p.returncode == code, p.stdout[-2000:] + p.stderr[-4000:]
     return p
 
 
@@ -182,7 +182,7 @@ def test_robots_disallow_all_is_obeyed(tmp_path):
                        forms=("html",))
     try:
         db = tmp_path / "a.db"
-        nb("crawl", "--fast", "--archive", str(db), "--sites-dir", str(sites_dir(tmp_path, ps)))
+        nb("crawl", "--fast", "--archive", str(db), "--sites-dir", str(sites_dir(tmp_path, ps)), code=3)  # incomplete
         assert [path for _, path, _ in ps[0].requests] == ["/robots.txt"]
         assert q(db, "SELECT status FROM sites") == [("robots",)]
         assert q(db, "SELECT COUNT(*) FROM documents")[0][0] == 0
@@ -212,7 +212,7 @@ def test_anti_bot_walls_are_reported_not_retried(tmp_path):
                                 forms=("html",))
             ps[-1].name = f"walled-{wall}"
         db = tmp_path / "a.db"
-        nb("crawl", "--fast", "--archive", str(db), "--sites-dir", str(sites_dir(tmp_path, ps)))
+        nb("crawl", "--fast", "--archive", str(db), "--sites-dir", str(sites_dir(tmp_path, ps)), code=3)  # incomplete
         sites = dict((n, (s, r)) for n, s, r in q(db, "SELECT name, status, reason FROM sites"))
         assert sites["walled-rs"][0] == "blocked" and "瑞数" in sites["walled-rs"][1]
         assert sites["walled-jsl"][0] == "blocked" and "加速乐" in sites["walled-jsl"][1]
@@ -266,7 +266,7 @@ def test_error_page_served_as_pdf_is_not_stored_as_a_report(tmp_path):
         p = ps[0]
         p.soft404 = True
         db = tmp_path / "a.db"
-        nb("crawl", "--fast", "--archive", str(db), "--sites-dir", str(sites_dir(tmp_path, ps)))
+        nb("crawl", "--fast", "--archive", str(db), "--sites-dir", str(sites_dir(tmp_path, ps)), code=3)  # partial
         (e,) = [e for e in p.expected_reports() if e["attachment_url"]]
         assert q(db, "SELECT COUNT(*) FROM documents WHERE role = 'attachment'") == [(0,)]
         (err,) = q(db, "SELECT error FROM fetches WHERE url = ?", e["attachment_url"])
@@ -301,7 +301,7 @@ def test_size_cap_refuses_big_attachments(tmp_path):
     try:
         db = tmp_path / "a.db"
         nb("crawl", "--fast", "--archive", str(db), "--sites-dir", str(sites_dir(tmp_path, ps)),
-           "-s", "DOWNLOAD_MAXSIZE=4000")
+           "-s", "DOWNLOAD_MAXSIZE=4000", code=3)  # partial: the attachment is missing
         (e,) = ps[0].expected_reports()
         assert q(db, "SELECT COUNT(*) FROM documents WHERE role = 'attachment'") == [(0,)]
         (err,) = q(db, "SELECT error FROM fetches WHERE url = ?", e["attachment_url"])[0]

@@ -29,6 +29,7 @@ class PageRequest:
     method: str = "GET"
     formdata: dict | None = None
     fallback: list["PageRequest"] | None = None  # tried when this answers with no entries
+    probe: bool = False  # a guess that may not exist: its 404 is no gap (TRS new _1 / _2 numbering)
 
 
 @dataclass
@@ -61,6 +62,7 @@ _DOC_RE = re.compile(r"\.(%s)$" % "|".join(DOC_EXT), re.I)
 
 
 # ---------------------------------------------------------------- decoding
+_GB = ("gbk", "gb2312", "gb_2312-80", "gb18030", "x-gbk")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_-]+)""", re.I)
 
 
@@ -77,9 +79,17 @@ def decode(body: bytes, content_type: str | None = None) -> str:
         cands.append(m.group(1).decode("ascii", "ignore"))
     if body.startswith(b"\xef\xbb\xbf"):
         return body[3:].decode("utf-8", "replace")
+    if any(c.lower() in _GB for c in cands) and not body.isascii():
+        # A page labelled GBK whose bytes are valid UTF-8 is UTF-8 (a template changed its
+        # encoding, not its label): GBK text is practically never valid UTF-8, while
+        # UTF-8 text often decodes as GB18030 without an error, into mojibake.
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
     for enc in cands:
         enc = enc.lower()
-        if enc in ("gbk", "gb2312", "gb_2312-80", "gb18030", "x-gbk"):
+        if enc in _GB:
             enc = "gb18030"
         try:
             return body.decode(enc)

@@ -21,7 +21,9 @@ def parse_list(url: str, text: str) -> ListPage:
     m = _CREATE.search(text)
     if m and not re.search(r"_\d+\.\w+$", url.split("?")[0]):
         total, prefix, ext = int(m.group(1)), m.group(3), m.group(4)
-        page.pages = [PageRequest(urljoin(url, f"{prefix}_{k}.{ext}")) for k in range(1, total + 1)]
+        # _1 exists only when numbering starts at _1, _{total} only when it starts at _2.
+        page.pages = [PageRequest(urljoin(url, f"{prefix}_{k}.{ext}"), probe=k in (1, total))
+                      for k in range(1, total + 1)]
     return page
 
 

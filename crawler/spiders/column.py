@@ -15,22 +15,27 @@ and no download, and its attachments are still found.
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import unquote, urlsplit
 
 import scrapy
+from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import FormRequest, Request
+from scrapy.spidermiddlewares.httperror import HttpError
 
 from nianbao.pipeline.sniff import sniff
 from nianbao.pipeline.titles import is_report_title
 
 from .. import config, discovery, families, overrides
+from ..errors import describe
 from ..families.base import decode, sane_name
 from ..items import FetchedDoc, FetchFailed, NotModified, SiteUpdate
+from ..soft404 import soft_404
 
 log = logging.getLogger(__name__)
 DOC_KINDS = {"pdf", "doc", "docx", "ofd", "rtf", "xlsx", "zip", "wps"}
@@ -48,20 +53,47 @@ def _now() -> str:
 
 @dataclass
 class SiteOutcome:
-    """How a site's crawl went, for its `sites` row at the end of the run."""
+    """How a site's crawl went, for its `sites` row at the end of the run.
+
+    A site is `ok` only when nothing it lists was lost: every list page, report page and
+    attachment requested was fetched (or answered 304). Anything else is a gap, kept
+    here with its reason; a site with gaps is `partial`, or `failed` when no report
+    page could be read at all."""
     found: int = 0  # detail pages read
     detail_failed: int = 0
     status: str | None = None  # blocked | robots | failed, once known
     reason: str | None = None
+    gaps: list[str] = field(default_factory=list)  # what is missing, and why
+    list_pages: set = field(default_factory=set)  # list pages requested in this run (capped by max_pages)
+    capped: bool = False
+    pending: dict[int, tuple[str, str]] = field(default_factory=dict)  # ticket → (role, url) not yet answered
+
+    def gap(self, role: str | None, url: str, why: str) -> None:
+        self.gaps.append(f"{role or 'page'} {url}: {why}")
 
     def final(self) -> tuple[str, str | None]:
         if self.status:
             return self.status, self.reason
+        gaps = list(self.gaps)
+        if self.pending:
+            # A request the crawl made and never heard back about (the crawl was stopped,
+            # or something dropped it): the column is not known to be complete.
+            role, url = next(iter(self.pending.values()))
+            gaps.append(f"{len(self.pending)} request(s) never answered, e.g. {role} {url}")
+        if not self.found and self.detail_failed:
+            return "failed", f"all {self.detail_failed} report pages failed: " + _summary(gaps)
+        if not self.found and gaps:
+            return "failed", "no report page read: " + _summary(gaps)
+        if gaps:
+            return "partial", _summary(gaps)
         if self.found:
             return "ok", None
-        if self.detail_failed:
-            return "failed", f"all {self.detail_failed} report pages failed"
         return "empty", "no report found in the column"
+
+
+def _summary(gaps: list[str], keep: int = 3) -> str:
+    head = "; ".join(gaps[:keep])
+    return f"{len(gaps)} gap(s): {head}" + (f"; … {len(gaps) - keep} more" if len(gaps) > keep else "")
 
 
 class ColumnSpider(scrapy.Spider):
@@ -75,11 +107,14 @@ class ColumnSpider(scrapy.Spider):
         self.blocked: dict[str, str] = {}
         self.outcome: dict[str, SiteOutcome] = {}
         self.run_id: int | None = None  # set by the item pipeline once it records the run
+        self._tickets = itertools.count(1)
+        self.late_failures: list[FetchFailed] = []  # found outside a callback; the pipeline records them at the end
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider._load_sites(crawler.settings)
+        crawler.signals.connect(spider.on_dropped, signal=signals.request_dropped)
         return spider
 
     def _load_sites(self, settings) -> None:
@@ -134,7 +169,13 @@ class ColumnSpider(scrapy.Spider):
 
     def _req(self, url: str, callback, site: str, role: str, *, method: str = "GET", formdata=None,
              conditional: bool = False, **meta) -> Request:
-        meta = {"site": site, "role": role, "handle_httpstatus_list": KEEP_STATUS, "conditional": conditional, **meta}
+        # Every request carries a ticket, settled by its callback or errback: a request
+        # that vanishes without either (dropped as a redirect loop, say) is a gap, not silence.
+        ticket = next(self._tickets)
+        if site in self.outcome:
+            self.outcome[site].pending[ticket] = (role, url)
+        meta = {"site": site, "role": role, "handle_httpstatus_list": KEEP_STATUS, "conditional": conditional,
+                "ticket": ticket, **meta}
         if method == "POST":
             return FormRequest(url, formdata=formdata or {}, callback=callback, errback=self.on_error, meta=meta)
         return Request(url, callback=callback, errback=self.on_error, meta=meta)
@@ -149,6 +190,47 @@ class ColumnSpider(scrapy.Spider):
     def _count_page(self) -> None:
         self.crawler.stats.inc_value("nianbao/pages")
 
+    def _settle(self, meta) -> None:
+        o = self.outcome.get(meta.get("site"))
+        if o is not None:
+            o.pending.pop(meta.get("ticket"), None)
+
+    def _list_req(self, site: dict, url: str, **kw):
+        """A further list page, unless the site's pager has run past `max_pages` in this
+        run (an endless pager): then the cap is recorded as a gap, once."""
+        o = self.outcome[site["name"]]
+        key = (kw.get("method", "GET"), url, tuple(sorted((kw.get("formdata") or {}).items())))
+        if key in o.list_pages:  # the pager of every page links the others: ask once
+            return None
+        cap = int(site.get("max_pages", 300))
+        if len(o.list_pages) >= cap:
+            if not o.capped:
+                o.capped = True
+                o.gap("list", url, f"pager did not end after {cap} list pages (max_pages); stopped there")
+            return None
+        o.list_pages.add(key)
+        return self._req(url, self.parse_list, site["name"], "list", **kw)
+
+    def on_dropped(self, request, spider=None) -> None:
+        """The scheduler refused a request as one already seen. For a redirect hop back to
+        a URL of its own chain that is a redirect loop; otherwise a duplicate link
+        (the page is fetched once, by the first request)."""
+        chain = request.meta.get("redirect_urls") or []
+        site = request.meta.get("site")
+        if chain and request.url in chain:
+            o = self.outcome.get(site)
+            if o is not None:
+                role = request.meta.get("role")
+                o.gap(role, chain[0], f"redirect loop ({' → '.join(chain + [request.url])})")
+                if role == "detail":
+                    o.detail_failed += 1
+            self._settle(request.meta)
+            self.late_failures.append(FetchFailed(chain[0], site, request.meta.get("role"),
+                                                   f"redirect loop: {' → '.join(chain + [request.url])}",
+                                                   parent_url=request.meta.get("parent_url")))
+        else:
+            self._settle(request.meta)
+
     # ------------------------------------------------------------ crawl
     async def start(self):
         for name, site in self.sites.items():
@@ -160,6 +242,7 @@ class ColumnSpider(scrapy.Spider):
     def parse_home(self, response):
         """Discovery: home → 政府信息公开 page → 年报 column (two hops at most)."""
         site = self._site(response)
+        self._settle(response.meta)
         self._count_page()
         if response.status != 200:
             yield from self._fail(response, f"HTTP {response.status}")
@@ -189,12 +272,17 @@ class ColumnSpider(scrapy.Spider):
         @returns items 2 2
         """
         site = self._site(response)
+        self._settle(response.meta)
         if not counted:
             self._count_page()
         if response.status != 200:
-            # Probed pages (TRS new _1/_2 numbering) may not exist: only the column itself failing matters.
-            if response.url == site.get("start_url"):
-                yield from self._fail(response, f"column answered HTTP {response.status}")
+            # A page the family only guessed at (TRS new numbers its pages from _1 or
+            # from _2) may not exist: its 404 is expected. Any other failing list page
+            # is a gap: the reports it lists were not seen.
+            if response.status == 404 and response.meta.get("probe"):
+                return
+            yield from self._list_failed(response.meta, (response.meta.get("redirect_urls") or [response.url])[0],
+                                         f"HTTP {response.status}")
             return
         text = decode(response.body, _h(response, "Content-Type"))
         fam, update = self.family_of(site, response.url, text)
@@ -215,13 +303,37 @@ class ColumnSpider(scrapy.Spider):
             if is_report_title(link.title, site.get("title_pattern")):
                 yield self._req(link.url, self.parse_detail, site["name"], "detail", conditional=True,
                                 list_title=link.title, list_date=link.date)
-        # A column is tens of pages at most; a pager claiming thousands is a site-wide list.
-        for p in page.pages[: int(site.get("max_pages", 300))]:
-            yield self._req(p.url, self.parse_list, site["name"], "list", method=p.method, formdata=p.formdata,
-                            fallback=[(f.url, f.method, f.formdata) for f in p.fallback or []])
+        # A column is tens of pages at most; a pager claiming thousands (or never
+        # ending) is capped at max_pages list pages per run, and the cap is a gap.
+        for p in page.pages:
+            req = self._list_req(site, p.url, method=p.method, formdata=p.formdata, probe=p.probe,
+                                 fallback=[(f.url, f.method, f.formdata) for f in p.fallback or []])
+            if req is not None:
+                yield req
         if not page.links and not page.pages:
-            for url, method, formdata in response.meta.get("fallback") or []:
-                yield self._req(url, self.parse_list, site["name"], "list", method=method, formdata=formdata)
+            yield from self._fallbacks(site, response.meta)
+
+    def _fallbacks(self, site: dict, meta):
+        for url, method, formdata in meta.get("fallback") or []:
+            req = self._list_req(site, url, method=method, formdata=formdata)
+            if req is not None:
+                yield req
+
+    def _list_failed(self, meta, url: str, why: str):
+        """A list page that could not be read: the column when it is the first page
+        (the site fails), a gap otherwise, unless a fallback form of the page is known."""
+        name = meta.get("site")
+        site = self.sites.get(name) or {}
+        if meta.get("role") == "list" and meta.get("fallback"):
+            yield from self._fallbacks(site, meta)
+            yield FetchFailed(url, name, "list", f"{why} (trying its fallback)", counted=False)
+            return
+        if meta.get("role") in ("home", "list") and url == site.get("start_url", url):
+            column = meta.get("role") == "list" and why.startswith("HTTP")
+            self._set_outcome(name, "failed", f"{url}: column answered {why}" if column else f"{url}: {why}")
+        elif name in self.outcome:
+            self.outcome[name].gap(meta.get("role"), url, why)
+        yield FetchFailed(url, name, meta.get("role"), why)
 
     def parse_detail(self, response):
         """A report's page: its metadata, its body when a script hides it, its attachments.
@@ -231,14 +343,18 @@ class ColumnSpider(scrapy.Spider):
         @returns items 3 3
         """
         site = self._site(response)
+        self._settle(response.meta)
         self._count_page()
         url = (response.meta.get("redirect_urls") or [response.url])[0]
         not_modified = response.status == 304 and response.meta.get("known_sha256")
         if response.status != 200 and not not_modified:
-            self.outcome[site["name"]].detail_failed += 1
-            yield from self._fail(response, f"HTTP {response.status}")
+            yield from self._detail_failed(response.meta, url, f"HTTP {response.status}")
             return
         text = decode(response.body, _h(response, "Content-Type"))
+        why = soft_404(text, response.meta.get("list_title"))
+        if why:  # 200 OK, but the page says the report is not there
+            yield from self._detail_failed(response.meta, url, why)
+            return
         fam, update = self.family_of(site, url, text)
         if update:
             yield update
@@ -265,10 +381,18 @@ class ColumnSpider(scrapy.Spider):
             yield self._req(att.url, self.parse_attachment, site["name"], "attachment", conditional=True,
                             parent_url=url, fallback=att.fallback, att_name=att.name)
 
+    def _detail_failed(self, meta, url: str, why: str):
+        name = meta.get("site")
+        if name in self.outcome:
+            self.outcome[name].detail_failed += 1
+            self.outcome[name].gap("detail", url, why)
+        yield FetchFailed(url, name, "detail", why)
+
     def parse_attachment(self, response):
         """A document linked from a report's page, kept whatever it is once its bytes say
         it is a document (an HTML error page served as .pdf is not)."""
         site = self._site(response)["name"]
+        self._settle(response.meta)
         self._count_page()
         url = (response.meta.get("redirect_urls") or [response.url])[0]
         if response.status == 304 and response.meta.get("known_sha256"):
@@ -277,16 +401,7 @@ class ColumnSpider(scrapy.Spider):
         kind = sniff(response.body) if response.status == 200 else None
         if kind not in DOC_KINDS:
             why = f"HTTP {response.status}" if response.status != 200 else f"not a document (looks like {kind})"
-            fallback = response.meta.get("fallback")
-            if fallback and fallback != url:
-                yield self._req(fallback, self.parse_attachment, site, "attachment", conditional=True,
-                                parent_url=response.meta["parent_url"], att_name=response.meta.get("att_name"),
-                                primary_url=url, first_error=why)
-                return
-            if response.meta.get("primary_url"):  # say what went wrong with both addresses, on the one linked
-                why = f"{why} at {url}, after {response.meta['first_error']}"
-                url = response.meta["primary_url"]
-            yield FetchFailed(url, site, "attachment", why)
+            yield from self._attachment_failed(response.meta, url, why)
             return
         name = _disposition_name(_h(response, "Content-Disposition")) or response.meta.get("att_name") \
             or unquote(urlsplit(response.url).path.rsplit("/", 1)[-1])
@@ -294,33 +409,61 @@ class ColumnSpider(scrapy.Spider):
             name = f"{name}.{kind}"
         yield self._doc(response, "attachment", parent_url=response.meta["parent_url"], original_name=sane_name(name))
 
+    def _attachment_failed(self, meta, url: str, why: str):
+        """Try the attachment's other address (TRS OLDSRC) once; then it is a failure of
+        its publication (the detail page), recorded against both."""
+        site = meta.get("site")
+        fallback = meta.get("fallback")
+        if fallback and fallback != url and not meta.get("primary_url"):
+            yield self._req(fallback, self.parse_attachment, site, "attachment", conditional=True,
+                            parent_url=meta["parent_url"], att_name=meta.get("att_name"),
+                            primary_url=url, first_error=why)
+            return
+        if meta.get("primary_url"):  # say what went wrong with both addresses, on the one linked
+            why = f"{why} at {url}, after {meta['first_error']}"
+            url = meta["primary_url"]
+        if site in self.outcome:
+            self.outcome[site].gap("attachment", url, f"{why} (publication {meta.get('parent_url')})")
+        yield FetchFailed(url, site, "attachment", why, parent_url=meta.get("parent_url"))
+
     # ------------------------------------------------------------ failures
     def _fail(self, response, why: str):
         url = (response.meta.get("redirect_urls") or [response.url])[0]
-        site, role = response.meta.get("site"), response.meta.get("role")
-        if role in ("home", "list") and url == (self.sites.get(site) or {}).get("start_url", url):
-            self._set_outcome(site, "failed", f"{url}: {why}")
-        yield FetchFailed(url, site, role, why)
+        yield from self._list_failed(response.meta, url, why)
 
     def on_error(self, failure):
+        """Every request that failed for good (after retries) ends here: an HTTP error,
+        a network error, a timeout, a size cap, robots.txt, a wall, an off-site redirect."""
         request = failure.request
-        site, role = request.meta.get("site"), request.meta.get("role")
+        meta = request.meta
+        site, role = meta.get("site"), meta.get("role")
+        self._settle(meta)
         exc = failure.value
-        msg = str(exc) or type(exc).__name__
-        counted = True
-        if isinstance(exc, IgnoreRequest):
+        msg = describe(exc)
+        if isinstance(exc, HttpError):  # a status the callbacks are not handed (503, 502, 429 …) after retries
+            msg = f"HTTP {exc.response.status}"
+        elif isinstance(exc, IgnoreRequest):
+            if msg.startswith("robots.txt unreachable"):
+                self._set_outcome(site, "failed", f"{request.url}: {msg}")
+                yield FetchFailed(request.url, site, role, msg)
+                return
             if "robots.txt" in msg.lower() or "Forbidden by robots" in msg:
-                msg = "forbidden by robots.txt"
-                if role in ("list", "home"):
+                if role in ("list", "home") and request.url == (self.sites.get(site) or {}).get("start_url", request.url):
                     self._set_outcome(site, "robots", f"robots.txt forbids {request.url}")
-            elif site in self.blocked:
-                msg = f"blocked: {self.blocked[site]}"
-                counted = role == "list"
-        elif role == "detail" and site in self.outcome:
-            self.outcome[site].detail_failed += 1
-        if role in ("list", "home") and request.url == (self.sites.get(site) or {}).get("start_url", request.url):
-            self._set_outcome(site, "failed", f"{request.url}: {msg}")
-        yield FetchFailed(request.url, site, role, msg, counted=counted)
+                elif site in self.outcome:
+                    self.outcome[site].gap(role, request.url, "forbidden by robots.txt")
+                yield FetchFailed(request.url, site, role, "forbidden by robots.txt")
+                return
+            if site in self.blocked:
+                yield FetchFailed(request.url, site, role, f"blocked: {self.blocked[site]}", counted=role == "list")
+                return
+        url = (meta.get("redirect_urls") or [request.url])[0]
+        if role == "detail":
+            yield from self._detail_failed(meta, url, msg)
+        elif role == "attachment":
+            yield from self._attachment_failed(meta, url, msg)
+        else:
+            yield from self._list_failed(meta, url, msg)
 
 
 def _disposition_name(value: str | None) -> str | None:

@@ -16,6 +16,7 @@ API (used by tests, benchmarks/crawl.py and `nianbao demo`):
         p.change(p.reports()[0])         # publish a corrected version (new bytes, same URL)
         p.flaky = 2                      # every detail page answers 503 (Retry-After: 1) twice first
         p.soft404 = True                 # first attachment: 200 with an HTML error page under .pdf/.docx
+        p.faults[("list", None)] = faults.status(500)   # per-request faults, see faults.py
         p.quirks.add("from_2")           # family variants: trs_new "from_2", gkmlpt "one_page",
                                          # hanweb "page_only", trs_old "create_page"
     stop_portals(portals)
@@ -36,6 +37,7 @@ start_portals(families=FAMILIES, *, n_reports=8, n_other=4, seed=0, delay=0.0,
 """
 from __future__ import annotations
 
+from . import faults
 from .content import Column, Item, build_column, prerender_pdfs
 from .gbk_static import GbkStaticPortal
 from .gkmlpt import GkmlptPortal
@@ -77,4 +79,4 @@ def stop_portals(portals) -> None:
         p.stop()
 
 
-__all__ = ["start_portals", "stop_portals", "FAMILIES", "Portal", "Item", "Column", "build_column"]
+__all__ = ["faults", "start_portals", "stop_portals", "FAMILIES", "Portal", "Item", "Column", "build_column"]

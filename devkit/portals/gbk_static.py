@@ -1,9 +1,11 @@
 """A plain static district site in GBK: the HTTP header names no charset, pages declare
 gb2312 in a meta tag (their bytes are GBK, a superset), pager links are plain `<a>`
-(下一页), attachments are DOCX/PDF under /uploadfiles/."""
+(下一页), attachments are DOCX/PDF under /uploadfiles/. Quirk "endless_pager": pages past
+the last keep linking a next one."""
 from __future__ import annotations
 
 import html
+import re
 
 from .server import Portal, Resp
 
@@ -29,15 +31,22 @@ class GbkStaticPortal(Portal):
         return f"/uploadfiles/{it.date[:4]}/{it.id}.{it.form}"
 
     def route(self, method, path, query, form):
-        return self.route_paged(path, self._pages(), "/xxgk/nb/index.htm", "/xxgk/nb/index", "htm")
+        resp = self.route_paged(path, self._pages(), "/xxgk/nb/index.htm", "/xxgk/nb/index", "htm")
+        if resp is None and "endless_pager" in self.quirks and re.fullmatch(r"/xxgk/nb/index_\d+\.htm", path):
+            # A pager that never ends: every page past the last one is empty and links the next.
+            k = int(path[len("/xxgk/nb/index_"):-4])
+            return self.list_page([], k, k + 2)
+        return resp
 
     def list_page(self, items, k, count) -> Resp:
         rows = "".join(f'<LI><A href="content_{it.id}.htm">{html.escape(it.title)}</A> <SPAN>[{it.date}]</SPAN></LI>'
+                       + "".join(f'<LI><A href="{m}">{html.escape(it.title)}</A> <SPAN>[{it.date}]</SPAN></LI>'
+                                 for m in self.mirror_paths.get(it.id, ()))  # the same report listed twice
                        for it in items)
         nav = []
         if k > 0:
             nav.append(f'<A href="{"index.htm" if k == 1 else f"index_{k - 1}.htm"}">上一页</A>')
-        if k + 1 < count:
+        if k + 1 < count or "endless_pager" in self.quirks:
             nav.append(f'<A href="index_{k + 1}.htm">下一页</A>')
             nav.append(f'<A href="index_{count - 1}.htm">尾页</A>')
         body = f'<TABLE width="100%"><TR><TD><UL class="news">{rows}</UL></TD></TR></TABLE><DIV class="pages">第{k + 1}页/共{count}页 {" ".join(nav)}</DIV>'

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import html
 import re
+import socket
+import struct
 import threading
 import time
 from dataclasses import dataclass, field
@@ -14,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from . import content as C
+from . import faults as F
 
 ROBOTS = {
     "none": None,  # 404, like most government sites
@@ -84,7 +87,12 @@ class Portal:
         # "create_page" (trs_old)
         self.soft404 = False  # the first attachment answers 200 with an HTML error page (magic-bytes test)
         self.flaky = 0  # answer the first `flaky` requests of every detail page 503 (retry tests)
+        self.faults: dict[tuple[str, int | None], F.Fault] = {}  # per-request faults (faults.py)
+        self.served_faults: list[tuple[str, str]] = []  # (path, fault kind) injected so far
+        self.mirror_paths: dict[int, list[str]] = {}  # item id → further paths serving its detail page
+        self._rechromed: set[str] = set()  # mirror paths whose page chrome differs
         self._tries: dict[str, int] = {}
+        self._seen: dict[str, int] = {}  # requests per path, for the fault table's nth
         self._lock = threading.Lock()
         self._server = _Server((host, port), _handler_for(self))
         self._server.daemon_threads = True
@@ -129,6 +137,28 @@ class Portal:
         """The crawler/sites/*.yaml entry for this portal."""
         return {"name": self.name, "agency": self.site_title, "region": self.column.region,
                 "start_url": self.column_url, "family": self.family}
+
+    def fault_for(self, path: str) -> F.Fault | None:
+        """The fault the table holds for this request (counted per path), if any."""
+        with self._lock:
+            n = self._seen[path] = self._seen.get(path, 0) + 1
+        if not self.faults:
+            return None
+        role = F.role_of(self, path)
+        for key in ((path, n), (path, None), (role, n), (role, None)):
+            if key in self.faults:
+                with self._lock:
+                    self.served_faults.append((path, self.faults[key].kind))
+                return self.faults[key]
+        return None
+
+    def duplicate(self, item: C.Item, path: str, *, same_bytes: bool = True) -> None:
+        """Publish the same report at a second path too: the same bytes, or (same_bytes
+        False) the same page in another column's chrome, as a portal listing one report
+        under two columns does."""
+        self.mirror_paths.setdefault(item.id, []).append(path)
+        if not same_bytes:
+            self._rechromed.add(path)
 
     def change(self, item: C.Item) -> None:
         """Publish a corrected version of an HTML report: new bytes at the same URL."""
@@ -185,6 +215,12 @@ class Portal:
                                          f'<a href="{self.column_path}">政府信息公开年报</a>'
                                          '<a href="/zwgk/fdzdgknr.html">法定主动公开内容</a></div>')
         for it in self.column.items:
+            if path in self.mirror_paths.get(it.id, ()):
+                resp = self.detail(it)
+                if path in self._rechromed:
+                    crumb = '<div class="crumb">当前位置：首页 &gt; 通知公告</div></body>'.encode(self.encoding)
+                    resp.body = resp.body.replace(b"</body>", crumb, 1)
+                return resp
             if it.is_report and it.form != "html" and path == self.attachment_path(it):
                 if self.soft404 and it is next(x for x in self.reports() if x.form != "html"):
                     return html_resp("<html><head><title>提示信息</title></head><body>对不起，您访问的文件不存在或已被删除！</body></html>")
@@ -241,7 +277,8 @@ class _Server(ThreadingHTTPServer):
     def handle_error(self, request, client_address):
         # A client that hangs up mid-answer (a killed crawl) is normal here, not a server fault.
         import sys
-        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+        # Injected resets and drips close sockets under the handler's feet: OSError too.
+        if not isinstance(sys.exc_info()[1], OSError):
             super().handle_error(request, client_address)
 
 
@@ -264,15 +301,23 @@ def _handler_for(portal: Portal):
             with portal._lock:
                 portal.inflight += 1
                 portal.max_inflight = max(portal.max_inflight, portal.inflight)
+            fault = portal.fault_for(parts.path)
             try:
                 if portal.delay:
                     time.sleep(portal.delay)
                 resp = portal.handle(method, parts.path, query, form)
+                if fault is not None:
+                    resp = _apply(fault, resp, parts, portal)
             except Exception as e:  # a bug in a mock must look like a server error, not hang the client
                 resp = Resp(500, f"mock error: {type(e).__name__}: {e}".encode(), {"Content-Type": "text/plain"}, False)
             finally:
                 with portal._lock:
                     portal.inflight -= 1
+            if fault is not None and fault.kind in _RAW_FAULTS:
+                with portal._lock:
+                    portal.requests.append((method, self.path, -1))
+                _RAW_FAULTS[fault.kind](self, fault, resp)
+                return
             headers = dict(resp.headers)
             status, body = resp.status, resp.body
             if status == 200 and resp.conditional:
@@ -304,3 +349,83 @@ def _handler_for(portal: Portal):
             self._serve("POST")
 
     return Handler
+
+
+# ---------------------------------------------------------------- faults (faults.py)
+def _apply(fault: F.Fault, resp: Resp, parts, portal: Portal) -> Resp:
+    """Faults that are a different (well-formed) answer."""
+    if fault.kind == "status":
+        headers = {"Content-Type": "text/html; charset=utf-8"}
+        if fault.arg:
+            headers["Retry-After"] = str(fault.arg)
+        return Resp(fault.status, f"<html><body><h1>{fault.status}</h1>服务器错误</body></html>".encode(), headers, False)
+    if fault.kind == "redirect":
+        return Resp(fault.status, b"", {"Location": fault.arg}, False)
+    if fault.kind == "redirect_loop":
+        there = parts.path if "loop=1" in (parts.query or "") else parts.path + "?loop=1"
+        return Resp(302, b"", {"Location": there}, False)
+    if fault.kind == "soft404":
+        return Resp(200, F.SOFT_404.encode(), {"Content-Type": "text/html; charset=utf-8"}, False)
+    if fault.kind == "charset":
+        real, claimed = fault.arg
+        ctype = resp.headers.get("Content-Type", "")
+        if "html" not in ctype:
+            return resp
+        m = re.search(r"charset=([\w-]+)", ctype)
+        text = resp.body.decode((m.group(1) if m else portal.encoding).replace("gb2312", "gbk"))
+        text = re.sub(r'charset=[\w-]+', f"charset={claimed}", text, count=1)
+        return Resp(resp.status, text.encode(real, "xmlcharrefreplace"), {**resp.headers, "Content-Type": f"text/html; charset={claimed}"},
+                    resp.conditional)
+    if fault.kind == "gzip_bomb":
+        return Resp(200, F.bomb_bytes(fault.arg), {"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip"}, False)
+    return resp
+
+
+def _reset(handler, fault, resp) -> None:
+    # SO_LINGER 0: close() sends RST instead of FIN, as a crashing proxy does.
+    handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    handler.close_connection = True
+    handler.connection.close()
+
+
+def _drip(handler, fault, resp) -> None:
+    interval, limit = fault.arg
+    handler.send_response(resp.status)
+    handler.send_header("Content-Type", resp.headers.get("Content-Type", "text/html"))
+    handler.send_header("Content-Length", str(len(resp.body)))
+    handler.end_headers()
+    handler.close_connection = True
+    start = time.monotonic()
+    try:
+        for i in range(len(resp.body)):
+            if time.monotonic() - start > limit:
+                break
+            handler.wfile.write(resp.body[i:i + 1])
+            handler.wfile.flush()
+            time.sleep(interval)
+    except OSError:  # the client gave up: that is the point
+        pass
+
+
+def _truncate(handler, fault, resp) -> None:
+    handler.send_response(resp.status)
+    handler.send_header("Content-Type", resp.headers.get("Content-Type", "text/html"))
+    handler.send_header("Transfer-Encoding", "chunked")
+    handler.end_headers()
+    half = resp.body[: max(1, len(resp.body) // 2)]
+    handler.wfile.write(b"%x\r\n%s\r\n" % (len(half), half))  # no terminating 0-chunk
+    handler.wfile.flush()
+    handler.close_connection = True
+
+
+def _bad_length(handler, fault, resp) -> None:
+    handler.send_response(resp.status)
+    handler.send_header("Content-Type", resp.headers.get("Content-Type", "text/html"))
+    handler.send_header("Content-Length", str(len(resp.body) + fault.arg))
+    handler.end_headers()
+    handler.wfile.write(resp.body)
+    handler.wfile.flush()
+    handler.close_connection = True
+
+
+_RAW_FAULTS = {"reset": _reset, "drip": _drip, "truncate": _truncate, "bad_length": _bad_length}

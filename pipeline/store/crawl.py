@@ -5,8 +5,8 @@
 - fetches  one row per URL ever fetched (detail pages, attachments, list pages): the
            current sha256, validators for conditional requests (ETag, Last-Modified),
            versions seen, the metadata read from the detail page, the last error
-- sites    one row per configured site: family, status (ok | empty | blocked | robots |
-           failed), reason, last run, detail pages found (`reports` is derived)
+- sites    one row per configured site: family, status (ok | partial | empty | blocked |
+           robots | failed), reason, last run, detail pages found (`reports` is derived)
 """
 from __future__ import annotations
 
@@ -84,13 +84,16 @@ class CrawlLog:
                               [*row.values(), url])
         self.conn.commit()
 
-    def record_error(self, url: str, site: str | None, role: str | None, run_id: int | None, error: str) -> None:
+    def record_error(self, url: str, site: str | None, role: str | None, run_id: int | None, error: str,
+                     parent_url: str | None = None) -> None:
+        """A fetch that failed for good; an attachment keeps its detail page (`parent_url`),
+        the publication that is missing its document."""
         if self.fetch(url) is None:
-            self.conn.execute("INSERT INTO fetches (url, site, role, first_seen, last_fetched, run_id, error) "
-                              "VALUES (?, ?, ?, ?, ?, ?, ?)", (url, site, role, now(), now(), run_id, error))
+            self.conn.execute("INSERT INTO fetches (url, site, role, first_seen, last_fetched, run_id, error, parent_url) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (url, site, role, now(), now(), run_id, error, parent_url))
         else:
-            self.conn.execute("UPDATE fetches SET error = ?, last_fetched = ?, run_id = ? WHERE url = ?",
-                              (error, now(), run_id, url))
+            self.conn.execute("UPDATE fetches SET error = ?, last_fetched = ?, run_id = ?, "
+                              "parent_url = COALESCE(?, parent_url) WHERE url = ?", (error, now(), run_id, parent_url, url))
         self.conn.commit()
 
     # ------------------------------------------------------------ sites

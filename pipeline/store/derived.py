@@ -3,9 +3,10 @@
 
 - reports.publication and reports.is_primary: one report per publication. A detail
   page, the body derived from it and its attachments are sources of one publication
-  (the detail page's URL); the best parse among the newest versions is primary. A
+  (the detail page's URL); the best parse among the current versions is primary. A
   file ingested from disk is a publication of its own. Only a parse that is a report
   (ok, figures_inconsistent, extraction_incomplete) can be primary; list pages never.
+  The same report at two URLs (same agency, year and figures) is primary once.
 - reports.published where the document did not say (from the detail page's fetch)
 - the region of a report whose agency names no place: the portal's (sites.adcode)
 - figures: one row of key figures per report
@@ -19,6 +20,7 @@ transaction. `Archive.finish()` calls it; every batch that writes ends there.
 """
 from __future__ import annotations
 
+import json
 import sqlite3
 
 from .. import agencies, gazetteer
@@ -50,14 +52,22 @@ def assign_publications(conn: sqlite3.Connection) -> set[str]:
     """Recompute publication and is_primary of every report; returns the ids that changed."""
     cur = conn.execute("""
         SELECT r.id, d.url, d.role, COALESCE(d.fetched_at, d.stored_at), p.url, r.status, r.cells_found,
-               r.publication, r.is_primary
+               r.publication, r.is_primary, r.agency_id, r.report_year
         FROM reports r JOIN documents d ON d.sha256 = r.id LEFT JOIN documents p ON p.sha256 = d.parent_sha256""")
-    names = ("id", "url", "role", "when", "parent_url", "status", "cells_found", "old_pub", "old_primary")
+    names = ("id", "url", "role", "when", "parent_url", "status", "cells_found", "old_pub", "old_primary",
+             "agency_id", "report_year")
     docs = [dict(zip(names, row)) for row in cur]
-    # Only the newest version of each URL competes; older versions stay, never primary.
+    # Only the current version of each URL competes; older versions stay, never primary.
+    # Current is what the URL served when last fetched (fetches.sha256): a report changed
+    # and then changed back is its first document again, though that row is the older.
+    current = dict(conn.execute("SELECT url, sha256 FROM fetches WHERE sha256 IS NOT NULL"))
     newest: dict[str, dict] = {}
     for d in docs:
-        if d["url"] and (d["url"] not in newest or (d["when"], d["id"]) > (newest[d["url"]]["when"], newest[d["url"]]["id"])):
+        if not d["url"]:
+            continue
+        key = (current.get(d["url"]) == d["id"], d["when"], d["id"])
+        if d["url"] not in newest or key > newest[d["url"]]["key"]:
+            d["key"] = key
             newest[d["url"]] = d
     groups: dict[object, list[dict]] = {}
     for d in docs:
@@ -69,10 +79,39 @@ def assign_publications(conn: sqlite3.Connection) -> set[str]:
     for members in groups.values():
         best = min(members, key=_rank)
         best["primary"] = int(best["status"] in REPORT_STATUSES)
+    _one_primary_per_report(conn, [d for d in docs if d["primary"]])
     changed = [d for d in docs if (d["pub"], d["primary"]) != (d["old_pub"], d["old_primary"])]
     conn.executemany("UPDATE reports SET publication = ?, is_primary = ? WHERE id = ?",
                      [(d["pub"], d["primary"], d["id"]) for d in changed])
     return {d["id"] for d in changed}
+
+
+def _one_primary_per_report(conn: sqlite3.Connection, primaries: list[dict]) -> None:
+    """The same report published at two URLs (two columns of one portal, a mirror page
+    with other chrome) is two publications with the same figures: counted once. Same
+    agency, same year and the very same figures (every table cell and old-table value,
+    at least one printed) make one report; the first one fetched stays primary, the
+    others stay in the archive as non-primary."""
+    by_key: dict[tuple, list[dict]] = {}
+    for d in primaries:
+        if d["agency_id"] and d["report_year"] and d["cells_found"]:
+            by_key.setdefault((d["agency_id"], d["report_year"]), []).append(d)
+    for members in by_key.values():
+        if len(members) < 2:
+            continue
+        ids = json.dumps([d["id"] for d in members])
+        figures: dict[str, list] = {d["id"]: [] for d in members}
+        for sql in ("SELECT report, table_no, row, col, value FROM cells WHERE report IN (SELECT value FROM json_each(?))",
+                    "SELECT report, 'old', row, col, value FROM old WHERE report IN (SELECT value FROM json_each(?))"):
+            for report, *cell in conn.execute(sql, (ids,)):
+                figures[report].append(tuple(cell))
+        seen: dict[tuple, dict] = {}
+        for d in sorted(members, key=lambda d: (d["when"] or "", d["id"])):
+            fp = tuple(sorted(figures[d["id"]], key=repr))
+            if fp in seen:
+                d["primary"] = 0
+            else:
+                seen[fp] = d
 
 
 def refresh(conn: sqlite3.Connection) -> dict:

@@ -25,8 +25,12 @@ class RawStore:
         if not p.exists():
             p.parent.mkdir(parents=True, exist_ok=True)
             tmp = p.with_suffix(".tmp%d" % os.getpid())
-            tmp.write_bytes(data)
-            os.replace(tmp, p)  # atomic: a crash never leaves a half file under the real name
+            try:
+                tmp.write_bytes(data)
+                os.replace(tmp, p)  # atomic: a crash never leaves a half file under the real name
+            except OSError:
+                tmp.unlink(missing_ok=True)  # disk full: no half file left behind, space given back
+                raise
         return digest
 
     def get(self, digest: str) -> bytes:
