@@ -137,8 +137,8 @@ FETCH_COLS = {
 SITE_COLS = {
     "name": ("网站", "网站配置名（sites/*.yaml）"), "start_url": ("栏目网址", "年报栏目（或发现栏目的起点）"),
     "family": ("网站系统", "trs_old / trs_new / hanweb / gkmlpt / static"), "agency": ("机关", "配置中写明的机关"),
-    "status": ("状态", ("ok 正常；empty 栏目中没有年报；blocked 反爬虫墙；robots robots.txt 禁止；"
-                        "failed 栏目无法访问或年报网页全部失败")),
+    "status": ("状态", ("ok 正常；empty 栏目中没有年报；partial 部分列表页、年报网页或附件未能取得（原因中写明）；"
+                        "blocked 反爬虫墙；robots robots.txt 禁止；failed 栏目、首页或 robots.txt 无法访问，或年报网页全部失败")),
     "reason": ("原因", ""), "last_run": ("最近抓取批次", "runs.id"), "last_checked": ("最近检查", "UTC"),
     "found": ("发现年报网页", "最近一次抓取读到的年报网页数"), "reports": ("主版本年报", "档案中该网站的主版本年报数"),
     "adcode": ("网站地区代码", "网站配置中机关或地区的行政区划代码；年报机关名称未写明地名时用作其地区"),
