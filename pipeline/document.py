@@ -33,6 +33,8 @@ def parse_bytes(data: bytes, name: str | None = None, kind: str | None = None) -
                       title=extracted.title, meta={"type": kind, "traceback": traceback.format_exc(limit=5)})
     report.container = report.container or extracted.container
     report.meta = {**extracted.meta, **report.meta, "type": kind}
-    if extracted.warnings:
-        report.meta["warnings"] = list(extracted.warnings)
+    # Tables cut to stay bounded (Grid.matrix) are said, not hidden.
+    clipped = [w for g in extracted.tables for w in g.clipped]
+    if extracted.warnings or clipped:
+        report.meta["warnings"] = list(extracted.warnings) + clipped
     return validate(report)

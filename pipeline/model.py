@@ -19,6 +19,12 @@ NOT_A_REPORT = "not_a_report"
 FAILED = "failed"
 STATUSES = (OK, FIGURES_INCONSISTENT, EXTRACTION_INCOMPLETE, NOT_A_REPORT, FAILED)
 
+# Bounds of one table's expanded grid (`Grid.matrix`). The official tables are at most
+# ~20 columns and ~40 rows; page-wide layout tables a few hundred rows. Anything past
+# these is a hostile or broken file, not a report, and must not cost minutes or GBs.
+MAX_COLUMNS = 500
+MAX_POSITIONS = 250_000
+
 
 @dataclass
 class GridCell:
@@ -50,33 +56,76 @@ class Grid:
     rows: list[list[GridCell]]
     source: dict[str, Any] = field(default_factory=dict)  # e.g. {"page": 3} or {"table": 0}
     complete_rows: bool = True
+    # What `matrix()` had to cut to stay bounded (spans past MAX_COLUMNS, rows past
+    # MAX_POSITIONS): the parse reports it as a warning.
+    clipped: list[str] = field(default_factory=list, compare=False, repr=False)
 
     def matrix(self) -> list[list[GridCell | None]]:
         """The rows expanded to a rectangle: a spanning cell fills every position it
         covers (the same object, so `is` tells a covered position from a real one);
-        positions no cell covers are None."""
+        positions no cell covers are None.
+
+        Linear in the positions it returns, and bounded: hostile files print spans of
+        10^7 (a 37 KB DOCX) or stack hundreds of 500×500 spans (a 2 KB HTML page), so
+        spans are clipped at MAX_COLUMNS columns and the rectangle at MAX_POSITIONS
+        positions (later rows dropped); `clipped` says what was cut, and the parse
+        turns it into a warning."""
+        self.clipped = []
+        where = ", ".join(f"{k} {v}" for k, v in self.source.items() if k in ("table", "page", "line")) or "a table"
         out: list[list[GridCell | None]] = []
-        pending: dict[tuple[int, int], GridCell] = {}  # (row, col) -> covering cell
+        # Per grid column, the cells spanning down into later rows, each with the last
+        # row it covers; the latest one registered wins (as HTML's table model does).
+        down: dict[int, list[tuple[GridCell, int]]] = {}
+        width = 0
+        cut_cols = 0
         for r, row in enumerate(self.rows):
+            here: dict[int, GridCell] = {}
+            for col in list(down):
+                stack = down[col]
+                while stack and stack[-1][1] < r:
+                    stack.pop()
+                if stack:
+                    here[col] = stack[-1][0]
+                else:
+                    del down[col]
+            last = max(here, default=-1)
             line: list[GridCell | None] = []
             cells = iter(row)
-            c = 0
             nxt = next(cells, None)
-            while nxt is not None or any(k[0] == r and k[1] >= c for k in pending):
-                if (r, c) in pending:
-                    line.append(pending.pop((r, c)))
+            c = 0
+            while nxt is not None or c <= last:
+                if c >= MAX_COLUMNS:
+                    cut_cols += (1 + sum(1 for _ in cells)) if nxt is not None else 0
+                    break
+                if c in here:
+                    line.append(here.pop(c))
                 elif nxt is not None:
-                    for dr in range(nxt.rowspan):
-                        for dc in range(nxt.colspan):
-                            if dr or dc:
-                                pending[(r + dr, c + dc)] = nxt
+                    span = min(max(nxt.colspan, 1), MAX_COLUMNS - c)
+                    for dc in range(1, span):
+                        here[c + dc] = nxt
+                    last = max(last, c + span - 1)
+                    if nxt.rowspan > 1:
+                        until = r + nxt.rowspan - 1
+                        for dc in range(span):
+                            down.setdefault(c + dc, []).append((nxt, until))
                     line.append(nxt)
                     nxt = next(cells, None)
                 else:
                     line.append(None)
                 c += 1
+            if (len(out) + 1) * max(width, len(line)) > MAX_POSITIONS:
+                self.clipped.append(f"{where}: {len(self.rows) - r} of {len(self.rows)} rows dropped "
+                                    f"(more than {MAX_POSITIONS} grid positions)")
+                break
+            width = max(width, len(line))
             out.append(line)
-        width = max((len(x) for x in out), default=0)
+        if cut_cols:
+            self.clipped.insert(0, f"{where}: spans clipped at {MAX_COLUMNS} columns "
+                                   f"({cut_cols} cells past it dropped)")
+        spans = [x for row in self.rows for x in row if x.colspan > MAX_COLUMNS]
+        if spans:
+            self.clipped.insert(0, f"{where}: {len(spans)} column span(s) over {MAX_COLUMNS} "
+                                   f"clipped (largest {max(x.colspan for x in spans)})")
         return [x + [None] * (width - len(x)) for x in out]
 
 
@@ -88,6 +137,9 @@ class Extracted:
     title: str | None = None  # <title>, ArticleTitle meta, PDF metadata title
     meta: dict[str, Any] = field(default_factory=dict)  # page count, meta tags, ...
     warnings: list[str] = field(default_factory=list)
+    # Why the extractor could not read the whole document (a parser that stopped at a
+    # resource limit): the report can then never be `ok`, whatever the rest yields.
+    incomplete: str | None = None
 
 
 @dataclass

@@ -146,6 +146,31 @@ def _default_template(year: int | None) -> str:
 
 
 def parse_extracted(ex: Extracted) -> Report:
+    rep = _parse(ex)
+    # A gap is never `ok`: a page the extractor could not read to its end, or a page
+    # without one readable figure that points to its attachment (the figures are
+    # there; if the attachment could not be fetched or read, nothing here may stand in
+    # for it). validate() keeps the status for an `extraction` issue.
+    why, code = None, None
+    if ex.incomplete:
+        why, code = ex.incomplete, "truncated"
+    elif ex.meta.get("attachment_pointer") and rep.status == OK and not any(c.value is not None for c in rep.cells):
+        ptr = ex.meta["attachment_pointer"]
+        shown = ptr.get("text") or "附件 link"
+        links = ", ".join(ptr.get("links", [])[:3])
+        why = (f"no readable figures on this page, which points to an attachment ({shown}"
+               f"{': ' + links if links else ''}): the figures are in the attachment")
+        code = "in_attachment"
+    if why:
+        rep.issues.insert(0, Issue("extraction", code, why))
+        if rep.status in (OK, NOT_A_REPORT):
+            rep.status, rep.reason = EXTRACTION_INCOMPLETE, why
+        elif rep.status == EXTRACTION_INCOMPLETE:
+            rep.reason = f"{why}; {rep.reason}" if rep.reason else why
+    return rep
+
+
+def _parse(ex: Extracted) -> Report:
     lines = [x.strip() for x in ex.text.splitlines() if x.strip()]
     head = heading.find_heading(lines, ex.title)
     body = "\n".join(lines[head.body_start:])  # the report after its title: no portal chrome above

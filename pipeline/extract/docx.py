@@ -15,7 +15,7 @@ import docx
 from docx.opc.exceptions import PackageNotFoundError
 from docx.oxml.ns import qn
 
-from nianbao.pipeline.model import Extracted, Grid, GridCell
+from nianbao.pipeline.model import MAX_COLUMNS, Extracted, Grid, GridCell
 
 
 class DocxError(ValueError):
@@ -45,15 +45,20 @@ def _int_attr(el, path: str, default: int) -> int:
         return default
 
 
-def _table_grid(tbl, index: int) -> Grid:
+def _table_grid(tbl, index: int, warnings: list[str]) -> Grid:
     # First pass: every <w:tc> with its grid column, span and vertical-merge role.
+    # A gridSpan/gridBefore is clipped at MAX_COLUMNS: a 37 KB file asking for 10^8
+    # columns cost 1.3 GB before (Word itself allows 63).
     raw: list[list[tuple[int, int, str | None, object]]] = []
+    clipped = 0
     for tr in tbl.findall(qn("w:tr")):
         col = 0
         cells = []
         trpr = tr.find(qn("w:trPr"))
         if trpr is not None and trpr.find(qn("w:gridBefore")) is not None:
             col = _int_attr(trpr, qn("w:gridBefore"), 1)
+            clipped += col > MAX_COLUMNS
+            col = min(col, MAX_COLUMNS)
             cells.append((0, col, None, None))  # grid columns the row skips: an empty cell keeps positions
         for tc in tr.iterchildren(qn("w:tc"), qn("w:sdt")):
             tcs = [tc] if tc.tag == qn("w:tc") else tc.findall(".//" + qn("w:tc"))
@@ -62,6 +67,8 @@ def _table_grid(tbl, index: int) -> Grid:
                 span, vmerge = 1, None
                 if tcpr is not None:
                     span = _int_attr(tcpr, qn("w:gridSpan"), 1)
+                    clipped += span > MAX_COLUMNS
+                    span = min(span, MAX_COLUMNS)
                     vm = tcpr.find(qn("w:vMerge"))
                     if vm is not None:
                         vmerge = vm.get(qn("w:val")) or "continue"
@@ -87,6 +94,8 @@ def _table_grid(tbl, index: int) -> Grid:
             else:
                 open_at.pop(col, None)
         rows.append(row)
+    if clipped:
+        warnings.append(f"Word table {index}: {clipped} column span(s) over {MAX_COLUMNS} clipped")
     return Grid(rows=rows, source={"table": index})
 
 
@@ -108,13 +117,14 @@ def extract_docx(data: bytes, name: str | None = None) -> Extracted:
         raise DocxError(f"not a readable .docx: {type(e).__name__}: {e}") from e
     lines: list[str] = []
     grids: list[Grid] = []
+    warnings: list[str] = []
     for el in _body_blocks(document.element.body):
         if el.tag == qn("w:p"):
             t = _text(el)
             if t:
                 lines.append(t)
         else:
-            grid = _table_grid(el, len(grids))
+            grid = _table_grid(el, len(grids), warnings)
             grids.append(grid)
             for row in grid.rows:
                 t = " ".join(c.text for c in row if c.text)
@@ -128,4 +138,4 @@ def extract_docx(data: bytes, name: str | None = None) -> Extracted:
     if name:
         meta["name"] = name
     return Extracted(container="docx", text="\n".join(lines), tables=grids,
-                     title=first or core_title or (lines[0] if lines else None), meta=meta)
+                     title=first or core_title or (lines[0] if lines else None), meta=meta, warnings=warnings)

@@ -37,8 +37,11 @@ def _clean(s: str) -> str:
 
 
 def _span(v: str | None) -> int:
-    m = re.match(r"\s*(\d+)", v or "")
-    return max(1, min(int(m.group(1)), 500)) if m else 1
+    # At most 9 digits: int() refuses longer digit strings (Python's 4300-digit limit)
+    # and no table is that wide. Spans past the grid's bounds are clipped, with a
+    # warning, by `Grid.matrix`.
+    m = re.match(r"\s*0*(\d{1,9})", v or "")
+    return max(1, int(m.group(1))) if m else 1
 
 
 def _text_lines(root) -> list[str]:
@@ -79,6 +82,25 @@ def _grids(root) -> list[Grid]:
     return grids
 
 
+# A page that only points to its attachment: the figures are there, not here.
+_ATTACHMENT_EXT = re.compile(r"\.(pdf|docx?|wps|xlsx?|et|ofd|zip|rar|7z)(\?.*)?$", re.I)
+_ATTACHMENT_WORDS = re.compile(r"(全文|详情|具体内容|报告全文)?(详见|请见|见|查看|参见)附件|附件\s*[:：]|附件下载|相关附件|点击下载|请下载")
+
+
+def _attachment_pointer(root, lines: list[str]) -> dict | None:
+    """Links to files (附件 links, .pdf/.doc… hrefs) and sentences such as 「详见附件」."""
+    links = []
+    for a in root.iter("a"):
+        href = (a.get("href") or "").strip()
+        text = _clean(a.text_content())
+        if _ATTACHMENT_EXT.search(href.split("#")[0]) or "附件" in text:
+            links.append(href or text)
+    said = next((m.group(0) for line in lines if (m := _ATTACHMENT_WORDS.search(line))), None)
+    if not links and not said:
+        return None
+    return {"links": links[:20], **({"text": said} if said else {})}
+
+
 def _strip_site(title: str | None, site: str | None) -> str | None:
     """「某某局2023年…年度报告_某某市人民政府」 → the article's own title."""
     if not title:
@@ -107,9 +129,15 @@ def extract_html(data: bytes, url_or_name: str | None = None) -> Extracted:
     text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)  # lxml refuses str input with an encoding declaration
     try:
         # huge_tree: libxml2 otherwise drops everything below 256 levels of (unclosed) tags.
-        root = lxml.html.document_fromstring(text or "<html></html>", parser=lxml.html.HTMLParser(huge_tree=True))
+        parser = lxml.html.HTMLParser(huge_tree=True)
+        root = lxml.html.document_fromstring(text or "<html></html>", parser=parser)
     except (etree.ParserError, ValueError) as e:
         return Extracted(container="html", text="", warnings=warnings + [f"unparsable HTML: {e}"])
+    # libxml2 stops at a fatal error and hands back what it read so far (markup
+    # nested 2,048 deep ends the page there, silently): the rest was never seen.
+    fatal = [e for e in parser.error_log if e.level >= etree.ErrorLevels.FATAL]
+    incomplete = (f"HTML parser stopped part-way (line {fatal[0].line}): {fatal[0].message}; "
+                  "the rest of the page was not read") if fatal else None
     meta: dict[str, str] = {}
     for m in root.iter("meta"):
         name = (m.get("name") or "").strip()
@@ -134,5 +162,8 @@ def extract_html(data: bytes, url_or_name: str | None = None) -> Extracted:
         meta["source"] = url_or_name
     if not lines and re.search(r"[\u4e00-\u9fff]", text):
         warnings.append("HTML parsed to no visible text although the page has Chinese text (markup too deep?)")
+    pointer = _attachment_pointer(root, lines)
+    if pointer:
+        meta["attachment_pointer"] = pointer
     return Extracted(container="html", text="\n".join(lines), tables=_grids(root), title=title,
-                     meta=meta, warnings=warnings)
+                     meta=meta, warnings=warnings, incomplete=incomplete)

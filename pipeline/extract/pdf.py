@@ -122,7 +122,10 @@ def extract_pdf(data: bytes, name: str | None = None, timeout: float = DEFAULT_T
     head = data.find(b"%PDF-", 0, 1024)
     if head < 0:
         raise PdfError("not a PDF: no %PDF- header in the first 1024 bytes")
-    if b"%%EOF" not in data[-8192:]:
+    # Padding after the last %%EOF (NULs, whitespace, a DOS ^Z: 9 KB of zeros from a
+    # preallocating downloader) is harmless: pdfium reads the xref before it. A file
+    # cut off inside its body has no %%EOF before the padding and is still refused.
+    if b"%%EOF" not in data.rstrip(b"\x00\t\n\x0c\r \x1a")[-8192:]:
         # pdfium would rebuild what it can from a cut-off download and hand back some
         # pages as if that were the document: refuse, so the crawl fetches it again.
         raise PdfError("truncated or corrupt PDF: no %%EOF marker at the end")
