@@ -34,11 +34,23 @@ def _workers_option(f):
     return click.option("--workers", "-j", type=int, default=None, help="Parser processes [default: all cores].")(f)
 
 
-def _timeout_option(f):
-    from nianbao.pipeline.ingest import DEFAULT_TIMEOUT
+def _limit_options(f):
+    """--timeout and --memory-mb: the limits of every parse (pipeline/limits.py)."""
+    from nianbao.pipeline import limits
 
-    return click.option("--timeout", type=float, default=DEFAULT_TIMEOUT, show_default=True,
+    f = click.option("--memory-mb", type=click.IntRange(min=0), default=limits.DEFAULT_MEMORY_MB, show_default=True,
+                     envvar=limits.ENV_MEMORY, show_envvar=True,
+                     help="Address space one document's parser may use (MB; 0: no limit); past it the "
+                          "document is recorded as failed.")(f)
+    return click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=limits.DEFAULT_TIME_S,
+                        show_default=True, envvar=limits.ENV_TIME, show_envvar=True,
                         help="Seconds one document may take before it is recorded as failed.")(f)
+
+
+def _limits(timeout, memory_mb):
+    from nianbao.pipeline.limits import Limits
+
+    return Limits(float(timeout), int(memory_mb))
 
 
 def _sites_option(f):
@@ -65,6 +77,13 @@ def main() -> None:
 def print_summary(summary) -> None:
     if summary.stored or summary.already:
         click.echo(f"stored {summary.stored} new document(s), {summary.already} already archived")
+    skipped = getattr(summary, "skipped", [])
+    if skipped:
+        click.echo(f"skipped {len(skipped)} path(s) (recorded in failures, stage ingest):")
+        for path, why in skipped[:50]:
+            click.echo(f"  {'skipped':<22} {path}: {why}")
+        if len(skipped) > 50:
+            click.echo(f"  … and {len(skipped) - 50} more: SELECT * FROM failures WHERE stage = 'ingest'")
     click.echo(summary.line())
     shown = summary.problems[:50]
     for name, status, reason in shown:
@@ -80,48 +99,73 @@ def print_summary(summary) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @_db_option
 @_workers_option
-@_timeout_option
+@_limit_options
+@click.option("--strict", is_flag=True, help="Exit 1 when any path was skipped or unreadable.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def ingest(paths, db, workers, timeout, quiet):
+def ingest(paths, db, workers, timeout, memory_mb, strict, quiet):
     """Store files or folders (HTML, PDF, DOCX, DOC, text) in the archive and parse them.
 
-    Every file is kept byte for byte in the raw store; the same bytes twice are stored once."""
+    Every file is kept byte for byte in the raw store; the same bytes twice are stored once.
+    Every document is parsed under the time and memory limits below.
+
+    A path that cannot be read never stops the batch: unreadable files and folders,
+    FIFOs, sockets and devices (never opened), dangling links and links to folders are
+    skipped, each with a row in the `failures` table (stage ingest) and a line in the
+    summary. Names starting with "." inside a folder are skipped the same way (give such
+    a path itself to ingest it). A file name that is not UTF-8 is stored with its bytes
+    escaped (\\xNN).
+
+    Exit status: 0 when at least one file was read (skipped paths are in the summary and
+    `failures`; with --strict they make it 1), 1 when nothing could be read."""
     from nianbao.pipeline.ingest import ingest_paths
     from nianbao.pipeline.store import Archive
 
     with Archive(db) as archive:
-        summary = ingest_paths(archive, paths, workers=workers, timeout=timeout, progress=not quiet)
+        summary = ingest_paths(archive, [os.fsencode(p) for p in paths], workers=workers,
+                               limits=_limits(timeout, memory_mb), progress=not quiet)
     print_summary(summary)
     click.echo(f"archive: {Path(db).resolve()}  (browse it: nianbao serve --db {db})")
+    if summary.skipped and (strict or not (summary.stored or summary.already)):
+        click.echo(f"{len(summary.skipped)} path(s) could not be read"
+                   + ("" if summary.stored or summary.already else "; no file was read"), err=True)
+        sys.exit(1)
 
 
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the whole Report as JSON.")
-def parse(file, as_json):
-    """Parse one file and print its Report, without touching any database."""
-    from nianbao.pipeline.document import parse_bytes
+@_limit_options
+def parse(file, as_json, timeout, memory_mb):
+    """Parse one file and print its Report, without touching any database.
 
-    report = parse_bytes(Path(file).read_bytes(), Path(file).name)
+    The parse runs in a child process under the time and memory limits (as in ingest);
+    a FIFO, socket or device is refused without being opened. Exits 1 when the status
+    is `failed` (unreadable, or past a limit)."""
+    from nianbao.pipeline.limits import parse_file
+
+    report = parse_file(os.fsencode(file), _limits(timeout, memory_mb), name=Path(file).name)
     if as_json:
         json.dump(report.to_dict(), sys.stdout, ensure_ascii=False, indent=1, default=str)
         sys.stdout.write("\n")
-        return
-    click.echo(f"{report.status}: {report.title or '(no title)'}")
-    click.echo(f"agency {report.agency}, year {report.report_year}, templates {report.templates}")
-    click.echo(f"{len(report.sections)} sections, {sum(c.value is not None for c in report.cells)}/{len(report.cells)} cells read")
-    for i in report.issues:
-        click.echo(f"  {i.kind} {i.code}: {i.message}")
-    if report.reason and report.status != "ok":
-        click.echo(f"reason: {report.reason}")
+    else:
+        click.echo(f"{report.status}: {report.title or '(no title)'}")
+        click.echo(f"agency {report.agency}, year {report.report_year}, templates {report.templates}")
+        click.echo(f"{len(report.sections)} sections, {sum(c.value is not None for c in report.cells)}/"
+                   f"{len(report.cells)} cells read")
+        for i in report.issues:
+            click.echo(f"  {i.kind} {i.code}: {i.message}")
+        if report.reason and report.status != "ok":
+            click.echo(f"reason: {report.reason}")
+    if report.status == "failed":
+        sys.exit(1)
 
 
 @main.command()
 @_db_option
 @_workers_option
-@_timeout_option
+@_limit_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def reparse(db, workers, timeout, quiet):
+def reparse(db, workers, timeout, memory_mb, quiet):
     """Parse every stored document again from the raw store (after a parser upgrade).
 
     No request goes out. A report's old rows are replaced only once its new parse is
@@ -132,7 +176,7 @@ def reparse(db, workers, timeout, quiet):
     if not Path(db).exists():
         raise click.ClickException(f"{db} does not exist: run `nianbao ingest PATH` or `nianbao run` first")
     with Archive(db) as archive:
-        summary = run_reparse(archive, workers=workers, timeout=timeout, progress=not quiet)
+        summary = run_reparse(archive, workers=workers, limits=_limits(timeout, memory_mb), progress=not quiet)
     print_summary(summary)
 
 
@@ -242,15 +286,15 @@ def crawl(**kw):
 @main.command()
 @_crawl_options
 @_workers_option
-@_timeout_option
-def run(workers, timeout, **kw):
+@_limit_options
+def run(workers, timeout, memory_mb, **kw):
     """Crawl, then parse everything new on all cores (publications and figures follow)."""
     from nianbao.pipeline.ingest import parse_pending
     from nianbao.pipeline.store import Archive
 
     code = _do_crawl(**kw)
     with Archive(kw["db"]) as archive:
-        summary = parse_pending(archive, workers=workers, timeout=timeout, progress=True)
+        summary = parse_pending(archive, workers=workers, limits=_limits(timeout, memory_mb), progress=True)
     print_summary(summary)
     if code:
         sys.exit(code)

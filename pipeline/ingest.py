@@ -1,24 +1,32 @@
 """Batch side of the pipeline: store files, parse stored documents on all cores.
 
-Each document is parsed in a worker process under a time limit (pebble kills and
-replaces a worker that overruns), so a pathological file costs one slot for
-`timeout` seconds and is recorded as failed; the batch goes on. Only the parent
-process writes to SQLite (one writer).
+Each document is parsed in a worker process under the same limits as every parse
+(pipeline/limits.py: time and memory; pebble kills and replaces a worker that
+overruns), so a pathological file costs one slot and is recorded as failed; the batch
+goes on. Only the parent process writes to SQLite (one writer).
+
+Walking the given paths never stops on one bad path either. Every path that is not
+read is a `failures` row (stage "ingest") and a line of the summary, with its reason:
+unreadable files and folders, FIFOs, sockets and devices (never opened), dangling
+links, links to folders (not followed: loops), and hidden names (".x" inside a given
+folder: version-control folders and desktop litter; a hidden path given by name is
+ingested). A file name that is not UTF-8 is kept with its bytes escaped (`path_text`).
 """
 from __future__ import annotations
 
+import json
 import os
 from collections import Counter
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
-from .model import FAILED, Report
+from . import limits as L
+from .limits import Limits
 from .sniff import sniff
 from .store import Archive
 
-DEFAULT_TIMEOUT = 120
+DEFAULT_TIMEOUT = L.DEFAULT_TIME_S
 
 
 @dataclass
@@ -27,6 +35,7 @@ class Summary:
     already: int = 0  # documents whose bytes were already archived
     statuses: Counter = field(default_factory=Counter)
     problems: list[tuple[str, str, str]] = field(default_factory=list)  # (name, status, reason)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path as text, why it was not read)
     archive: dict = field(default_factory=dict)  # Archive.finish(): primary reports, publications
 
     def line(self) -> str:
@@ -37,63 +46,72 @@ class Summary:
                 f"not a report {s['not_a_report']} / failed {s['failed']}")
 
 
+HIDDEN = "skipped: hidden name (starts with '.'); give the path itself to ingest it"
+LINKED_FOLDER = "skipped: symbolic link to a folder, not followed (loops); give the path itself to ingest it"
+
+
+def walk(paths: Iterable[str | Path | bytes]) -> Iterator[tuple[Path, str | None]]:
+    """(path, None) for every regular file under `paths`, in sorted order, and
+    (path, reason) for every path that will not be read. Never raises for a bad path."""
+    for p in paths:
+        yield from _walk(Path(os.fsdecode(p)), top=True)
+
+
+def _walk(p: Path, top: bool) -> Iterator[tuple[Path, str | None]]:
+    if not top and p.name.startswith("."):
+        yield p, HIDDEN
+        return
+    if not top and p.is_symlink() and p.is_dir():
+        yield p, LINKED_FOLDER
+        return
+    why = L.not_a_regular_file(p)
+    if why != "not a regular file: a folder":
+        yield p, why
+        return
+    try:
+        with os.scandir(p) as it:
+            names = sorted(e.name for e in it)
+    except OSError as e:
+        yield p, f"unreadable folder: {e.strerror or e}"
+        return
+    for name in names:
+        yield from _walk(p / name, top=False)
+
+
 def iter_files(paths: Iterable[str | Path]) -> Iterable[Path]:
-    for p in map(Path, paths):
-        if p.is_dir():
-            yield from sorted(f for f in p.rglob("*") if f.is_file() and not any(
-                part.startswith(".") for part in f.relative_to(p).parts))
-        elif p.is_file():
-            yield p
-        else:
-            raise FileNotFoundError(f"no such file or folder: {p}")
-
-
-def _parse_path(path: str, name: str | None, kind: str) -> Report:
-    from .document import parse_bytes
-    return parse_bytes(Path(path).read_bytes(), name, kind)
-
-
-def _warm() -> None:
-    # Import the heavy extractors and load the gazetteer once per worker, not once per
-    # document (and not inside a document's time limit).
-    from . import document, gazetteer, parse  # noqa: F401
-    from .extract import docx, html, pdf  # noqa: F401
-
-    gazetteer.load()
+    """The readable regular files under `paths` (the skipped ones are left out)."""
+    return (p for p, why in walk(paths) if why is None)
 
 
 def parse_documents(archive: Archive, digests: list[str], *, workers: int | None = None,
-                    timeout: float = DEFAULT_TIMEOUT, progress: bool = True, summary: Summary | None = None) -> Summary:
-    """Parse the given stored documents, write their reports (replacing older parses),
-    then bring the archive's derived data up to date (`Archive.finish`)."""
-    from pebble import ProcessPool
-
+                    limits: Limits | None = None, timeout: float | None = None, progress: bool = True,
+                    summary: Summary | None = None) -> Summary:
+    """Parse the given stored documents under `limits`, write their reports (replacing
+    older parses), then bring the archive's derived data up to date (`Archive.finish`).
+    `timeout` overrides `limits.time_s` (older callers)."""
     summary = summary or Summary()
+    limits = limits or Limits.from_env()
+    if timeout is not None:
+        limits = Limits(float(timeout), limits.memory_mb)
     if not digests:
         summary.archive = archive.finish()
         return summary
     workers = workers or os.cpu_count() or 1
     docs = {d["sha256"]: d for d in archive.db.query(
         "SELECT sha256, type, original_name, url FROM documents WHERE sha256 IN (SELECT value FROM json_each(?))",
-        [__import__("json").dumps(digests)])}
+        [json.dumps(digests)])}
     bar = _progress(progress)
-    with bar, ProcessPool(max_workers=min(workers, len(digests)), initializer=_warm) as pool:
+    with bar, L.pool(limits, min(workers, len(digests))) as pool:
         task = bar.add_task("parsing", total=len(digests))
         futures = []
         for digest in digests:
             doc = docs[digest]
             name = doc["original_name"] or (doc["url"] or "").rsplit("/", 1)[-1] or None
-            fut = pool.schedule(_parse_path, args=(str(archive.raw.path(digest)), name, doc["type"]), timeout=timeout)
+            fut = pool.schedule(L.parse_path, args=(str(archive.raw.path(digest)), name, doc["type"], limits),
+                                timeout=limits.time_s)
             futures.append((digest, name or digest[:12], fut))
         for digest, name, fut in futures:
-            try:
-                report = fut.result()
-            except FutureTimeout:
-                report = Report(status=FAILED, reason=f"parsing took longer than the {timeout:g} s limit",
-                                meta={"type": docs[digest]["type"]})
-            except Exception as e:  # the worker died (segfault, out of memory): the document failed, not the batch
-                report = Report(status=FAILED, reason=f"parser process died: {type(e).__name__}: {e}",
-                                meta={"type": docs[digest]["type"]})
+            report = L.outcome(fut, limits, docs[digest]["type"])
             report.container = report.container or docs[digest]["type"]
             archive.write_report(digest, report)
             summary.statuses[report.status] += 1
@@ -105,12 +123,22 @@ def parse_documents(archive: Archive, digests: list[str], *, workers: int | None
 
 
 def ingest_paths(archive: Archive, paths: Iterable[str | Path], **kw) -> Summary:
-    """Store every file under `paths`, then parse those without a report yet."""
+    """Store every file under `paths`, then parse those without a report yet. A path
+    that cannot be read is recorded (failures, stage "ingest") and the batch goes on."""
     summary = Summary()
     todo: list[str] = []
-    for f in iter_files(paths):
-        data = f.read_bytes()
-        digest, new = archive.add_document(data, type=sniff(data), original_name=f.name)
+    for f, why in walk(paths):
+        if why is None:
+            try:
+                data = L.read_regular(f)
+            except OSError as e:
+                why = f"unreadable file: {e.strerror or e}"
+        text = L.path_text(f)
+        if why is not None:
+            summary.skipped.append((text, why))
+            archive.record_failure(None, text, "ingest", why)
+            continue
+        digest, new = archive.add_document(data, type=sniff(data), original_name=L.path_text(f.name))
         summary.stored += new
         summary.already += not new
         if not archive.has_report(digest) and digest not in todo:
