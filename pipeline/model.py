@@ -23,6 +23,7 @@ STATUSES = (OK, FIGURES_INCONSISTENT, EXTRACTION_INCOMPLETE, NOT_A_REPORT, FAILE
 # ~20 columns and ~40 rows; page-wide layout tables a few hundred rows. Anything past
 # these is a hostile or broken file, not a report, and must not cost minutes or GBs.
 MAX_COLUMNS = 500
+MAX_ROWS = 5_000
 MAX_POSITIONS = 250_000
 
 
@@ -67,8 +68,8 @@ class Grid:
 
         Linear in the positions it returns, and bounded: hostile files print spans of
         10^7 (a 37 KB DOCX) or stack hundreds of 500×500 spans (a 2 KB HTML page), so
-        spans are clipped at MAX_COLUMNS columns and the rectangle at MAX_POSITIONS
-        positions (later rows dropped); `clipped` says what was cut, and the parse
+        spans are clipped at MAX_COLUMNS columns and the rectangle at MAX_ROWS rows and
+        MAX_POSITIONS positions (later rows dropped; interpreting a row costs ~0.1 ms); `clipped` says what was cut, and the parse
         turns it into a warning."""
         self.clipped = []
         where = ", ".join(f"{k} {v}" for k, v in self.source.items() if k in ("table", "page", "line")) or "a table"
@@ -113,9 +114,9 @@ class Grid:
                 else:
                     line.append(None)
                 c += 1
-            if (len(out) + 1) * max(width, len(line)) > MAX_POSITIONS:
+            if (len(out) + 1) * max(width, len(line)) > MAX_POSITIONS or r >= MAX_ROWS:
                 self.clipped.append(f"{where}: {len(self.rows) - r} of {len(self.rows)} rows dropped "
-                                    f"(more than {MAX_POSITIONS} grid positions)")
+                                    f"(more than {MAX_ROWS} rows or {MAX_POSITIONS} grid positions)")
                 break
             width = max(width, len(line))
             out.append(line)
