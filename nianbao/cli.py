@@ -141,9 +141,9 @@ def parse(file, as_json, timeout, memory_mb):
     The parse runs in a child process under the time and memory limits (as in ingest);
     a FIFO, socket or device is refused without being opened. Exits 1 when the status
     is `failed` (unreadable, or past a limit)."""
-    from nianbao.pipeline.limits import parse_file
+    from nianbao.pipeline.limits import parse_file, path_text
 
-    report = parse_file(os.fsencode(file), _limits(timeout, memory_mb), name=Path(file).name)
+    report = parse_file(os.fsencode(file), _limits(timeout, memory_mb), name=path_text(Path(file).name))
     if as_json:
         json.dump(report.to_dict(), sys.stdout, ensure_ascii=False, indent=1, default=str)
         sys.stdout.write("\n")

@@ -155,3 +155,14 @@ def test_strict_and_explicit_hidden_path(shared_dir, samples_dir):
         "a hidden file named on the command line is ingested"
     assert {r[0] for r in con.execute("SELECT reason FROM failures")} == {
         "skipped: hidden name (starts with '.'); give the path itself to ingest it", "not a regular file: a FIFO (named pipe)"}
+
+
+def test_parse_a_file_with_a_gbk_name(tmp_path, samples_dir):
+    import json
+
+    f = os.path.join(os.fsencode(tmp_path), GBK_NAME)
+    with open(f, "wb") as out:
+        out.write((samples_dir / "wuzhong-jinji-2023.txt").read_bytes())
+    proc = subprocess.run([*NIANBAO, "parse", f, "--json"], capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    assert json.loads(proc.stdout)["report_year"] == 2023
