@@ -40,7 +40,7 @@ class Limits:
     memory_mb: int = DEFAULT_MEMORY_MB
 
     @classmethod
-    def from_env(cls, time_s: float | None = None, memory_mb: int | None = None, env=os.environ) -> "Limits":
+    def from_env(cls, time_s: float | None = None, memory_mb: int | None = None, env=os.environ) -> Limits:
         """Explicit values first, then the environment, then the defaults."""
         if time_s is None:
             time_s = float(env.get(ENV_TIME) or DEFAULT_TIME_S)
@@ -181,8 +181,10 @@ def outcome(future, limits: Limits, kind: str | None = None) -> Report:
     except ProcessExpired as e:
         code = e.exitcode
         how = f"killed by {signal.Signals(-code).name}" if code and code < 0 else f"exit code {code}"
-        if code == -signal.SIGKILL and limits.memory_mb:
-            how += f"; the kernel kills processes out of memory: memory limit {limits.memory_mb} MB"
+        if limits.memory_mb:
+            # A C library that cannot allocate under RLIMIT_AS aborts instead of raising.
+            how += (f"; it ran under the {limits.memory_mb} MB memory limit (--memory-mb, {ENV_MEMORY}): "
+                    "a library that cannot allocate aborts, and the kernel kills a process out of memory")
         return Report(status=FAILED, reason=f"parser process died ({how})", container=kind, meta=meta)
     except Exception as e:  # the worker died otherwise: the document failed, not the batch
         return Report(status=FAILED, reason=f"parser process died: {type(e).__name__}: {e}", container=kind, meta=meta)

@@ -114,3 +114,9 @@ def test_parse_file_api_for_the_fuzzer(tmp_path):
         assert L.outcome(fut, L.Limits(30, 1024)).status == "ok"
     assert L.not_a_regular_file(tmp_path) == "not a regular file: a folder"
     assert L.path_text(b"/x/\xc4\xe3.txt") == "/x/\\xc4\\xe3.txt"
+
+
+def test_a_dying_worker_is_a_failed_document_naming_the_limit():
+    with L.pool(L.Limits(30, 1024)) as p:
+        r = L.outcome(p.schedule(os.abort, timeout=30), L.Limits(30, 1024), "pdf")
+    assert r.status == "failed" and "SIGABRT" in r.reason and "1024 MB memory limit" in r.reason

@@ -124,7 +124,8 @@ def test_kill_reparse(tmp_path, clean, reliability):
         assert (l_, d_) == (0, 0), f"trial {i} killed at {k.after:.2f} s: lost {l_}, duplicated {d_}"
         assert count(db, "SELECT COUNT(*) FROM pending") == 0
     reliability("kill -9 of nianbao reparse", "0 reports lost, 0 duplicated, integrity_check ok",
-                f"{TRIALS} trials: lost {lost}, duplicated {dup}, integrity ok", group="kill", trials=TRIALS,
+                f"{TRIALS} trials ({', '.join(f'{n}: {w}' for w, n in sorted(where.items()))}): lost {lost}, "
+                f"duplicated {dup}, integrity ok", group="kill", trials=TRIALS,
                 lost=lost, duplicated=dup, integrity="ok")
 
 
