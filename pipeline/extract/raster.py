@@ -86,6 +86,18 @@ def _rule_slope(gray: Any) -> float:
     return float(np.median(angles)) if angles else 0.0
 
 
+def _speckled(gray: Any) -> bool:
+    """Whether the page carries salt-and-pepper noise: dark pixels with no dark
+    neighbour, more than print ever has."""
+    import cv2
+    import numpy as np
+
+    ink = (gray < 128).astype(np.uint8)
+    around = cv2.boxFilter(ink, -1, (3, 3), normalize=False)
+    lone = int(((ink == 1) & (around == 1)).sum())
+    return lone > 0.0002 * ink.size
+
+
 def _ink(gray: Any) -> Any:
     """Ink as 255 on 0: a local threshold, so light grey borders and uneven scans
     count as ink where they are darker than their surroundings."""
@@ -95,21 +107,20 @@ def _ink(gray: Any) -> Any:
 
 
 def ruling_lines(gray: Any, dpi: float) -> tuple[list[tuple[float, float, float]], list[tuple[float, float, float]]]:
-    """Vertical (x, top, bottom) and horizontal (y, x0, x1) rules in points. Broken
-    and dashed lines are closed across small gaps first; doubled lines become one
-    (the lattice snaps rules closer than 3 pt); specks and text strokes are shorter
-    than the structuring elements and vanish."""
+    """Vertical (x, top, bottom) and horizontal (y, x0, x1) rules in points. Doubled
+    lines become one (see _snap); specks and text strokes are shorter than the
+    structuring elements and vanish."""
     import cv2
 
     ink = _ink(gray)
-    gap = max(3, int(dpi * 0.04))
     pt = 72.0 / dpi
     out = []
-    for axis, length in (("v", int(dpi * 0.16)), ("h", int(dpi * 0.30))):
-        along = (1, gap) if axis == "v" else (gap, 1)
+    # Longer than any stroke of a character (a 10.5 pt glyph is ~0.15 in tall): text
+    # never survives the opening. No closing first: it would weld a text line's
+    # strokes into a rule; gaps of broken borders are joined by the lattice (JOIN).
+    for axis, length in (("v", int(dpi * 0.20)), ("h", int(dpi * 0.30))):
         long_ = (1, length) if axis == "v" else (length, 1)
-        mask = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, along))
-        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, long_))
+        mask = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, long_))
         n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         rules = []
         thick = max(2, int(dpi * 0.03))
@@ -165,9 +176,10 @@ def add_page(pages: Any, page_no: int, image: Any, dpi: float) -> dict[str, Any]
     gray = without_seals(image) if image.ndim == 3 else image
     seal = _red(image).astype("uint8") * 255 if image.ndim == 3 else None
     gray, dpi, seal = _normalise(gray, dpi, seal)
-    # Salt-and-pepper specks (dust, JPEG blocks) chain into false rules and make blank
-    # cells look inked; a 3×3 median removes them and keeps strokes at this resolution.
-    gray = cv2.medianBlur(gray, 3)
+    if _speckled(gray):
+        # Salt-and-pepper specks (dust, a noisy scanner) make blank cells look inked;
+        # a 3×3 median removes them. Not on clean pages: it also thins 1-px strokes.
+        gray = cv2.medianBlur(gray, 3)
     pt = 72.0 / dpi
     if float((gray < 128).mean()) < 0.0005:  # a blank page: nothing to read
         pages.add(page_no, [], [], [], gray.shape[0] * pt, has_text=False)
