@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import time
@@ -126,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     formats = [f for f in args.formats.split(",") if f]
     unknown = set(formats) - set(FORMATS) - set(SCANS)
+    if set(formats) & set(SCANS):
+        os.environ["NIANBAO_OCR"] = "1"  # experimental, off by default: measured here
     if unknown:
         ap.error(f"unknown formats {sorted(unknown)}")
 

@@ -16,8 +16,13 @@ from nianbao.devkit.scan import Damage, as_images, as_scan
 from nianbao.pipeline.document import parse_bytes
 from nianbao.pipeline.extract import ocr
 
-pytestmark = [pytest.mark.timeout(600),
-              pytest.mark.skipif(not ocr.available(), reason="the OCR engine is a declared dependency")]
+pytestmark = pytest.mark.timeout(600)
+
+
+@pytest.fixture(autouse=True)
+def ocr_on(monkeypatch):
+    monkeypatch.setenv("NIANBAO_OCR", "1")  # experimental, off by default
+    assert ocr.available(), "the OCR engine is a test dependency (extra `ocr`)"
 
 
 @pytest.fixture(scope="module")

@@ -348,5 +348,6 @@ def extract_image(data: bytes, name: str | None = None) -> Extracted:
 
 
 def ocr_missing() -> Exception:
-    return RuntimeError("an image: its text and figures need OCR, and no OCR engine is installed "
-                        "(pip install rapidocr_onnxruntime==1.4.4); the bytes are kept")
+    return RuntimeError("an image: its text and figures need OCR, which is off or not installed "
+                        "(experimental: pip install 'nianbao[ocr]', NIANBAO_OCR=1, then `nianbao reparse`); "
+                        "the bytes are kept")
