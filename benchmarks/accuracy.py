@@ -1,12 +1,13 @@
 """Parser accuracy on generated reports: how many printed cells come back exactly.
 
-    python benchmarks/accuracy.py --n 200 [--formats html,docx,pdf-html,pdf-docx,ofd-html] [--start 0]
+    python benchmarks/accuracy.py --n 200 [--formats html,docx,pdf-html,pdf-docx,ofd-html,scan-html] [--start 0]
                                   [--inconsistent 0.2] [--worst 15] [--json out.json]
 
 Generates N reports (seeds start..start+N-1, years and layout variations drawn by seed),
 renders each in every format (PDFs in batches, one soffice run per batch), parses them
 back with pipeline.parse (OFD: the printed PDF redrawn as OFD by devkit.ofd, the
-producer variant drawn by seed) and compares every cell with the spec. Prints cell accuracy per
+producer variant drawn by seed; scans: the printed PDF rasterised and damaged by
+devkit.scan, the damage drawn by seed, read by OCR) and compares every cell with the spec. Prints cell accuracy per
 format and per variation, report-level accuracy (year, agency, templates) and the worst
 cases with their first wrong cells, so a failure can be replayed with
 `random_report(seed)`. Not part of the test suite (minutes, not seconds).
@@ -15,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import random
 import sys
 import time
 import traceback
@@ -32,8 +35,10 @@ from nianbao.devkit.generate import (
 )
 from nianbao.devkit.ofd import VARIANTS as OFD_VARIANTS
 from nianbao.devkit.ofd import pdf_to_ofd
+from nianbao.devkit.scan import Damage, as_scan
 
 FORMATS = ("html", "docx", "pdf-html", "pdf-docx", "ofd-html", "ofd-docx")
+SCANS = ("scan-html", "scan-docx")  # OCR: slow (seconds a page), asked for by name
 
 
 @dataclass
@@ -50,6 +55,8 @@ class Outcome:
     seconds: float = 0.0
     old_expected: int = 0  # cells of the 2008–2018 统计表 (included in expected/exact)
     old_exact: int = 0
+    nulled: int = 0  # not read, NULL with a reason (a gap, said)
+    wrong_confident: int = 0  # a wrong figure stored as read (OCR: at or above the confidence threshold)
 
 
 def _same(a, b) -> bool:
@@ -69,7 +76,8 @@ def _score(spec, fmt: str, data: bytes) -> Outcome:
     out = Outcome(spec.seed, fmt, spec.report_year, sorted(spec.variations), len(exp), 0)
     t0 = time.perf_counter()
     try:
-        readers = {"html": extract_html, "docx": extract_docx, "ofd": extract_ofd, "pdf": extract_pdf}
+        readers = {"html": extract_html, "docx": extract_docx, "ofd": extract_ofd, "pdf": extract_pdf,
+                   "scan": extract_pdf}
         extract = readers[fmt.split("-")[0]]
         report = parse_extracted(extract(data))
     except Exception as e:  # a crash loses every cell of the document: that is the measurement
@@ -89,6 +97,10 @@ def _score(spec, fmt: str, data: bytes) -> Outcome:
         else:
             out.wrong.append((e["table"], e["row"], e["col"], e["value"],
                               None if cell is None else cell.value, None if cell is None else cell.raw))
+            if cell is not None and cell.value is None and cell.reason:
+                out.nulled += 1
+            elif cell is not None:
+                out.wrong_confident += 1
     out.meta_ok = {"year": report.report_year == spec.report_year, "title": report.title == spec.title,
                    "agency": report.agency == spec.agency, "titled": report.agency_titled == spec.agency_titled,
                    "region": expected_place(spec) in (None, (report.province, report.city, report.county)),
@@ -114,7 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--traceback", action="store_true")
     args = ap.parse_args(argv)
     formats = [f for f in args.formats.split(",") if f]
-    unknown = set(formats) - set(FORMATS)
+    unknown = set(formats) - set(FORMATS) - set(SCANS)
+    if set(formats) & set(SCANS):
+        os.environ["NIANBAO_OCR"] = "1"  # experimental, off by default: measured here
     if unknown:
         ap.error(f"unknown formats {sorted(unknown)}")
 
@@ -146,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
             docs = printed[via]
             if fmt.startswith("ofd"):
                 docs = [pdf_to_ofd(pdf, OFD_VARIANTS[s.seed % len(OFD_VARIANTS)]) for s, pdf in zip(specs, docs)]
+            elif fmt.startswith("scan"):
+                docs = [as_scan(pdf, damage=Damage.draw(random.Random(s.seed))) for s, pdf in zip(specs, docs)]
         render_s[fmt] = time.perf_counter() - t0
         for spec, data in zip(specs, docs):
             outcomes.append(_score(spec, fmt, data))
@@ -170,6 +186,14 @@ def main(argv: list[str] | None = None) -> int:
               + f"   {_pct(meta['templates'], len(os_))}"
               f" {sum(1 for o in os_ if o.error):>8} {render_s[fmt] / max(1, len(os_)):>9.2f}"
               f" {sum(o.seconds for o in os_) / max(1, len(os_)):>8.2f}")
+
+    print("\nconfusion per container: every expected cell is exact, NULL with a reason, or wrong "
+          "(a figure stored as read — the one outcome that must be 0)")
+    for fmt in formats:
+        os_ = [o for o in outcomes if o.fmt == fmt]
+        tot = sum(o.expected for o in os_)
+        print(f"  {fmt:10} exact {_pct(sum(o.exact for o in os_), tot)}  NULL+reason "
+              f"{_pct(sum(o.nulled for o in os_), tot)}  wrong {sum(o.wrong_confident for o in os_)}")
 
     print("\nold 统计表 cells (2008–2018 reports), by format")
     for fmt in formats:

@@ -1,30 +1,127 @@
-"""Reports as a scanner delivers them: every chosen page of a PDF replaced by a grey
-raster image of itself, with no text layer. The rest of the document is kept as it
-was, so a file can mix text pages and scanned pages as real uploads do."""
+"""Reports as a scanner or a phone delivers them, for the tests and benchmarks.
+
+`as_scan` replaces chosen pages of a printed PDF by grey raster images of themselves,
+with no text layer (the rest of the document is kept, so a file can mix text pages and
+scanned pages as real uploads do); `as_images` gives the pages as image files (PNG,
+JPEG, one multi-page TIFF). `Damage` is what happens on the way: resolution, skew,
+blur, speckle, JPEG compression, a red seal stamped over the table (such pages are
+scanned in colour), light grey borders. Everything is seeded: the same arguments give the same bytes.
+"""
 from __future__ import annotations
 
 import io
+import random
+from dataclasses import dataclass
 
 
-def as_scan(pdf: bytes, *, pages: set[int] | None = None, dpi: int = 150) -> bytes:
-    """`pages` are 1-based; None scans every page."""
+@dataclass(frozen=True)
+class Damage:
+    dpi: int = 150
+    skew: float = 0.0  # degrees, counter-clockwise
+    blur: float = 0.0  # Gaussian radius in pixels
+    speckle: float = 0.0  # share of pixels flipped to dark or light
+    jpeg: int | None = None  # JPEG quality; None keeps the page lossless
+    stamp: bool = False  # a red seal over the lower right of the page (the page in colour)
+    faint: bool = False  # borders and text printed light grey
+    seed: int = 0
+
+    @classmethod
+    def draw(cls, rng: random.Random) -> "Damage":
+        """A scan as they come: 150/200/300 dpi, skew up to ±1.5°, some blur, speckle,
+        JPEG quality 60–90, a seal on a third of them."""
+        return cls(dpi=rng.choice([150, 200, 300]), skew=round(rng.uniform(-1.5, 1.5), 2),
+                   blur=rng.choice([0.0, 0.0, 0.6, 1.0]), speckle=rng.choice([0.0, 0.001, 0.003]),
+                   jpeg=rng.choice([None, 60, 75, 90]), stamp=rng.random() < 0.33, faint=rng.random() < 0.15,
+                   seed=rng.randrange(1 << 30))
+
+
+def _pages(pdf: bytes, damage: Damage, pages: set[int] | None):
     import pypdfium2 as pdfium
 
     src = pdfium.PdfDocument(pdf)
-    out = pdfium.PdfDocument.new()
     for i in range(len(src)):
         if pages is not None and i + 1 not in pages:
+            yield i, None, src
+            continue
+        # Colour only where a red seal needs it; scanners deliver most reports in grey.
+        mode = "RGB" if damage.stamp else "L"
+        img = src[i].render(scale=damage.dpi / 72, grayscale=not damage.stamp).to_pil().convert(mode)
+        yield i, _damage(img, damage, i), src
+
+
+def _damage(img, d: Damage, page: int):
+    import numpy as np
+    from PIL import Image, ImageChops, ImageDraw, ImageFilter
+
+    rng = np.random.default_rng(d.seed + page)
+    if d.faint:
+        a = np.asarray(img).astype(np.float32)
+        img = Image.fromarray((255 - (255 - a) * 0.45).astype(np.uint8), img.mode)
+    if d.stamp:
+        w, h = img.size
+        r = int(0.09 * w)
+        cx, cy = int(w * 0.68), int(h * rng.uniform(0.45, 0.8))
+        layer = Image.new("RGB", img.size, (255, 255, 255))
+        draw = ImageDraw.Draw(layer)
+        red = (215, 40, 45)
+        for k in range(max(2, r // 25)):
+            draw.ellipse([cx - r + k, cy - r + k, cx + r - k, cy + r - k], outline=red)
+        draw.regular_polygon((cx, cy, r // 4), 5, fill=red)
+        img = ImageChops.multiply(img, layer)  # ink over ink: black print stays black under the seal
+    if d.skew:
+        img = img.rotate(d.skew, resample=Image.BICUBIC, expand=False,
+                         fillcolor=(255, 255, 255) if img.mode == "RGB" else 255)
+    if d.blur:
+        img = img.filter(ImageFilter.GaussianBlur(d.blur))
+    if d.speckle:
+        a = np.asarray(img).copy()
+        mask = rng.random(a.shape[:2]) < d.speckle
+        a[mask] = rng.choice(np.array([0, 255], dtype=np.uint8), size=int(mask.sum()))[:, None] \
+            if a.ndim == 3 else rng.choice(np.array([0, 255], dtype=np.uint8), size=int(mask.sum()))
+        img = Image.fromarray(a, img.mode)
+    return img
+
+
+def _encode(img, d: Damage, fmt: str) -> bytes:
+    buf = io.BytesIO()
+    if fmt == "jpeg" or (fmt == "pdf" and d.jpeg):
+        img.save(buf, "JPEG", quality=d.jpeg or 85, dpi=(d.dpi, d.dpi))
+    else:
+        img.save(buf, fmt.upper(), dpi=(d.dpi, d.dpi))
+    return buf.getvalue()
+
+
+def as_scan(pdf: bytes, *, pages: set[int] | None = None, dpi: int = 150, damage: Damage | None = None) -> bytes:
+    """`pages` are 1-based; None scans every page."""
+    import pypdfium2 as pdfium
+
+    d = damage or Damage(dpi=dpi)
+    out = pdfium.PdfDocument.new()
+    for i, img, src in _pages(pdf, d, pages):
+        if img is None:
             out.import_pages(src, [i])
             continue
-        page = src[i]
-        w, h = page.get_size()
-        pil = page.render(scale=dpi / 72, grayscale=True).to_pil()
-        new = out.new_page(w, h)
-        img = pdfium.PdfImage.new(out)
-        img.set_bitmap(pdfium.PdfBitmap.from_pil(pil))
-        img.set_matrix(pdfium.PdfMatrix().scale(w, h))
-        new.insert_obj(img)
-        new.gen_content()
+        w, h = src[i].get_size()
+        page = out.new_page(w, h)
+        pimg = pdfium.PdfImage.new(out)
+        if d.jpeg:
+            pimg.load_jpeg(io.BytesIO(_encode(img, d, "jpeg")), inline=True)
+        else:
+            pimg.set_bitmap(pdfium.PdfBitmap.from_pil(img))
+        pimg.set_matrix(pdfium.PdfMatrix().scale(w, h))
+        page.insert_obj(pimg)
+        page.gen_content()
     buf = io.BytesIO()
     out.save(buf)
     return buf.getvalue()
+
+
+def as_images(pdf: bytes, fmt: str = "png", damage: Damage | None = None) -> list[bytes]:
+    """Every page as an image file; "tiff" gives one multi-page file."""
+    d = damage or Damage()
+    imgs = [img for _, img, _ in _pages(pdf, d, None)]
+    if fmt == "tiff":
+        buf = io.BytesIO()
+        imgs[0].save(buf, "TIFF", save_all=True, append_images=imgs[1:], dpi=(d.dpi, d.dpi), compression="tiff_lzw")
+        return [buf.getvalue()]
+    return [_encode(img, d, fmt) for img in imgs]

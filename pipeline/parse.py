@@ -132,12 +132,12 @@ def unreadable(ex: Extracted) -> str | None:
     cannot be concluded from its text, and the report is incomplete instead."""
     if ex.meta.get("scanned"):
         what = "scanned PDF" if ex.container == "pdf" else f"{ex.container.upper()} drawn as images or outlines"
-        return (f"{what}, without a text layer: its text and figures need OCR, which this "
-                "version does not do; the bytes are kept — run `nianbao reparse` once OCR is available")
+        return (f"{what}, without a text layer: its text and figures need OCR (experimental: "
+                "NIANBAO_OCR=1 with the `ocr` extra installed, then `nianbao reparse`); the bytes are kept")
     garbled = ex.meta.get("garbled_chars", 0)
     if garbled and garbled >= 0.2 * max(1, len(ex.text.strip())):
         return (f"garbled text layer ({garbled} characters without a Unicode mapping): the text needs OCR, "
-                "which this version does not do; the bytes are kept")
+                "which is not done for a page with a text layer; the bytes are kept")
     return None
 
 
@@ -254,7 +254,7 @@ def _scanned_pages(rep: Report, ex: Extracted) -> bool:
     missing = not rep.cells or any(c.value is None and c.reason for c in rep.cells)
     kind = "extraction" if missing else "warning"
     rep.issues.append(Issue(kind, "needs_ocr", f"pages {pages} are scans without a text layer: "
-                            "their text and figures need OCR, which this version does not do"))
+                            "their text and figures need OCR (experimental: NIANBAO_OCR=1)"))
     if missing:
         rep.status = EXTRACTION_INCOMPLETE
         rep.reason = "; ".join(filter(None, (rep.reason, rep.issues[-1].message)))

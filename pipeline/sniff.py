@@ -28,6 +28,8 @@ def sniff(data: bytes) -> str:
     for magic in _IMAGES:
         if data.startswith(magic):
             return "image"
+    if data.startswith(b"BM") and data[6:10] == b"\0\0\0\0" and len(data) > 54:  # BMP: reserved bytes are 0
+        return "image"
     start = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     if _HTML.search(start[:2048]) and start.startswith(b"<"):
         return "html"

@@ -484,14 +484,16 @@ def test_docx_merged_cells(printed):
     assert m[3] == ["10", "1", "0", "0", "11", "0", "0", "0", "0", "0", "5", "0", "0", "0", "5"]
 
 
-def test_scan_without_text_layer(printed):
+def test_scan_without_text_layer(printed, monkeypatch):
+    monkeypatch.setenv("NIANBAO_OCR", "0")  # what the text path says of a scan (OCR: tests/test_ocr.py)
     e = extract_pdf(printed["scan"])
     assert e.text == "" and e.tables == []
     assert e.meta["scanned"] is True and e.meta["pages"] == 1
     assert any("OCR" in w for w in e.warnings)
 
 
-def test_scanned_page_in_a_text_document(printed, hongze):
+def test_scanned_page_in_a_text_document(printed, hongze, monkeypatch):
+    monkeypatch.setenv("NIANBAO_OCR", "0")
     import pypdfium2 as pdfium
 
     doc = pdfium.PdfDocument(hongze)

@@ -16,6 +16,12 @@ from nianbao.pipeline.document import parse_bytes
 SEEDS = [3, 11, 29, 47]
 
 
+@pytest.fixture(autouse=True)
+def no_ocr(monkeypatch):
+    """As on an install without the OCR engine (with it: tests/test_ocr.py)."""
+    monkeypatch.setenv("NIANBAO_OCR", "0")
+
+
 @pytest.fixture(scope="module")
 def printed() -> list[bytes]:
     specs = [generate.random_report(s) for s in SEEDS]
@@ -57,4 +63,4 @@ def test_scanned_table_pages_in_a_text_report(printed):
 
 def test_images_fail_with_what_to_do():
     png = parse_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "scan.png")
-    assert png.status == "failed" and "OCR" in png.reason and "kept" in png.reason
+    assert png.status == "failed" and "OCR" in png.reason and "kept" in png.reason and "pip install" in png.reason

@@ -54,6 +54,14 @@ def extract(data: bytes, kind: str, name: str | None = None) -> Extracted:
             return extract_ofd(data, name)
         except OfdError as e:
             raise ExtractError(str(e)) from e
+    if kind == "image":
+        from . import ocr, raster
+        if not ocr.available():
+            raise ExtractError(str(raster.ocr_missing()))
+        try:
+            return raster.extract_image(data, name)
+        except ValueError as e:
+            raise ExtractError(str(e)) from e
     if kind in ("xlsx", "xls"):
         from .sheet import SheetError, extract_xlsx
         if kind == "xlsx":
@@ -70,7 +78,6 @@ def extract(data: bytes, kind: str, name: str | None = None) -> Extracted:
         return ex
     reasons = {
         "empty": "empty file (0 bytes or only whitespace)",
-        "image": "an image: its text and figures need OCR, which this version does not do; the bytes are kept",
         "unknown": "unrecognised file type (not PDF, HTML, Word or text)",
     }
     raise ExtractError(reasons.get(kind, f"unsupported file type: {kind}"))

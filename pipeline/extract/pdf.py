@@ -152,6 +152,8 @@ def _extract(doc: Any, raw: Any, deadline: float) -> Extracted:
     title = _meta(doc, raw, "Title")
     encrypted = raw.FPDF_GetSecurityHandlerRevision(doc.raw) != -1
     pages = Pages()
+    ocr_done: list[dict] = []  # pages without a text layer, read by OCR (when it is installed)
+    ocr_on = _ocr_available()
     doc_raw, load_page, close_page = doc.raw, raw.FPDF_LoadPage, raw.FPDF_ClosePage
     for i in range(n_pages):
         if time.monotonic() > deadline:
@@ -172,10 +174,33 @@ def _extract(doc: Any, raw: Any, deadline: float) -> Extracted:
                 pages.warnings.append(f"page {i + 1}: more than {MAX_PATHS} vector paths, tables not searched")
                 v, h = [], []
             chars, v, h, height = _to_display(page, raw, chars, v, h)
-            pages.add(i + 1, chars, v, h, height, has_text=bool(page_text_chars))
+            scanned = not page_text_chars and ocr_on
+            if not scanned:
+                pages.add(i + 1, chars, v, h, height, has_text=bool(page_text_chars))
         finally:
             close_page(handle)
-    return pages.extracted(title=title, encrypted=encrypted, n_pages=n_pages)
+        if scanned:
+            # No text layer: read the page from its pixels, in its place among the others.
+            from . import raster
+
+            t0 = time.monotonic()
+            rgb = doc[i].render(scale=raster.DPI / 72, rev_byteorder=True).to_numpy()[..., :3]
+            ocr_done.append(raster.add_page(pages, i + 1, rgb, raster.DPI))
+            # The deadline guards pdfium's loops; OCR time is bounded per page (pixels)
+            # and by the parse's own time limit.
+            deadline += time.monotonic() - t0
+    ex = pages.extracted(title=title, encrypted=encrypted, n_pages=n_pages)
+    if ocr_done:
+        from .ocr import ENGINE
+
+        ex.meta["ocr"] = {"engine": ENGINE, "pages": ocr_done}
+    return ex
+
+
+def _ocr_available() -> bool:
+    from .ocr import available
+
+    return available()
 
 
 class Pages:

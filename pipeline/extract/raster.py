@@ -1,0 +1,353 @@
+"""Pages as pixels (scans, photographed pages, images): straighten, find the ruling
+lines, read the words, and hand characters and rules to the same `Pages` assembler
+as PDF and OFD, so lattices, table interpretation and validation are shared.
+
+Every OCR'd table cell gets `ocr_conf` (the lowest recogniser confidence among its
+characters) in its provenance; a cell holding a figure read below `THRESHOLD` gets
+`doubt`, which the table interpreter turns into NULL with that reason — a figure the
+engine is unsure of is never stored as if it were read.
+"""
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from ..model import Extracted
+from . import ocr
+
+THRESHOLD = 0.90  # recogniser confidence below which a figure is not trusted
+DPI = 200  # scans are rendered/normalised to this resolution before OCR
+MAX_PIXELS = 40_000_000  # one page image; larger ones are scaled down first
+MAX_SKEW = 3.0  # degrees searched when straightening a page
+MAX_FRAMES = 200  # pages of one multi-page TIFF/GIF
+
+
+def straighten(gray: Any) -> tuple[Any, float]:
+    """The page rotated so its text lines and rules are level: the angle whose
+    row profile of ink is sharpest (projection profile), searched coarse then fine."""
+    import cv2
+    import numpy as np
+
+    ink = _ink(gray)
+    h, w = ink.shape
+    f = min(1.0, 900 / max(h, w))
+    small = cv2.resize(ink, (max(1, int(w * f)), max(1, int(h * f))), interpolation=cv2.INTER_AREA)
+
+    def sharpness(angle: float) -> float:
+        m = cv2.getRotationMatrix2D((small.shape[1] / 2, small.shape[0] / 2), angle, 1.0)
+        rot = cv2.warpAffine(small, m, (small.shape[1], small.shape[0]), flags=cv2.INTER_NEAREST)
+        prof = rot.sum(axis=1, dtype=np.float64)
+        return float(np.square(np.diff(prof)).sum())
+
+    best = max(np.arange(-MAX_SKEW, MAX_SKEW + 1e-6, 0.25), key=sharpness)
+    best = float(max(np.arange(best - 0.25, best + 0.25 + 1e-6, 0.05), key=sharpness))
+    out = _rotate(gray, best) if abs(best) >= 0.05 else gray
+    # The profile is set by text lines, a few pixels tall at this scale; long ruling
+    # lines tell the rest of the angle precisely (a table 2,000 px tall must not drift
+    # by a column's rule width from top to bottom).
+    rest = _rule_slope(out)
+    if abs(rest) >= 0.02:
+        cand = _rotate(gray, best + rest)
+        if abs(_rule_slope(cand)) > abs(rest):
+            cand = _rotate(gray, best - rest)
+        if abs(_rule_slope(cand)) < abs(rest):
+            out, best = cand, best + rest if cand is not None else best
+    return out, best
+
+
+def _rotate(gray: Any, angle: float, border: int = 255) -> Any:
+    import cv2
+
+    h, w = gray.shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    return cv2.warpAffine(gray, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=border)
+
+
+def _rule_slope(gray: Any) -> float:
+    """Median slope in degrees of the long horizontal rules (0 without any)."""
+    import math
+
+    import cv2
+    import numpy as np
+
+    ink = _ink(gray)
+    w = gray.shape[1]
+    mask = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(20, w // 20), 1)))
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (max(6, w // 100), 1)))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    angles = []
+    for i in range(1, n):
+        x, y, cw, ch, _ = stats[i]
+        if cw < w // 4:
+            continue
+        ys, xs = np.nonzero(labels[y:y + ch, x:x + cw] == i)
+        vx, vy, _, _ = cv2.fitLine(np.column_stack([xs, ys]).astype(np.float32), cv2.DIST_L2, 0, 0.01, 0.01)
+        angles.append(math.degrees(math.atan2(float(vy[0]), float(vx[0]))))
+    return float(np.median(angles)) if angles else 0.0
+
+
+def _speckled(gray: Any) -> bool:
+    """Whether the page carries salt-and-pepper noise: dark pixels with no dark
+    neighbour, more than print ever has."""
+    import cv2
+    import numpy as np
+
+    ink = (gray < 128).astype(np.uint8)
+    around = cv2.boxFilter(ink, -1, (3, 3), normalize=False)
+    lone = int(((ink == 1) & (around == 1)).sum())
+    return lone > 0.0002 * ink.size
+
+
+def _ink(gray: Any) -> Any:
+    """Ink as 255 on 0: a local threshold, so light grey borders and uneven scans
+    count as ink where they are darker than their surroundings."""
+    import cv2
+
+    return cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 12)
+
+
+def ruling_lines(gray: Any, dpi: float) -> tuple[list[tuple[float, float, float]], list[tuple[float, float, float]]]:
+    """Vertical (x, top, bottom) and horizontal (y, x0, x1) rules in points. Doubled
+    lines become one (see _snap); specks and text strokes are shorter than the
+    structuring elements and vanish."""
+    import cv2
+
+    ink = _ink(gray)
+    pt = 72.0 / dpi
+    out = []
+    # Longer than any stroke of a character (a 10.5 pt glyph is ~0.15 in tall): text
+    # never survives the opening. No closing first: it would weld a text line's
+    # strokes into a rule; gaps of broken borders are joined by the lattice (JOIN).
+    for axis, length in (("v", int(dpi * 0.20)), ("h", int(dpi * 0.30))):
+        long_ = (1, length) if axis == "v" else (length, 1)
+        mask = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, long_))
+        n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        rules = []
+        thick = max(2, int(dpi * 0.03))
+        for x, y, w, h, _area in stats[1:n]:
+            if axis == "v" and h >= length and w <= thick * 3:
+                rules.append(((x + w / 2) * pt, y * pt, (y + h) * pt))
+            elif axis == "h" and w >= length and h <= thick * 3:
+                rules.append(((y + h / 2) * pt, x * pt, (x + w) * pt))
+        out.append(_snap(rules))
+    return out[0], out[1]
+
+
+def _snap(rules: list[tuple[float, float, float]], tol: float = 4.0) -> list[tuple[float, float, float]]:
+    """Rules whose positions differ by less than `tol` points are one rule (at their
+    mean): a pixel position is only as good as the scan, and a border printed 3 pt
+    off in another block of the table is still the same column."""
+    rules = sorted(rules)
+    out: list[tuple[float, float, float]] = []
+    group: list[tuple[float, float, float]] = []
+    for r in rules + [(float("inf"), 0.0, 0.0)]:
+        if group and r[0] - group[0][0] >= tol:
+            pos = sum(g[0] for g in group) / len(group)
+            out += [(pos, a, b) for _, a, b in group]
+            group = []
+        group.append(r)
+    return out
+
+
+def without_seals(rgb: Any) -> Any:
+    """A colour page in grey with its red ink (seals, signatures, red-letter headers'
+    stamps) dropped: a seal over a table draws arcs that look like rules and covers
+    figures with strokes; black print under it stays black."""
+    import numpy as np
+
+    a = rgb.astype(np.int16)
+    gray = (0.299 * a[..., 0] + 0.587 * a[..., 1] + 0.114 * a[..., 2]).astype(np.uint8)
+    gray[_red(rgb)] = 255
+    return gray
+
+
+def _red(rgb: Any) -> Any:
+    import numpy as np
+
+    a = rgb.astype(np.int16)
+    return (a[..., 0] - np.maximum(a[..., 1], a[..., 2])) > 60
+
+
+def add_page(pages: Any, page_no: int, image: Any, dpi: float) -> dict[str, Any]:
+    """OCR one page image (grey H×W, or RGB H×W×3) into `pages` (a pdf.Pages).
+    Returns what was done, for the document's meta."""
+    import cv2
+
+    gray = without_seals(image) if image.ndim == 3 else image
+    seal = _red(image).astype("uint8") * 255 if image.ndim == 3 else None
+    gray, dpi, seal = _normalise(gray, dpi, seal)
+    if _speckled(gray):
+        # Salt-and-pepper specks (dust, a noisy scanner) make blank cells look inked;
+        # a 3×3 median removes them. Not on clean pages: it also thins 1-px strokes.
+        gray = cv2.medianBlur(gray, 3)
+    pt = 72.0 / dpi
+    if float((gray < 128).mean()) < 0.0005:  # a blank page: nothing to read
+        pages.add(page_no, [], [], [], gray.shape[0] * pt, has_text=False)
+        return {"page": page_no, "blank": True}
+    gray, angle = straighten(gray)
+    if seal is not None:
+        seal = (_rotate(seal, angle, border=0) if angle else seal) > 127
+        seal = seal if seal.any() else None
+    v, h = ruling_lines(gray, dpi)
+    words = ocr.read(gray)
+    chars = [(c, x0 * pt, t * pt, x1 * pt, b * pt) for w in words for c, x0, t, x1, b in w.chars]
+    confs = [(w.conf, [((x0 + x1) / 2 * pt, (t + b) / 2 * pt) for _, x0, t, x1, b in w.chars]) for w in words]
+    before = len(pages.tables)
+    pages.add(page_no, chars, v, h, gray.shape[0] * pt, has_text=bool(chars))
+    doubtful = 0
+    for grid in pages.tables[before:]:
+        for row in grid.rows:
+            for cell in row:
+                if cell.text.strip() in _DASHES:
+                    cell.text = "—"  # a lone dash (blank mark) reads as 一 or - : the same mark
+                if not cell.text.strip() and cell.source.get("bbox"):
+                    doubtful += _missed(cell, gray, pt) or _under_seal(cell, seal, pt)
+                elif _judge(cell, confs):
+                    doubtful += not _second_reading(cell, gray, pt)
+    return {"page": page_no, "skew": round(angle, 2), "words": len(words),
+            "low_confidence_words": sum(1 for w in words if w.conf < THRESHOLD), "doubtful_cells": doubtful}
+
+
+def _judge(cell: Any, confs: list[tuple[float, list[tuple[float, float]]]]) -> int:
+    box = cell.source.get("bbox")
+    if not box or not cell.text.strip():
+        return 0
+    x0, t, x1, b = box
+    inside = [c for c, centres in confs for (cx, cy) in centres if x0 <= cx <= x1 and t <= cy <= b]
+    if not inside:
+        return 0
+    conf = min(inside)
+    cell.source["ocr_conf"] = round(conf, 3)
+    if conf < THRESHOLD and any(ch.isdigit() for ch in cell.text):
+        cell.source["doubt"] = f"OCR read {cell.text!r} with confidence {conf:.2f} (< {THRESHOLD}): not trusted"
+        return 1
+    return 0
+
+
+_DASHES = {"一", "-", "_", "－", "—", "–", "─", "一一", "--", "——"}
+
+
+def _under_seal(cell: Any, seal: Any, pt: float) -> int:
+    """An empty cell a red seal covers: what was printed under it may be gone with
+    the seal's ink, so the blank is not trusted."""
+    if seal is None:
+        return 0
+    x0, t, x1, b = (int(v / pt) for v in cell.source["bbox"])
+    if b > t and x1 > x0 and seal[max(0, t):b, max(0, x0):x1].mean() > 0.02:
+        cell.text = "?"
+        cell.source["doubt"] = "a seal covers this cell: what is printed under it cannot be read"
+        return 1
+    return 0
+
+
+def _cell_ink(cell: Any, gray: Any, pt: float) -> Any:
+    """The cell's pixels without its borders, cut tight around the ink and given a
+    white margin (a text line, as the recogniser is trained); None when blank."""
+    import cv2
+
+    x0, t, x1, b = (v / pt for v in cell.source["bbox"])
+    inset = 1.5 / pt  # 1.5 pt in pixels: keeps the ruling lines out of the crop
+    crop = gray[int(t + inset):int(b - inset), int(x0 + inset):int(x1 - inset)]
+    if crop.size == 0:
+        return None
+    ys, xs = (crop < 160).nonzero()
+    if len(xs) < max(8, crop.size // 1500):  # specks, not a glyph (a "1" is ~100 px at 200 dpi)
+        return None
+    crop = crop[max(0, ys.min() - 4):ys.max() + 5, max(0, xs.min() - 4):xs.max() + 5]
+    pad = max(4, crop.shape[0] // 3)
+    return cv2.copyMakeBorder(crop, pad, pad, pad * 2, pad * 2, cv2.BORDER_CONSTANT, value=255)
+
+
+def _missed(cell: Any, gray: Any, pt: float) -> int:
+    """A cell the page reading left empty although it holds ink: a lone glyph the
+    detector did not box. Read it alone; unsure → doubt, never a silent blank."""
+    crop = _cell_ink(cell, gray, pt)
+    if crop is None:
+        return 0
+    text, conf = ocr.read_line(crop)
+    cell.source["ocr_second"] = [text, round(conf, 3)]
+    if text.strip() in _DASHES and conf >= 0.5:
+        cell.text = "—"  # a blank mark: one stroke, which the recogniser names 一, - or —
+        return 0
+    if text.strip() and conf >= THRESHOLD:
+        cell.text, cell.source["ocr_conf"] = text.strip(), round(conf, 3)
+        return 0
+    cell.text = "?"  # unread: the table interpreter must see a figure it cannot read, not a label
+    cell.source["doubt"] = f"ink in the cell but OCR read {text!r} with confidence {conf:.2f}: not trusted"
+    return 1
+
+
+def _second_reading(cell: Any, gray: Any, pt: float) -> bool:
+    """A doubtful figure read again from its cell alone (borders cut off, white margin):
+    the page's detector often boxes a lone digit poorly. Trusted only when both
+    readings agree and together confident; then the doubt is lifted."""
+    crop = _cell_ink(cell, gray, pt)
+    if crop is None:
+        return False
+    text, conf = ocr.read_line(crop)
+    cell.source["ocr_second"] = [text, round(conf, 3)]
+    # Two readings of different crops that agree: the chance both are wrong the same
+    # way is taken as the product of their doubts.
+    both = 1 - (1 - cell.source["ocr_conf"]) * (1 - conf)
+    if text.strip() == cell.text.strip() and both >= THRESHOLD:
+        cell.source["ocr_conf"] = round(both, 3)
+        del cell.source["doubt"]
+        return True
+    return False
+
+
+def _normalise(gray: Any, dpi: float, mask: Any = None) -> tuple[Any, float, Any]:
+    """Resample to DPI (the recogniser is tuned to text of that size) within
+    MAX_PIXELS; `mask` (same size) follows."""
+    import cv2
+
+    h, w = gray.shape[:2]
+    f = DPI / dpi if dpi else 1.0
+    f = min(f, (MAX_PIXELS / max(1, h * w)) ** 0.5)
+    if abs(f - 1.0) > 0.05:
+        size = (max(1, int(w * f)), max(1, int(h * f)))
+        gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC)
+        if mask is not None:
+            mask = cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST)
+        dpi = dpi * f
+    return gray, dpi, mask
+
+
+def extract_image(data: bytes, name: str | None = None) -> Extracted:
+    """An image attachment (JPG, PNG, TIFF, BMP, GIF; every frame a page) read by OCR."""
+    from PIL import Image
+
+    from .pdf import Pages
+
+    if not ocr.available():
+        raise ocr_missing()
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS * 4  # past this PIL refuses: a decompression bomb
+    import numpy as np
+
+    try:
+        img = Image.open(io.BytesIO(data))
+        frames = getattr(img, "n_frames", 1)
+    except (OSError, Image.DecompressionBombError, ValueError) as e:
+        raise ValueError(f"unreadable image: {e}") from e
+    pages = Pages()
+    done = []
+    for i in range(min(frames, MAX_FRAMES)):
+        img.seek(i)
+        frame = img.convert("RGB")
+        # Without a resolution, assume the page is A4 wide: scans of reports are.
+        dpi = float((img.info.get("dpi") or (0, 0))[0] or 0) or frame.width / (595 / 72)
+        rgb = np.asarray(frame)
+        grey = bool((np.abs(rgb[..., 0].astype(np.int16) - rgb[..., 1]) < 8).all())
+        done.append(add_page(pages, i + 1, rgb[..., 0] if grey else rgb, dpi))
+    if frames > MAX_FRAMES:
+        pages.warnings.append(f"only the first {MAX_FRAMES} of {frames} frames read")
+    ex = pages.extracted(title=None, encrypted=False, n_pages=min(frames, MAX_FRAMES))
+    ex.container = "image"
+    ex.meta["ocr"] = {"engine": ocr.ENGINE, "pages": done}
+    return ex
+
+
+def ocr_missing() -> Exception:
+    return RuntimeError("an image: its text and figures need OCR, which is off or not installed "
+                        "(experimental: pip install 'nianbao[ocr]', NIANBAO_OCR=1, then `nianbao reparse`); "
+                        "the bytes are kept")

@@ -1,0 +1,95 @@
+"""Scans and images read by OCR (issue 10): cells exact or NULL with a reason, never wrong.
+
+Generated reports are printed to PDF and scanned (devkit.scan): whole documents, only
+the pages with tables inside a text document, damaged scans (skew, JPEG, blur,
+speckle, a seal over the table), and pages as PNG/TIFF attachments. The generator's
+figures are the answer key. What must hold for every cell: the value is the
+printed figure, or NULL with a reason; no figure is invented, and every OCR'd cell
+carries its page, box and confidence. OCR is slow (seconds a page), so the corpus
+is small here; benchmarks/accuracy.py --formats scan-html measures it at scale."""
+from __future__ import annotations
+
+import pytest
+
+from nianbao.devkit import generate
+from nianbao.devkit.scan import Damage, as_images, as_scan
+from nianbao.pipeline.document import parse_bytes
+from nianbao.pipeline.extract import ocr
+
+pytestmark = pytest.mark.timeout(600)
+
+
+@pytest.fixture(autouse=True)
+def ocr_on(monkeypatch):
+    monkeypatch.setenv("NIANBAO_OCR", "1")  # experimental, off by default
+    assert ocr.available(), "the OCR engine is a test dependency (extra `ocr`)"
+
+
+@pytest.fixture(scope="module")
+def printed() -> dict[int, tuple[object, bytes]]:
+    specs = [generate.random_report(s) for s in (7, 2)]
+    return {s.seed: (s, pdf) for s, pdf in zip(specs, generate.render_many_pdf(specs, via="html"))}
+
+
+def _table_pages(pdf: bytes) -> set[int]:
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(pdf)
+    marks = ("申请人", "行政复议", "主动公开")
+    return {i + 1 for i in range(1, len(doc)) if any(m in doc[i].get_textpage().get_text_range() for m in marks)}
+
+
+def _judge(spec, report, *, min_right: float) -> dict:
+    want = {(str(c["table"]), c["row"], c["col"]): c["value"] for c in generate.expected_cells(spec)}
+    got = {(str(c.table), c.row, c.col): c for c in report.cells}
+    right = [k for k, v in want.items() if k in got and got[k].value == v]
+    null = [k for k in want if k in got and got[k].value is None and got[k].reason]
+    wrong = [(k, want[k], got[k].value, got[k].raw) for k in want if k not in right and k not in null]
+    assert not wrong, wrong  # never a wrong figure: right, or NULL with a reason
+    assert len(right) >= min_right * len(want), (len(right), len(want))
+    for k in null:
+        assert got[k].reason
+    return {"right": len(right), "null": len(null), "of": len(want)}
+
+
+def test_a_scanned_report_reads_like_its_text(printed):
+    spec, pdf = printed[7]
+    tables = _table_pages(pdf)
+    report = parse_bytes(as_scan(pdf, pages=tables, damage=Damage(dpi=200)), "scan.pdf")
+    assert report.status in ("ok", "extraction_incomplete", "figures_inconsistent")
+    _judge(spec, report, min_right=0.97)
+    assert report.title == spec.title and report.report_year == spec.report_year
+    assert [p["page"] for p in report.meta["ocr"]["pages"]] == sorted(tables)
+    ocred = [c for c in report.cells if c.source.get("ocr_conf") is not None]
+    assert ocred and all(c.source.get("page") in tables and len(c.source.get("bbox", [])) == 4 for c in ocred)
+
+
+def test_a_damaged_scan_never_gives_a_wrong_figure(printed):
+    spec, pdf = printed[2]
+    pages = _table_pages(pdf)
+    damage = Damage(dpi=200, skew=1.2, blur=0.6, speckle=0.001, jpeg=70, stamp=True, seed=5)
+    report = parse_bytes(as_scan(pdf, pages=pages, damage=damage), "scan.pdf")
+    seen = _judge(spec, report, min_right=0.90)
+    assert abs(max(abs(p.get("skew", 0)) for p in report.meta["ocr"]["pages"]) - 1.2) < 0.3
+    if seen["null"]:
+        assert report.status == "extraction_incomplete"
+
+
+def test_a_report_as_a_multipage_tiff(printed):
+    spec, pdf = printed[7]
+    tiff = as_images(pdf, "tiff", Damage(dpi=150))[0]
+    report = parse_bytes(tiff, "report.tif")
+    assert report.container == "image" and len(report.meta["ocr"]["pages"]) > 1
+    _judge(spec, report, min_right=0.95)
+    assert report.report_year == spec.report_year
+
+
+def test_a_blank_page_is_not_read():
+    import numpy as np
+
+    from nianbao.pipeline.extract import raster
+    from nianbao.pipeline.extract.pdf import Pages
+
+    pages = Pages()
+    done = raster.add_page(pages, 1, np.full((2339, 1654), 255, dtype=np.uint8), 200)
+    assert done == {"page": 1, "blank": True} and pages.textless == [1]
