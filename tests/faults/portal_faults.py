@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from test_crawl import q  # noqa: F401  (one query helper for every crawl test)
 
 # Retries and timeouts short enough for a test, long enough to be real: every retried
 # fault is still retried (2 times), a stalled answer still times out.
@@ -46,14 +47,6 @@ def crawl(db: Path, sites: Path, *args: str, command: str = "crawl", timeout: fl
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return Crawl(p.returncode, p.stdout, p.stderr, time.time() - t, rss)
-
-
-def q(db: Path, sql: str, *args) -> list[tuple]:
-    con = sqlite3.connect(db)
-    try:
-        return con.execute(sql, args).fetchall()
-    finally:
-        con.close()
 
 
 def rows(db: Path, sql: str, *args) -> list[dict]:

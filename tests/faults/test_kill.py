@@ -22,7 +22,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-import yaml
+
+from test_crawl import sites_dir
 
 from nianbao.devkit.kill_trials import compare, count, fingerprint, integrity, kill_at
 from nianbao.pipeline.ingest import ingest_paths, parse_pending, reparse
@@ -153,9 +154,7 @@ def test_kill_crawl(tmp_path, reliability):
     ps = start_portals(["trs_old"], n_reports=4, n_other=1, seed=1212, first_host=212, delay=0.08, forms=("html",))
     try:
         portal = ps[0]
-        sites = tmp_path / "sites"
-        sites.mkdir()
-        (sites / f"{portal.name}.yaml").write_text(yaml.safe_dump(portal.site_config(), allow_unicode=True), "utf-8")
+        sites = sites_dir(tmp_path, [portal])
         db, jobdir = tmp_path / "archive.db", tmp_path / "job"
         lost = dup = resumed = 0
         where: Counter = Counter()
@@ -205,9 +204,7 @@ def test_crawl_again_with_the_same_jobdir(tmp_path):
     ps = start_portals(["trs_old"], n_reports=2, n_other=0, seed=1213, first_host=215, forms=("html",))
     try:
         portal = ps[0]
-        sites = tmp_path / "sites"
-        sites.mkdir()
-        (sites / f"{portal.name}.yaml").write_text(yaml.safe_dump(portal.site_config(), allow_unicode=True), "utf-8")
+        sites = sites_dir(tmp_path, [portal])
         db, jobdir = tmp_path / "archive.db", tmp_path / "job"
         assert _crawl(db, sites, "--jobdir", jobdir).returncode == 0
         item = portal.reports()[0]
