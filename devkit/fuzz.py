@@ -34,7 +34,6 @@ import copy
 import hashlib
 import io
 import json
-import os
 import random
 import re
 import resource
@@ -42,10 +41,11 @@ import time
 import zipfile
 import zlib
 from collections import Counter
+from collections.abc import Callable, Iterable
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Self
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hseed
@@ -119,7 +119,7 @@ def check_one(data: bytes, name: str | None) -> dict[str, Any]:
         return {**out, "outcome": "over_memory", "detail": "MemoryError", "seconds": time.perf_counter() - t0}
     except RecursionError as e:
         return {**out, "outcome": "crash", "detail": f"RecursionError: {e}", "seconds": time.perf_counter() - t0}
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - any exception escaping parse_bytes is the finding
         import traceback
         return {**out, "outcome": "crash", "detail": f"{type(e).__name__}: {e}",
                 "traceback": traceback.format_exc(limit=8), "seconds": time.perf_counter() - t0}
@@ -158,7 +158,7 @@ class Tally:
                 "outcomes": dict(self.outcomes), "statuses": dict(self.statuses), "failed": self.failed,
                 "max_rss_mb": round(self.max_rss_mb, 1), "failures": self.failures, "caught": self.caught}
 
-    def merge(self, other: "Tally") -> None:
+    def merge(self, other: Tally) -> None:
         self.drawn += other.drawn
         self.tried += other.tried
         self.reached += other.reached
@@ -192,7 +192,7 @@ class Fuzzer:
         self.limits, self.workers, self.artifacts, self.keep = limits, workers, artifacts, keep
         self.pool = None
 
-    def __enter__(self) -> "Fuzzer":
+    def __enter__(self) -> Self:
         from pebble import ProcessPool
 
         self.pool = ProcessPool(max_workers=self.workers, initializer=_init, initargs=(self.limits,))
@@ -215,7 +215,7 @@ class Fuzzer:
             return {"outcome": "hang", "detail": f"no result within the {timeout:g} s limit", "seconds": timeout}
         except MemoryError as e:
             return {"outcome": "over_memory", "detail": f"MemoryError: {e}"}
-        except Exception as e:  # pebble.ProcessExpired: the worker died (segfault, abort, killed)
+        except Exception as e:  # noqa: BLE001 - pebble.ProcessExpired: the worker died (segfault, abort, killed)
             return {"outcome": "died", "detail": f"{type(e).__name__}: {e}"}
 
     def run(self, target: str, inputs: Iterable[bytes], *, window: int = 64, seen: set | None = None) -> Tally:
@@ -361,7 +361,7 @@ def _cached(cache: Path | None, ext: str, specs, make: Callable[[], list[bytes]]
         return [p.read_bytes() for p in paths]
     try:
         out = make()
-    except Exception:  # no LibreOffice: fuzz the real samples only (the tally says how many seeds)
+    except Exception:  # noqa: BLE001 - no LibreOffice: fuzz the real samples only (the tally says how many seeds)
         return []
     if cache:
         cache.mkdir(parents=True, exist_ok=True)
@@ -472,7 +472,9 @@ def _encode_mixed(text: str, plan: tuple) -> bytes:
     return _encode(text[:at], enc) + _encode(text[at:], other)
 
 
-_ENCODING_PLAN = st.tuples(st.sampled_from(_ENCODINGS), st.one_of(st.none(), st.sampled_from(_ENCODINGS)), _SEL)
+# Mostly one common codec (so most inputs reach the extractor), sometimes a rare one or two mixed.
+_ENCODING_PLAN = st.tuples(st.sampled_from(["utf-8"] * 4 + ["gbk"] * 3 + _ENCODINGS),
+                           st.sampled_from([None] * 6 + _ENCODINGS), _SEL)
 
 
 # --------------------------------------------------------------------------- HTML structure
@@ -548,7 +550,7 @@ def _html_apply(data: bytes, ops: list[tuple], enc_plan: tuple) -> bytes:
         elif kind == "charset":
             charset = op[1]
     if charset is not None:
-        text = re.sub(r"<meta[^>]*charset[^>]*>", "", text, flags=re.I)
+        text = re.sub(r"<meta[^>]*charset[^>]*>", "", text, flags=re.IGNORECASE)
         text = text.replace("<head>", f'<head><meta charset="{charset}">', 1) if "<head>" in text \
             else f'<meta charset="{charset}">' + text
     return _encode_mixed(text, enc_plan)[:MAX_INPUT]
@@ -677,7 +679,7 @@ def _docx_apply(data: bytes, ops: list[tuple]) -> bytes:
             del members[name]
             order.remove(name)
         elif kind == "zip_truncate_xml":
-            d = members["word/document.xml"] if "word/document.xml" in members else b""
+            d = members.get("word/document.xml", b"")
             if d:
                 members["word/document.xml"] = d[:op[1] % len(d)]
         elif kind == "zip_dup_member":
@@ -705,7 +707,7 @@ def docx_strategy(seeds: list[bytes]) -> st.SearchStrategy[bytes]:
 
 
 # --------------------------------------------------------------------------- PDF structure
-_OBJ = re.compile(rb"(\d+)\s+(\d+)\s+obj\b(.*?)\bendobj", re.S)
+_OBJ = re.compile(rb"(\d+)\s+(\d+)\s+obj\b(.*?)\bendobj", re.DOTALL)
 _NUM = re.compile(rb"(?<![\w/.])-?\d+(?:\.\d+)?(?![\w.])")
 _REF = re.compile(rb"\b(\d+)\s+(\d+)\s+R\b")
 _NAME = re.compile(rb"/[A-Za-z][A-Za-z0-9]*")
@@ -863,14 +865,16 @@ def _pdf_apply(data: bytes, ops: list[tuple], rebuild: bool) -> bytes:
     for num, gen, body in objs:
         offsets[num] = out.tell()
         out.write(b"%d %d obj" % (num, gen) + body + b"endobj\n")
+    size = max(offsets, default=0) + 1
+    xref = out.tell()
     if rebuild:
-        size = max(offsets) + 1
-        xref = out.tell()
         out.write(b"xref\n0 %d\n0000000000 65535 f \n" % size)
         for i in range(1, size):
             out.write(b"%010d 00000 n \n" % offsets[i] if i in offsets else b"0000000000 65535 f \n")
-        out.write(b"trailer\n<</Size %d" % size + (b" /Root %d 0 R" % root if root is not None else b"") + b">>\n")
-        out.write(b"startxref\n%d\n%%%%EOF\n" % xref)
+    else:  # no xref table and a wrong startxref: the reader must rebuild it from the objects
+        xref = 0
+    out.write(b"trailer\n<</Size %d" % size + (b" /Root %d 0 R" % root if root is not None else b"") + b">>\n")
+    out.write(b"startxref\n%d\n%%%%EOF\n" % xref)
     out.write(bytes(zeros))
     return out.getvalue()[:MAX_INPUT]
 
