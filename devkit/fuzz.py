@@ -124,6 +124,8 @@ def check_one(data: bytes, name: str | None) -> dict[str, Any]:
         return {**out, "outcome": "crash", "detail": f"{type(e).__name__}: {e}",
                 "traceback": traceback.format_exc(limit=8), "seconds": time.perf_counter() - t0}
     reason = report.reason or ""
+    if isinstance(report.meta, dict) and report.meta.get("traceback"):  # where the safety net caught it
+        out["traceback"] = str(report.meta["traceback"])
     out["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if "MemoryError" in reason:
         return {**out, "outcome": "over_memory", "detail": reason}
