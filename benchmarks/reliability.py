@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import os
 import platform
@@ -83,7 +84,11 @@ def read_rows(jsonl: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def run_fuzz(n: int, *, workers: int, timeout: float, memory_mb: int, seed: int, progress: bool = True) -> dict[str, Any]:
+def run_fuzz(n: int, *, workers: int, timeout: float, memory_mb: int, seed: int, minutes: float | None = None,
+             chunk: int = 200, minimize_s: float = 60, progress: bool = True, command: str = "") -> dict[str, Any]:
+    """Fuzz `n` distinct inputs over the extractors (fuzz_plan), a chunk per extractor in
+    turn, so a run cut short by `minutes` still covers every extractor evenly. The tally
+    is written to FUZZ_RESULTS after every round (a killed run leaves its partial count)."""
     from nianbao.devkit import fuzz
 
     plan = fuzz_plan(n)
@@ -91,26 +96,69 @@ def run_fuzz(n: int, *, workers: int, timeout: float, memory_mb: int, seed: int,
     limits = fuzz.Limits(timeout=timeout, memory_mb=memory_mb)
     out: dict[str, Any] = {"requested": n, "plan": plan, "limits": {"timeout_s": timeout, "memory_mb": memory_mb},
                            "workers": workers, "seed": seed, "seeds": {k: len(v) for k, v in seeds.items()},
-                           "started": _now(), "targets": {}}
+                           "started": _now(), "command": command, "commit": commit(), "machine": machine(),
+                           "targets": {}}
+    for t in plan:
+        if t not in seeds:
+            out["targets"][t] = {"target": t, "not_run": "no seed inputs (LibreOffice missing?)"}
+    todo = [t for t in plan if t in seeds]
+    tallies = {t: fuzz.Tally(t) for t in todo}
+    strategies = {t: fuzz.strategy(t, seeds) for t in todo}
+    stop_at = time.monotonic() + minutes * 60 if minutes else None
+    t0 = last = time.perf_counter()
+    rnd = 0
+    stale = dict.fromkeys(todo, 0)  # rounds in a row that drew nothing new (a small search space is exhausted)
     with fuzz.Fuzzer(limits, workers=workers) as fz:
-        for target, count in plan.items():
-            if target not in seeds:
-                out["targets"][target] = {"target": target, "not_run": "no seed inputs (LibreOffice missing?)"}
-                continue
-            t0 = time.perf_counter()
-
-            def show(t, target=target, count=count, t0=t0):
-                if progress:
-                    print(f"\r{target}: {t.tried}/{count} inputs, {t.failed} failures, "
-                          f"{t.tried / max(1e-9, time.perf_counter() - t0):.1f}/s", end="", flush=True)
-
-            tally = fuzz.campaign(fz, target, seeds, count, seed=seed, progress=show)
-            if progress:
-                print()
-            out["targets"][target] = tally.to_dict()
-            FUZZ_RESULTS.write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")  # partial results survive
+        while True:
+            left = [t for t in todo if tallies[t].tried < plan[t] and stale[t] < 3]
+            if not left or (stop_at and time.monotonic() > stop_at):
+                break
+            for t in left:
+                if stop_at and time.monotonic() > stop_at:
+                    break
+                size = min(chunk if t != "doc" else 5, plan[t] - tallies[t].tried)
+                fresh = []
+                for data in fuzz.draw(strategies[t], max(size, 20), seed * 100003 + rnd):
+                    if len(fresh) < size and hashlib.sha256(data).digest() not in tallies[t]._seen:
+                        fresh.append(data)
+                stale[t] = 0 if fresh else stale[t] + 1
+                tallies[t].merge(fz.run(t, fresh, seen=tallies[t]._seen))
+            rnd += 1
+            out["targets"].update({t: tally.to_dict() for t, tally in tallies.items()})
+            FUZZ_RESULTS.write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
+            if progress and time.perf_counter() - last > 30:
+                last = time.perf_counter()
+                done = sum(x.tried for x in tallies.values())
+                print(f"{_now()}  {done:,}/{n:,} inputs, {sum(x.failed for x in tallies.values())} failures, "
+                      f"{done / (last - t0):.1f}/s  " + " ".join(f"{t}:{x.tried}" for t, x in tallies.items()), flush=True)
+        short = [t for t in todo if tallies[t].tried < plan[t]]
+        out["stopped"] = None if not short else (
+            "time budget" if stop_at and time.monotonic() > stop_at else "search space (Hypothesis drew no new inputs)")
+        if minimize_s:
+            for tally in tallies.values():
+                for f in tally.failures:
+                    try:
+                        _minimize(fz, fuzz, tally.target, f, minimize_s)
+                    except Exception as e:  # noqa: BLE001 - a failed shrink must not lose the run's tally
+                        f["minimal_error"] = f"{type(e).__name__}: {e}"
+        out["targets"].update({t: tally.to_dict() for t, tally in tallies.items()})
     out["finished"] = _now()
     return out
+
+
+def _minimize(fz, fuzz, target: str, failure: dict[str, Any], budget_s: float) -> None:
+    """Shrink one failure's saved input (delta debugging on lines, then bytes) and save
+    the smallest that still fails the same way beside it. Zip containers are skipped:
+    cutting bytes out of a zip only breaks the zip."""
+    path = Path(failure.get("path") or "")
+    if target in ("docx", "doc") or not path.exists():
+        return
+    small = fuzz.minimize(fz, target, path.read_bytes(), failure["outcome"], budget_s=budget_s,
+                          timeout=min(4.0, fz.limits.timeout))
+    res = fz.judge(small, f"x.{target}")
+    if res["outcome"] == failure["outcome"]:
+        failure["minimal"] = str(fuzz.save(path.parent, target, failure["outcome"], small, res, suffix="-min"))
+        failure["minimal_size"] = len(small)
 
 
 def fuzz_plan(n: int) -> dict[str, int]:
@@ -229,7 +277,8 @@ def _fuzz_line(fuzz: dict[str, Any] | None) -> str:
     ts = [t for t in fuzz["targets"].values() if "tried" in t]
     tried = sum(t["tried"] for t in ts)
     failed = sum(t.get("failed", 0) for t in ts)
-    return f"{tried:,} inputs, {failed} failures ({fuzz.get('started', '?')[:10]})"
+    of = f" of {fuzz['requested']:,} requested" if isinstance(fuzz.get("requested"), int) else ""
+    return f"{tried:,} inputs{of}, {failed} failures ({fuzz.get('started', '?')[:10]})"
 
 
 def _fuzz_section(fuzz: dict[str, Any] | None) -> list[str]:
@@ -239,26 +288,27 @@ def _fuzz_section(fuzz: dict[str, Any] | None) -> list[str]:
     lines = [f"Command: `{fuzz.get('command', '?')}`; started {fuzz.get('started', '?')}, finished "
              f"{fuzz.get('finished', 'not finished (partial results)')}; commit `{fuzz.get('commit', '?')}`; "
              f"{fuzz.get('workers', '?')} worker(s); per input: {lim.get('timeout_s', '?')} s, "
-             f"{lim.get('memory_mb', '?')} MB address space (RLIMIT_AS). Requested {fuzz.get('requested', '?'):,} inputs."
-             if isinstance(fuzz.get("requested"), int) else "", "",
+             f"{lim.get('memory_mb', '?')} MB address space (RLIMIT_AS). Requested {fuzz.get('requested', '?'):,} inputs"
+             + (f"; **stopped by the {fuzz['stopped']}** before every extractor had its share." if fuzz.get("stopped")
+                else ".") if isinstance(fuzz.get("requested"), int) else "", "",
              ("Oracle: `parse_bytes` returns a Report with a known status (and a reason when not `ok`) that serialises "
              "to JSON; no exception escapes, the worker does not die, the input finishes within the time limit and "
              "without a MemoryError under the cap. *Reached* = sniffed as that container (the rest stopped at "
              "sniffing, e.g. `unknown`). *Caught* = an exception inside an extractor that `parse_bytes` turned into a "
              "`failed` Report: not an oracle failure, but a bug behind the safety net."), ""]
-    head = ["extractor", "inputs tried", "reached", "inputs/s", *FUZZ_COLUMNS, "failures", "caught", "max RSS MB"]
+    head = ["extractor", "planned", "inputs tried", "reached", "inputs/s", *FUZZ_COLUMNS, "failures", "caught", "max RSS MB"]
     body = []
     for name in ("html", "pdf", "docx", "doc", "txt", *[k for k in fuzz["targets"] if k not in
                                                          ("html", "pdf", "docx", "doc", "txt")]):
         t = fuzz["targets"].get(name)
         if not t or "tried" not in t:
-            body.append([name, "not run", *[""] * (len(head) - 2)])
+            body.append([name, (fuzz.get("plan") or {}).get(name, ""), "not run", *[""] * (len(head) - 3)])
             continue
         oc = t.get("outcomes", {})
-        body.append([name, f"{t['tried']:,}", f"{t.get('reached', 0):,}", t.get("inputs_per_s"),
+        body.append([name, f"{(fuzz.get('plan') or {}).get(name, 0):,}", f"{t['tried']:,}", f"{t.get('reached', 0):,}", t.get("inputs_per_s"),
                      *[oc.get(c, 0) for c in FUZZ_COLUMNS], t.get("failed", 0), oc.get("caught", 0), t.get("max_rss_mb")])
     ts = [t for t in fuzz["targets"].values() if "tried" in t]
-    body.append(["**total**", f"{sum(t['tried'] for t in ts):,}", f"{sum(t.get('reached', 0) for t in ts):,}", "",
+    body.append(["**total**", f"{sum((fuzz.get('plan') or {}).values()):,}", f"{sum(t['tried'] for t in ts):,}", f"{sum(t.get('reached', 0) for t in ts):,}", "",
                  *[sum(t.get("outcomes", {}).get(c, 0) for t in ts) for c in FUZZ_COLUMNS],
                  sum(t.get("failed", 0) for t in ts), sum(t.get("outcomes", {}).get("caught", 0) for t in ts), ""])
     lines += _table(head, body) + [""]
@@ -269,7 +319,9 @@ def _fuzz_section(fuzz: dict[str, Any] | None) -> list[str]:
                    "when minimisation finished):"), ""]
         lines += _table(["extractor", "outcome", "count", "detail", "reproducer"],
                         [[tg, f["outcome"], f["count"], f.get("detail", "")[:200],
-                          f"`{Path(f['path']).name}`" if f.get("path") else ""] for tg, f in found]) + [""]
+                          (f"`{Path(f['path']).name}` ({f.get('size', '?'):,} bytes)" if f.get("path") else "")
+                          + (f"; minimal: `{Path(f['minimal']).name}` ({f['minimal_size']:,} bytes)"
+                             if f.get("minimal") else "")] for tg, f in found]) + [""]
     if caught:
         lines += ["Exceptions caught by the safety net (`failed` with the exception as reason), one row per signature:", ""]
         lines += _table(["extractor", "count", "detail"],
@@ -320,6 +372,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=10.0, help="fuzz time limit per input, seconds (default 10)")
     ap.add_argument("--memory-mb", type=int, default=1024, help="fuzz address-space cap per worker, MB (default 1024)")
     ap.add_argument("--seed", type=int, default=20261206, help="fuzz seed")
+    ap.add_argument("--minutes", type=float, default=None,
+                    help="stop fuzzing after this many minutes (every extractor gets its share of what fits)")
+    ap.add_argument("--minimize-s", type=float, default=60,
+                    help="seconds of delta debugging per failure signature after the fuzz run (0: none)")
     ap.add_argument("--no-tests", action="store_true", help="do not run pytest (the table then shows test groups as not run)")
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args(argv)
@@ -327,10 +383,8 @@ def main(argv: list[str] | None = None) -> int:
                                                       if (argv if argv is not None else sys.argv[1:]) else "")
     fuzz = None
     if args.fuzz:
-        fuzz = run_fuzz(args.fuzz, workers=args.workers, timeout=args.timeout, memory_mb=args.memory_mb, seed=args.seed)
-        fuzz["command"] = command
-        fuzz["commit"] = commit()
-        fuzz["machine"] = machine()
+        fuzz = run_fuzz(args.fuzz, workers=args.workers, timeout=args.timeout, memory_mb=args.memory_mb, seed=args.seed,
+                        minutes=args.minutes, minimize_s=args.minimize_s, command=command)
         FUZZ_RESULTS.write_text(json.dumps(fuzz, ensure_ascii=False, indent=1), encoding="utf-8")
     elif FUZZ_RESULTS.exists():
         fuzz = json.loads(FUZZ_RESULTS.read_text(encoding="utf-8"))

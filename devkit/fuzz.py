@@ -168,9 +168,13 @@ class Tally:
         self.outcomes.update(other.outcomes)
         self.statuses.update(other.statuses)
         self.max_rss_mb = max(self.max_rss_mb, other.max_rss_mb)
-        for lst, mine in ((other.failures, self.failures), (other.caught, self.caught)):
-            known = {x["signature"] for x in mine}
-            mine.extend(x for x in lst if x["signature"] not in known)
+        for theirs, mine in ((other.failures, self.failures), (other.caught, self.caught)):
+            known = {x["signature"]: x for x in mine}
+            for x in theirs:
+                if x["signature"] in known:
+                    known[x["signature"]]["count"] += x["count"]
+                else:
+                    mine.append(x)
 
 
 def signature(target: str, res: dict[str, Any]) -> str:

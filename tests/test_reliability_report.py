@@ -34,7 +34,7 @@ ROWS = [
     {"group": "weird", "kind": "a group nobody planned", "expected": "shown", "observed": "shown", "passed": True,
      "test": "t::x"},
 ]
-FUZZ = {"requested": 1000, "command": "python benchmarks/reliability.py --fuzz 1000", "started": "2026-12-06 23:00 UTC",
+FUZZ = {"requested": 1000, "plan": {"html": 600, "pdf": 400, "docx": 0, "txt": 0, "doc": 0}, "command": "python benchmarks/reliability.py --fuzz 1000", "started": "2026-12-06 23:00 UTC",
         "finished": "2026-12-06 23:10 UTC", "commit": "abc", "workers": 1, "limits": {"timeout_s": 10, "memory_mb": 1024},
         "targets": {
             "html": {"target": "html", "tried": 600, "reached": 590, "inputs_per_s": 15.2, "failed": 1,
@@ -90,7 +90,7 @@ def test_fuzz_tally_per_extractor_with_failures_and_not_run():
     assert "not run" in rows["doc"] and "not run" in rows["docx"] and "not run" in rows["txt"]
     assert "1,000" in rows["**total**"]
     assert "html-hang-1.html" in fz and "KeyError" in fz
-    assert "1,000 inputs, 1 failures" in md
+    assert "1,000 inputs of 1,000 requested, 1 failures" in md
     empty = _module().render([], None, {})
     assert "**not run**: no stored fuzz run" in empty
 
