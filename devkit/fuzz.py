@@ -76,9 +76,9 @@ def worker_init(limits: Limits) -> None:
     """Pebble initializer: cap the worker's address space, then import the heavy
     extractors and the gazetteer once (outside any input's time limit).
 
-    Stand-in for `nianbao.pipeline.limits.worker_init` (issue 12, helper A), which will
-    apply the same limits to `parse`, `ingest` and `reparse`; when it lands, `_init`
-    below switches to it (one line) so the fuzzer tests the product's own limits."""
+    Stand-in for `nianbao.pipeline.limits.worker_init` (issue 12), which applies the same
+    limits to `parse`, `ingest` and `reparse`; `_init` uses that one when it exists, so
+    the fuzzer tests the product's own worker set-up."""
     if limits.memory_mb:
         cap = limits.memory_mb * 1024 * 1024
         _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
@@ -90,7 +90,13 @@ def worker_init(limits: Limits) -> None:
 
 
 def _init(limits: Limits) -> None:
-    worker_init(limits)
+    try:
+        from nianbao.pipeline.limits import Limits as ProductLimits
+        from nianbao.pipeline.limits import worker_init as product_worker_init
+    except ImportError:  # a checkout without pipeline/limits.py
+        worker_init(limits)
+        return
+    product_worker_init(ProductLimits(time_s=limits.timeout, memory_mb=limits.memory_mb))
 
 
 # --------------------------------------------------------------------------- oracle (runs in the worker)
