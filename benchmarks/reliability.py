@@ -27,6 +27,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shlex
 import subprocess
 import sys
@@ -53,9 +54,21 @@ FUZZ_COLUMNS = ("crash", "hang", "over_memory", "died", "bad_report")
 
 
 # --------------------------------------------------------------------------- running
+def recording_tests(root: Path = ROOT) -> list[str]:
+    """Test files that record rows (call the `reliability` fixture), wherever they are:
+    a new fault test is in the table without editing TEST_FILES."""
+    out = []
+    for p in sorted((root / "tests").rglob("test_*.py")):
+        if re.search(r"\breliability\(", p.read_text(encoding="utf-8", errors="replace")):
+            out.append(str(p.relative_to(root)))
+    return out
+
+
 def run_tests(files: list[str], jsonl: Path, python: str = sys.executable) -> dict[str, Any]:
     present = [f for f in files if (ROOT / f).exists()]
     missing = [f for f in files if f not in present]
+    inside = tuple(f.rstrip("/") + "/" for f in present)
+    present += [f for f in recording_tests() if f not in present and not f.startswith(inside)]
     result: dict[str, Any] = {"present": present, "missing": missing, "returncode": None, "summary": "not run",
                               "seconds": 0.0}
     if not present:
@@ -212,6 +225,8 @@ def render(rows: list[dict[str, Any]], fuzz: dict[str, Any] | None, meta: dict[s
                         ", ".join(f"`{f}`" for f in tests.get("missing", [])) or "none"])
         summary.append(["pytest", f"{tests.get('summary', 'not run')}"
                         + (f" ({tests['seconds']:.0f} s)" if tests.get("seconds") else "")])
+        for b in tests.get("bench", []):
+            summary.append([f"`{b['command']}`", f"exit {b['returncode']}"])
     for g, (title, _what) in GROUPS.items():
         rs = by_group.get(g, [])
         summary.append([title, f"{sum(1 for r in rs if r.get('passed'))} of {len(rs)} pass" if rs else "not run"])
@@ -376,6 +391,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="stop fuzzing after this many minutes (every extractor gets its share of what fits)")
     ap.add_argument("--minimize-s", type=float, default=60,
                     help="seconds of delta debugging per failure signature after the fuzz run (0: none)")
+    ap.add_argument("--bench", action="append", default=[], metavar="'SCRIPT ARGS'",
+                    help="also run a benchmark script that appends rows to $NIANBAO_RELIABILITY_OUT (repeatable), "
+                         "e.g. 'benchmarks/site_abuse.py'")
     ap.add_argument("--no-tests", action="store_true", help="do not run pytest (the table then shows test groups as not run)")
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args(argv)
@@ -394,12 +412,16 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="nianbao-reliability-") as tmp:
             jsonl = Path(tmp) / "rows.jsonl"
             tests = run_tests(TEST_FILES, jsonl)
+            for bench in args.bench:
+                proc = subprocess.run([sys.executable, *shlex.split(bench)], cwd=ROOT, check=False,
+                                      env={**os.environ, "NIANBAO_RELIABILITY_OUT": str(jsonl)})
+                tests.setdefault("bench", []).append({"command": bench, "returncode": proc.returncode})
             rows = read_rows(jsonl)
     text = render(rows, fuzz, {"command": command, "date": _now(), "commit": commit(), "machine": machine(),
                                "tests": tests})
     args.out.write_text(text, encoding="utf-8")
     print(f"wrote {args.out} ({len(rows)} rows; tests: {tests.get('summary', 'not run')}; fuzz: {_fuzz_line(fuzz)})")
-    bad = (tests.get("returncode") not in (None, 0, 5)) or any(not r.get("passed") for r in rows) or (
+    bad = (tests.get("returncode") not in (None, 0, 5)) or any(b["returncode"] for b in tests.get("bench", [])) or any(not r.get("passed") for r in rows) or (
         fuzz is not None and any(t.get("failed") for t in fuzz.get("targets", {}).values()))
     return 1 if bad else 0
 

@@ -106,3 +106,13 @@ def test_fuzz_plan_gives_every_extractor_its_share():
     plan = _module().fuzz_plan(100_000)
     assert sum(plan.values()) == 100_000 and plan["doc"] == 100
     assert {k for k, v in plan.items() if v >= 24_000} == {"html", "pdf", "docx", "txt"}
+
+
+def test_test_files_that_record_rows_are_found_and_absent_ones_listed(tmp_path):
+    mod = _module()
+    assert "tests/test_fuzz.py" in mod.recording_tests()
+    assert "tests/test_reliability_report.py" not in mod.recording_tests()  # renders rows, records none
+    md = mod.render([], None, {"tests": {"present": ["tests/test_fuzz.py"], "missing": ["tests/faults"],
+                                         "summary": "1 passed", "bench": [{"command": "benchmarks/x.py", "returncode": 2}]}})
+    assert "| `benchmarks/x.py` | exit 2 |" in md
+    assert md.count("**not run**") == 6  # five groups and the fuzz benchmark
