@@ -286,6 +286,10 @@ def _kill_table(rs: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _num(v: Any) -> str:
+    return f"{v:,}" if isinstance(v, int) else "?"
+
+
 def _fuzz_line(fuzz: dict[str, Any] | None) -> str:
     if not fuzz or not fuzz.get("targets"):
         return "not run"
@@ -334,8 +338,8 @@ def _fuzz_section(fuzz: dict[str, Any] | None) -> list[str]:
                    "when minimisation finished):"), ""]
         lines += _table(["extractor", "outcome", "count", "detail", "reproducer"],
                         [[tg, f["outcome"], f["count"], f.get("detail", "")[:200],
-                          (f"`{Path(f['path']).name}` ({f.get('size', '?'):,} bytes)" if f.get("path") else "")
-                          + (f"; minimal: `{Path(f['minimal']).name}` ({f['minimal_size']:,} bytes)"
+                          (f"`{Path(f['path']).name}` ({_num(f.get('size'))} bytes)" if f.get("path") else "")
+                          + (f"; minimal: `{Path(f['minimal']).name}` ({_num(f.get('minimal_size'))} bytes)"
                              if f.get("minimal") else "")] for tg, f in found]) + [""]
     if caught:
         lines += ["Exceptions caught by the safety net (`failed` with the exception as reason), one row per signature:", ""]
