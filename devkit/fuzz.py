@@ -228,7 +228,8 @@ class Fuzzer:
         except MemoryError as e:
             return {"outcome": "over_memory", "detail": f"MemoryError: {e}"}
         except Exception as e:  # noqa: BLE001 - pebble.ProcessExpired: the worker died (segfault, abort, killed)
-            return {"outcome": "died", "detail": f"{type(e).__name__}: {e}"}
+            code = getattr(e, "exitcode", None)
+            return {"outcome": "died", "detail": f"{type(e).__name__}: {e}" + (f" (exit code {code})" if code else "")}
 
     def run(self, target: str, inputs: Iterable[bytes], *, window: int = 64, seen: set | None = None) -> Tally:
         """Judge every distinct input (up to `window` in flight) and tally the outcomes;
@@ -259,6 +260,10 @@ class Fuzzer:
 
     def _record(self, tally: Tally, target: str, data: bytes, res: dict[str, Any]) -> None:
         outcome = res["outcome"]
+        if outcome == "died":  # alone, in a fresh worker: a crash of this input, or of what ran before it?
+            again = self.judge(data, f"fuzz.{EXT[target]}")
+            res["detail"] += ("; dies again alone in a fresh worker" if again["outcome"] == "died"
+                              else f"; alone in a fresh worker: {again['outcome']} (depends on what the worker ran before)")
         tally.outcomes[outcome] += 1
         if res.get("status"):
             tally.statuses[res["status"]] += 1

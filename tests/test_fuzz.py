@@ -87,7 +87,23 @@ def _gridspan_docx(value: str) -> bytes:
     return fuzz._docx_apply(render_docx(random_report(1000)), [("gridspan", 0, value)])
 
 
+def _repeated_line_pdf(times: int) -> bytes:
+    """The real 洪泽区 PDF with one line of page 5 (its 4th text object, 9 CJK glyphs)
+    printed `times` more times at the same place: 5.7 KB of compressed content."""
+    sample = (fuzz.SAMPLES / "huaian-hongze-2023.pdf").read_bytes()
+    objects = [o for o in fuzz._pdf_objects(sample)[0] if b"/XRef" not in o[2][:300]]
+    page5 = next(i for i, o in enumerate(objects) if o[0] == 52)  # object 52: page 5's content stream
+    return fuzz._pdf_apply(sample, [("content", page5, "repeat", 3, times)], True)
+
+
 REPRODUCERS = {
+    # pipeline/extract/pdf.py _page_chars: pdfium's FPDFText_LoadPage is quadratic in glyphs printed over
+    # one another (2,000 repeats → 4 s, 5,000 → 22 s for ONE page); the extractor's own deadline is only
+    # checked between pages, so one page runs unbounded (a worker time limit is the only stop).
+    "pdf: one line printed 5,000 times over itself on page 5 (299 KB)": (
+        lambda: _repeated_line_pdf(5000), "x.pdf",
+        ("open: pdfium text page is quadratic in overlapping glyphs (one page 22 s) and extract_pdf checks its "
+         "deadline only between pages; found by fuzzing")),
     # pipeline/extract/html.py _grids: every table walks every <tr> below it (table.iter("tr")) to keep its
     # own, so cost = Σ nesting depth over rows: 159 KB → 11 s, 312 KB → 40 s.
     "html: 250 nested tables around 16,000 rows (312 KB)": (
