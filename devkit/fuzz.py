@@ -205,9 +205,15 @@ class Fuzzer:
         self.pool = None
 
     def __enter__(self) -> Self:
+        import multiprocessing
+
         from pebble import ProcessPool
 
-        self.pool = ProcessPool(max_workers=self.workers, initializer=_init, initargs=(self.limits,))
+        # Spawned, not forked: a worker must not inherit the parent's state (a test session
+        # that already ran pdfium forked a worker that segfaulted on an input a fresh worker
+        # reads fine), so an input's outcome depends on the input alone.
+        self.pool = ProcessPool(max_workers=self.workers, initializer=_init, initargs=(self.limits,),
+                                context=multiprocessing.get_context("spawn"))
         self.pool.schedule(_noop).result()  # start (and warm) a worker outside the first input's clock
         return self
 
@@ -288,6 +294,16 @@ class Fuzzer:
 
 def _noop() -> None:
     return None
+
+
+def probe_sleep(seconds: float = 60) -> None:
+    """A task that never finishes in time (tests of the harness itself)."""
+    time.sleep(seconds)
+
+
+def probe_allocate(mb: int) -> int:
+    """A task that allocates `mb` MB at once (tests of the memory cap)."""
+    return len(b"x" * (mb * 1024 * 1024))
 
 
 def save(folder: Path, target: str, outcome: str, data: bytes, res: dict[str, Any], suffix: str = "") -> Path:

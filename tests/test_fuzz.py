@@ -53,18 +53,10 @@ def test_oracle_catches_a_hang_and_a_memory_blowup(fuzzer):
     """The harness itself: an input that never finishes is a hang and one that allocates
     past the cap is over memory, whatever parse_bytes would have said."""
     assert fuzzer.judge(b"%PDF-1.4\n", "x.pdf")["outcome"] == "ok"  # a broken file is a `failed` Report: fine
-    assert fuzzer._result(fuzzer.pool.schedule(_sleep, timeout=1), 1)["outcome"] == "hang"  # pebble killed it
-    assert fuzzer._result(fuzzer.pool.schedule(_allocate), 1)["outcome"] == "over_memory"
+    assert fuzzer._result(fuzzer.pool.schedule(fuzz.probe_sleep, timeout=1), 1)["outcome"] == "hang"  # pebble killed it
+    assert fuzzer._result(fuzzer.pool.schedule(fuzz.probe_allocate, args=(LIMITS.memory_mb * 2,)), 5)["outcome"] \
+        == "over_memory"
     assert fuzzer.judge(b"%PDF-1.4\n", "x.pdf")["outcome"] == "ok"  # and the pool goes on
-
-
-def _sleep() -> None:
-    import time
-    time.sleep(60)
-
-
-def _allocate() -> None:
-    b"x" * (LIMITS.memory_mb * 2 * 1024 * 1024)  # twice the address-space cap
 
 
 # --------------------------------------------------------------------------- found by fuzzing, still open
