@@ -315,9 +315,8 @@ def _fuzz_section(fuzz: dict[str, Any] | None) -> list[str]:
              "without a MemoryError under the cap. *Reached* = sniffed as that container (the rest stopped at "
              "sniffing, e.g. `unknown`). *Caught* = an exception inside an extractor that `parse_bytes` turned into a "
              "`failed` Report: not an oracle failure, but a bug behind the safety net. *Worker max RSS* = the high-water "
-              "mark of the worker process when the extractor's last input finished (workers are shared by the "
-              "extractors and replaced after a hang or a death, so it bounds the inputs from above only together "
-              "with the address-space cap)."), ""]
+              "mark of the worker process (shared by all extractors), not a per-input figure; the per-input bound is "
+              "the address-space cap."), ""]
     head = ["extractor", "planned", "inputs tried", "reached", "inputs/s", *FUZZ_COLUMNS, "failures", "caught", "worker max RSS MB"]
     body = []
     for name in ("html", "pdf", "docx", "doc", "txt", *[k for k in fuzz["targets"] if k not in
