@@ -85,16 +85,17 @@ def _repeated_line_pdf(times: int) -> bytes:
     sample = (fuzz.SAMPLES / "huaian-hongze-2023.pdf").read_bytes()
     objects = [o for o in fuzz._pdf_objects(sample)[0] if b"/XRef" not in o[2][:300]]
     page5 = next(i for i, o in enumerate(objects) if o[0] == 52)  # object 52: page 5's content stream
-    return fuzz._pdf_apply(sample, [("content", page5, "repeat", 3, times)], True)
+    ops = [("content", page5, "repeat", 3, 5000)] * (times // 5000)  # the op repeats at most 5,000 times
+    return fuzz._pdf_apply(sample, ops, True)
 
 
 REPRODUCERS = {
     # pipeline/extract/pdf.py _page_chars: pdfium's FPDFText_LoadPage is quadratic in glyphs printed over
-    # one another (2,000 repeats → 4 s, 5,000 → 22 s for ONE page); the extractor's own deadline is only
+    # one another (5,000 repeats → 5 s, 10,000 → 19 s for ONE page, 303 KB); the extractor's own deadline is only
     # checked between pages, so one page runs unbounded (a worker time limit is the only stop).
-    "pdf: one line printed 5,000 times over itself on page 5 (299 KB)": (
-        lambda: _repeated_line_pdf(5000), "x.pdf",
-        ("open: pdfium text page is quadratic in overlapping glyphs (one page 22 s) and extract_pdf checks its "
+    "pdf: one line printed 10,000 times over itself on page 5 (303 KB)": (
+        lambda: _repeated_line_pdf(10000), "x.pdf",
+        ("open: pdfium text page is quadratic in overlapping glyphs (one page 19 s) and extract_pdf checks its "
          "deadline only between pages; found by fuzzing")),
     # pipeline/extract/html.py _grids: every table walks every <tr> below it (table.iter("tr")) to keep its
     # own, so cost = Σ nesting depth over rows: 159 KB → 11 s, 312 KB → 40 s.
