@@ -47,3 +47,23 @@ def test_corrupt_docx_and_unknown_types_fail_with_reasons():
         z.writestr("OFD.xml", "<ofd:OFD/>")
     r = parse_bytes(ofd.getvalue(), "report.ofd")
     assert r.status == "failed" and "OFD" in r.reason
+
+
+def test_a_docx_with_broken_xml_or_deflate_is_corrupt_not_a_crash():
+    """Found by fuzzing: a cut document.xml (lxml XMLSyntaxError) or a damaged deflate
+    stream (zlib.error) came out as "docx extractor crashed"."""
+    from nianbao.devkit import generate
+
+    src = zipfile.ZipFile(io.BytesIO(generate.render_docx(generate.random_report(1))))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            out.writestr(info.filename, data[: len(data) // 2] if info.filename == "word/document.xml" else data)
+    r = parse_bytes(buf.getvalue(), "cut.docx")
+    assert r.status == "failed" and r.reason.startswith("corrupt DOCX"), r.reason
+    raw = bytearray(buf.getvalue())
+    at = raw.index(b"word/document.xml") + 40  # inside that member's deflate stream
+    raw[at:at + 64] = bytes(64)
+    r = parse_bytes(bytes(raw), "damaged.docx")
+    assert r.status == "failed" and "crashed" not in r.reason, r.reason

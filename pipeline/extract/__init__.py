@@ -13,7 +13,10 @@ import shutil
 import subprocess
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
+
+from lxml import etree
 
 from ..model import Extracted
 
@@ -45,7 +48,7 @@ def extract(data: bytes, kind: str, name: str | None = None) -> Extracted:
         from .docx import extract_docx
         try:
             return extract_docx(data, name)
-        except (zipfile.BadZipFile, KeyError, ValueError) as e:
+        except (zipfile.BadZipFile, KeyError, ValueError, zlib.error, etree.XMLSyntaxError) as e:
             raise ExtractError(f"corrupt DOCX: {e}") from e
     if kind == "ofd":
         check_zip(data)

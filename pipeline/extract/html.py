@@ -67,19 +67,51 @@ def _text_lines(root) -> list[str]:
 
 
 def _grids(root) -> list[Grid]:
+    """Every table's own rows and cells. Linear in the page: each row is given to its
+    nearest table in one pass, and a cell's text leaves out the tables nested in it
+    (they are grids of their own) — asking each table for all rows below it, or each
+    cell for all text below it, costs nesting depth × page size (fuzzing found 250
+    nested tables around 16,000 rows: 40 s)."""
+    tables = list(root.iter("table"))
+    own: dict = {t: [] for t in tables}
+    for tr in root.iter("tr"):
+        owner = next(tr.iterancestors("table"), None)
+        if owner is not None:
+            own[owner].append(tr)
     grids: list[Grid] = []
-    for i, table in enumerate(root.iter("table")):
+    for i, table in enumerate(tables):
         rows: list[list[GridCell]] = []
-        trs = [tr for tr in table.iter("tr") if next(tr.iterancestors("table"), None) is table]
+        trs = own[table]
         for r, tr in enumerate(trs):
             row = []
             for c, td in enumerate(x for x in tr if isinstance(x.tag, str) and x.tag in _CELL):
-                row.append(GridCell(text=_clean(td.text_content()), source={"table": i, "row": r, "cell": c},
+                row.append(GridCell(text=_clean(_own_text(td)), source={"table": i, "row": r, "cell": c},
                                     rowspan=min(_span(td.get("rowspan")), len(trs) - r), colspan=_span(td.get("colspan"))))
             rows.append(row)
         if any(rows):
             grids.append(Grid(rows=rows, source={"table": i}))
     return grids
+
+
+def _own_text(el) -> str:
+    """The element's text without the text of tables nested in it."""
+    if el.find(".//table") is None:
+        return el.text_content()
+    out: list[str] = [el.text or ""]
+    stack = [c for c in reversed(el)]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            out.append(node)
+            continue
+        if node.tag != "table" and isinstance(node.tag, str):
+            out.append(node.text or "")
+            if node.tail:
+                stack.append(node.tail)
+            stack.extend(reversed(list(node)))
+        elif node.tail:
+            out.append(node.tail)
+    return "".join(out)
 
 
 # A page that only points to its attachment: the figures are there, not here.
