@@ -181,7 +181,7 @@ def add_page(pages: Any, page_no: int, image: Any, dpi: float) -> dict[str, Any]
         # a 3×3 median removes them. Not on clean pages: it also thins 1-px strokes.
         gray = cv2.medianBlur(gray, 3)
     pt = 72.0 / dpi
-    if float((gray < 128).mean()) < 0.0005:  # a blank page: nothing to read
+    if float((gray < 200).mean()) < 0.0005:  # a blank page (faint print is still ink): nothing to read
         pages.add(page_no, [], [], [], gray.shape[0] * pt, has_text=False)
         return {"page": page_no, "blank": True}
     gray, angle = straighten(gray)
@@ -250,7 +250,7 @@ def _cell_ink(cell: Any, gray: Any, pt: float) -> Any:
     crop = gray[int(t + inset):int(b - inset), int(x0 + inset):int(x1 - inset)]
     if crop.size == 0:
         return None
-    ys, xs = (crop < 160).nonzero()
+    ys, xs = (crop < 200).nonzero()  # faint print too
     if len(xs) < max(8, crop.size // 1500):  # specks, not a glyph (a "1" is ~100 px at 200 dpi)
         return None
     crop = crop[max(0, ys.min() - 4):ys.max() + 5, max(0, xs.min() - 4):xs.max() + 5]
