@@ -10,6 +10,7 @@ engine is unsure of is never stored as if it were read.
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 from ..model import Extracted
@@ -181,7 +182,7 @@ def add_page(pages: Any, page_no: int, image: Any, dpi: float) -> dict[str, Any]
         # a 3×3 median removes them. Not on clean pages: it also thins 1-px strokes.
         gray = cv2.medianBlur(gray, 3)
     pt = 72.0 / dpi
-    if float((gray < 128).mean()) < 0.0005:  # a blank page: nothing to read
+    if float((gray < 200).mean()) < 0.0005:  # a blank page (faint print is still ink): nothing to read
         pages.add(page_no, [], [], [], gray.shape[0] * pt, has_text=False)
         return {"page": page_no, "blank": True}
     gray, angle = straighten(gray)
@@ -218,12 +219,17 @@ def _judge(cell: Any, confs: list[tuple[float, list[tuple[float, float]]]]) -> i
         return 0
     conf = min(inside)
     cell.source["ocr_conf"] = round(conf, 3)
+    if _EDGE_MARK.search(cell.text.strip()):
+        # 「.4」「25.」「·12」: a speck or a stroke read as a point at the edge of a figure.
+        cell.source["doubt"] = f"OCR read {cell.text!r}: a mark at the edge of the figure, not trusted"
+        return 1
     if conf < THRESHOLD and any(ch.isdigit() for ch in cell.text):
         cell.source["doubt"] = f"OCR read {cell.text!r} with confidence {conf:.2f} (< {THRESHOLD}): not trusted"
         return 1
     return 0
 
 
+_EDGE_MARK = re.compile(r"^[.·,，。:：'`]|[.·,，。:：'`]$")
 _DASHES = {"一", "-", "_", "－", "—", "–", "─", "一一", "--", "——"}
 
 
@@ -250,7 +256,7 @@ def _cell_ink(cell: Any, gray: Any, pt: float) -> Any:
     crop = gray[int(t + inset):int(b - inset), int(x0 + inset):int(x1 - inset)]
     if crop.size == 0:
         return None
-    ys, xs = (crop < 160).nonzero()
+    ys, xs = (crop < 200).nonzero()  # faint print too
     if len(xs) < max(8, crop.size // 1500):  # specks, not a glyph (a "1" is ~100 px at 200 dpi)
         return None
     crop = crop[max(0, ys.min() - 4):ys.max() + 5, max(0, xs.min() - 4):xs.max() + 5]
@@ -289,7 +295,7 @@ def _second_reading(cell: Any, gray: Any, pt: float) -> bool:
     # Two readings of different crops that agree: the chance both are wrong the same
     # way is taken as the product of their doubts.
     both = 1 - (1 - cell.source["ocr_conf"]) * (1 - conf)
-    if text.strip() == cell.text.strip() and both >= THRESHOLD:
+    if text.strip() == cell.text.strip() and both >= THRESHOLD and not _EDGE_MARK.search(text.strip()):
         cell.source["ocr_conf"] = round(both, 3)
         del cell.source["doubt"]
         return True
