@@ -85,10 +85,18 @@ def worker_init(limits: Limits) -> None:
 
 def pool(limits: Limits, workers: int = 1):
     """A pebble ProcessPool whose workers run under `limits` (schedule with
-    `timeout=limits.time_s`)."""
+    `timeout=limits.time_s`).
+
+    Workers are spawned, not forked: a forked worker inherits its parent's address
+    space (a crawl's Scrapy and Twisted, a test session's libraries), which RLIMIT_AS
+    counts against the document's budget — a parse then fails for memory it never
+    used — and it inherits library state (pdfium) that is not fork-safe."""
+    import multiprocessing
+
     from pebble import ProcessPool
 
-    return ProcessPool(max_workers=workers, initializer=worker_init, initargs=(limits,))
+    return ProcessPool(max_workers=workers, initializer=worker_init, initargs=(limits,),
+                       context=multiprocessing.get_context("spawn"))
 
 
 def not_a_regular_file(path: Path | str) -> str | None:
