@@ -72,6 +72,17 @@ class Limits:
     memory_mb: int = 1024
 
 
+
+def _delete_or_copy(el, kind: str, op) -> None:
+    """The element removed ("del_…") or repeated op[2] times after itself ("dup_…")."""
+    parent = el.getparent()
+    if kind.startswith("del"):
+        if parent is not None:
+            parent.remove(el)
+        return
+    for _ in range(op[2]):
+        el.addnext(copy.deepcopy(el))
+
 def worker_init(limits: Limits) -> None:
     """Pebble initializer: cap the worker's address space, then import the heavy
     extractors and the gazetteer once (outside any input's time limit).
@@ -546,21 +557,10 @@ def _html_apply(data: bytes, ops: list[tuple], enc_plan: tuple) -> bytes:
                 wrap.append(inner)
                 inner = wrap.getparent().getparent()
             cell.append(inner)
-        elif kind == "del_row" and rows:
-            r = rows[op[1] % len(rows)]
-            if r.getparent() is not None:
-                r.getparent().remove(r)
-        elif kind == "dup_row" and rows:
-            r = rows[op[1] % len(rows)]
-            for _ in range(op[2]):
-                r.addnext(copy.deepcopy(r))
-        elif kind == "del_cell" and cells:
-            c = cells[op[1] % len(cells)]
-            c.getparent().remove(c)
-        elif kind == "dup_cell" and cells:
-            c = cells[op[1] % len(cells)]
-            for _ in range(op[2]):
-                c.addnext(copy.deepcopy(c))
+        elif kind in ("del_row", "dup_row") and rows:
+            _delete_or_copy(rows[op[1] % len(rows)], kind, op)
+        elif kind in ("del_cell", "dup_cell") and cells:
+            _delete_or_copy(cells[op[1] % len(cells)], kind, op)
         elif kind == "text" and cells:
             c = cells[op[1] % len(cells)]
             for child in list(c):
@@ -662,20 +662,10 @@ def _docx_apply(data: bytes, ops: list[tuple]) -> bytes:
             if el is None:
                 el = etree.SubElement(tcpr, tag)
             el.set(w + "val", op[2])
-        elif kind == "del_tr" and trs:
-            tr = trs[op[1] % len(trs)]
-            tr.getparent().remove(tr)
-        elif kind == "dup_tr" and trs:
-            tr = trs[op[1] % len(trs)]
-            for _ in range(op[2]):
-                tr.addnext(copy.deepcopy(tr))
-        elif kind == "del_tc" and tcs:
-            tc = tcs[op[1] % len(tcs)]
-            tc.getparent().remove(tc)
-        elif kind == "dup_tc" and tcs:
-            tc = tcs[op[1] % len(tcs)]
-            for _ in range(op[2]):
-                tc.addnext(copy.deepcopy(tc))
+        elif kind in ("del_tr", "dup_tr") and trs:
+            _delete_or_copy(trs[op[1] % len(trs)], kind, op)
+        elif kind in ("del_tc", "dup_tc") and tcs:
+            _delete_or_copy(tcs[op[1] % len(tcs)], kind, op)
         elif kind == "nest" and tcs and tbls:
             tc = tcs[op[1] % len(tcs)]
             for _ in range(op[3]):

@@ -285,13 +285,12 @@ def test_failed_attachment_is_a_failure_of_its_publication(world, reliability, k
 
 @pytest.mark.parametrize("kind", ["attachment_500", "attachment_404"])
 def test_no_empty_ok_report_for_a_publication_whose_attachment_failed(world, reliability, kind):
-    """The parser side (helper A, issue 12): a 'see attachment' page with 0 cells is never ok."""
+    """The parser side: a 'see attachment' page with 0 cells is never ok."""
     db, p = world["db"], world["portals"][kind]
     detail = p.base_url + p.detail_path(_att_report(p))
     got = rows(db, "SELECT status, cells_found, is_primary FROM reports WHERE publication = ?", detail)
-    bad = [r for r in got if r["is_primary"] and r["status"] == "ok" and not r["cells_found"]]
-    if bad:
-        pytest.xfail("a detail page pointing to an attachment still parses `ok` with 0 cells (parser change, helper A)")
+    assert got, "the detail page was stored and parsed"
+    assert not [r for r in got if r["is_primary"] and r["status"] == "ok" and not r["cells_found"]], got
     reliability(f"{kind.replace('_', ' ')}: the publication", "no `ok` primary report with 0 cells counted",
                 f"reports of the publication: {got}")
 
