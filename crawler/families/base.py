@@ -36,6 +36,10 @@ class PageRequest:
 class ListPage:
     links: list[Link] = field(default_factory=list)
     pages: list[PageRequest] = field(default_factory=list)
+    # The column's own count of its records as this page states it (TRS recordCount,
+    # Hanweb totalRecord, gkmlpt total, 共N条, a JSON API's total): the crawl compares
+    # what it reached with it, so half a column is never reported as a whole one.
+    total: int | None = None
 
 
 @dataclass
