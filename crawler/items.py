@@ -49,3 +49,12 @@ class SiteUpdate:
     """Something learnt about a site while crawling: its column URL, its CMS family."""
     name: str
     cols: dict = field(default_factory=dict)
+
+
+@dataclass
+class StoredDoc(FetchedDoc):
+    """A FetchedDoc whose bytes a worker of the shared frontier already put in the raw
+    store (by their sha256): what travels to the archiver is this metadata, not the bytes."""
+    sha256: str = ""
+    size: int = 0
+    parent_sha256: str | None = None  # the detail page the worker read the attachment link on

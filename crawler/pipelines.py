@@ -1,4 +1,6 @@
-"""The crawler's one writer: every item goes into the archive (NIANBAO_ARCHIVE).
+"""The crawler's one writer on one machine: every item goes into the archive
+(NIANBAO_ARCHIVE), through recorder.py (the write path the shared frontier's archiver
+uses too).
 
 Bytes go to the raw store and `documents`; each URL's current version, validators
 and metadata to `fetches`; failures to `fetches.error` and the run's counters; what
@@ -16,10 +18,9 @@ from scrapy import signals
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 
-from nianbao.pipeline import agencies
 from nianbao.pipeline.store import Archive
 
-from .items import FetchedDoc, FetchFailed, NotModified, SiteUpdate
+from .recorder import Recorder, open_run
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +47,9 @@ class ArchivePipeline:
         wait = self.crawler.settings.getfloat("NIANBAO_DB_WAIT", 600)
         self.archive.conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
         self.log = self.archive.crawl
-        self.run_id = self.log.start_run(list(spider.sites), self.crawler.settings.get("JOBDIR"))
+        self.run_id = open_run(self.archive, spider.sites, self.crawler.settings.get("JOBDIR"))
         spider.run_id = self.run_id  # the runner reports this run when the crawl is over
-        for name, s in spider.sites.items():
-            # The portal's own region places the reports whose agency names no place.
-            adcode = s.get("adcode") or agencies.identify(s.get("region") or s.get("agency"))["adcode"]
-            self.log.set_site(name, start_url=s.get("start_url") or s.get("home_url"), family=s.get("family", "auto"),
-                              agency=s.get("agency"), adcode=adcode, last_run=self.run_id)
+        self.recorder = Recorder(self.archive, self.run_id, not_stored=self._not_stored)
 
     def process_item(self, item):
         try:
@@ -70,68 +67,21 @@ class ArchivePipeline:
     def _process(self, item):
         if self.archive is None:
             self._open()
-        run, log = self.run_id, self.log
-        if isinstance(item, SiteUpdate):
-            log.set_site(item.name, **item.cols)
-        elif isinstance(item, FetchFailed):
-            self._failed(item)
-        elif isinstance(item, NotModified):
-            log.record_fetch(item.url, run_id=run, sha256=None, changed=False, http_status=304, error=None,
-                             **_meta(item.meta))
-            log.count(run, "unchanged")
-        elif isinstance(item, FetchedDoc):
-            self._store(item)
+        self.recorder.record(item)
         self._count_pages()
         # Commit the counters too: an open transaction between items would hold the
         # archive's write lock for the whole crawl, starving any other writer.
         self.archive.conn.commit()
         return item
 
-    def _failed(self, item: FetchFailed) -> None:
-        log, run = self.log, self.run_id
-        log.record_error(item.url, item.site, item.role, run, item.error, parent_url=item.parent_url)
-        if item.counted:
-            log.count(run, "failed")
-        if item.role == "attachment" and item.parent_url:
-            # The publication (its detail page, when stored) lacks its document: say so
-            # where failures are read, against the page that links it.
-            parent = log.fetch(item.parent_url)
-            self.archive.record_failure(parent["sha256"] if parent else None, item.url, "crawl",
-                                        f"attachment of {item.parent_url} not fetched: {item.error}")
-
-    def _store(self, item: FetchedDoc) -> None:
-        log, run = self.log, self.run_id
-        prev = log.fetch(item.url)
-        parent = log.fetch(item.parent_url) if item.parent_url else None
-        try:
-            digest = self._put(item, parent)
-        except OSError as e:
-            # Disk full, quota, read-only raw store: the bytes are not kept (the raw store
-            # never leaves half a file), the fetch is a failure and the crawl goes on.
-            why = f"not stored: {e.strerror or e}" + (f" ({e.filename})" if e.filename else "")
-            outcome = getattr(self.crawler.spider, "outcome", {}).get(item.site)
-            if outcome is not None:
-                outcome.gap(item.role, item.url, why)
-                if item.role == "detail":
-                    outcome.found -= 1
-                    outcome.detail_failed += 1
-            self._failed(FetchFailed(item.url, item.site, item.role, why, parent_url=item.parent_url))
-            return
-        changed = prev is None or prev["sha256"] != digest
-        log.record_fetch(item.url, run_id=run, sha256=digest, changed=changed, site=item.site, role=item.role,
-                         final_url=item.final_url, http_status=item.http_status, content_type=item.content_type,
-                         etag=item.etag, last_modified=item.last_modified, parent_url=item.parent_url, error=None,
-                         **_meta(item.meta))
-        if item.role != "list":
-            log.count(run, "new" if prev is None or not prev["sha256"] else "changed" if changed else "unchanged")
-
-    def _put(self, item: FetchedDoc, parent: dict | None) -> str:
-        digest, _ = self.archive.add_document(
-            item.body, type=item.type, original_name=item.original_name, url=item.url, final_url=item.final_url,
-            http_status=item.http_status, content_type=item.content_type, etag=item.etag,
-            last_modified=item.last_modified, fetched_at=item.fetched_at, site=item.site,
-            parent_sha256=parent["sha256"] if parent else None, role=item.role)
-        return digest
+    def _not_stored(self, item, why: str) -> None:
+        """The raw store refused the bytes: a gap of the site, like any lost page."""
+        outcome = getattr(self.crawler.spider, "outcome", {}).get(item.site)
+        if outcome is not None:
+            outcome.gap(item.role, item.url, why)
+            if item.role == "detail":
+                outcome.found -= 1
+                outcome.detail_failed += 1
 
     def _count_pages(self) -> None:
         self.log.set_count(self.run_id, "pages", self.crawler.stats.get_value("nianbao/pages", 0))
@@ -159,7 +109,3 @@ class ArchivePipeline:
         self.archive.finish()
         self.archive.close()
 
-
-def _meta(meta: dict) -> dict:
-    keys = ("title", "published", "publisher", "index_no", "report_year")
-    return {k: meta.get(k) for k in keys if meta.get(k) is not None}

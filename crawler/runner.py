@@ -66,3 +66,23 @@ def crawl(sites: list[dict], archive: str | Path, *, jobdir: str | None = None, 
         raise RuntimeError("the crawl recorded nothing: no site was configured, or Scrapy stopped before the first page")
     with Archive(archive) as a:
         return a.crawl.run(run_id), a.crawl.sites_of_run(run_id)
+
+
+def work(frontier: str, archive: str | Path, *, raw: str | Path | None = None, fast: bool = False,
+         idle_exit: float = 0, overrides: dict | None = None) -> dict:
+    """Be a worker of the shared frontier until stopped (or idle for `idle_exit` seconds).
+    `archive` is only read (validators for conditional requests), never written."""
+    from scrapy.crawler import AsyncCrawlerProcess
+
+    from .spiders.frontier import FrontierSpider
+
+    s = build_settings(archive, overrides, fast=fast)
+    s.set("NIANBAO_FRONTIER", frontier, priority="cmdline")
+    if raw:
+        s.set("NIANBAO_RAW", str(raw), priority="cmdline")
+    s.set("NIANBAO_WORKER_IDLE_EXIT", idle_exit, priority="cmdline")
+    process = AsyncCrawlerProcess(s)
+    crawler = process.create_crawler(FrontierSpider)
+    process.crawl(crawler)
+    process.start()
+    return crawler.stats.get_stats()

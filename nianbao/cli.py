@@ -232,6 +232,13 @@ def _crawl_options(f):
         click.option("--fast", is_flag=True, help="No politeness delay (local mock portals only)."),
         click.option("--no-lists", is_flag=True, help="Do not keep list pages in the archive."),
         click.option("-s", "set_", multiple=True, metavar="NAME=VALUE", help="Override a Scrapy setting."),
+        click.option("--frontier", metavar="redis://HOST:PORT/DB",
+                     help="Be a worker of the shared frontier: take requests from this Redis, put bytes in the "
+                          "raw store, hand everything else to `nianbao archiver`; writes no SQLite."),
+        click.option("--raw", "raw_root", type=click.Path(file_okay=False),
+                     help="With --frontier: the shared raw store [default: beside --db]."),
+        click.option("--idle-exit", type=float, default=0, show_default=True,
+                     help="With --frontier: stop after the frontier was empty this many seconds (0: never)."),
     ]):
         f = opt(f)
     return f
@@ -243,14 +250,25 @@ EXIT_INCOMPLETE = 3  # no site failed, but one is partial (pages lost), blocked 
 INCOMPLETE = ("partial", "blocked", "robots")
 
 
-def _do_crawl(db, sites_dirs, names, url, family, jobdir, fast, no_lists, set_) -> int:
+def _do_crawl(db, sites_dirs, names, url, family, jobdir, fast, no_lists, set_, frontier=None, raw_root=None,
+              idle_exit=0) -> int:
     """Crawl and print the run; returns the exit code (0: every site complete)."""
     from nianbao.crawler.runner import crawl as run_crawl
 
-    sites = _select_sites(db, sites_dirs, names, url, family)
     overrides = _overrides(set_)
     if no_lists:
         overrides["NIANBAO_STORE_LISTS"] = False
+    if frontier:
+        if sites_dirs or names or url or jobdir:
+            raise click.UsageError("a --frontier worker takes its sites from the frontier: seed them with "
+                                   "`nianbao cluster seed --sites DIR`")
+        from nianbao.crawler.runner import work
+
+        stats = work(frontier, db, raw=raw_root, fast=fast, idle_exit=idle_exit, overrides=overrides)
+        click.echo(f"worker stopped ({stats.get('finish_reason')}): {stats.get('response_received_count', 0)} "
+                   f"responses, {stats.get('scheduler/dequeued/redis', 0)} requests taken")
+        return 0 if stats.get("finish_reason") in ("finished", "shutdown") else EXIT_FAILED
+    sites = _select_sites(db, sites_dirs, names, url, family)
     run, site_rows = run_crawl(sites, db, jobdir=jobdir, fast=fast, overrides=overrides)
     click.echo(f"run {run['id']} {run['status']}: pages {run['pages']}, new {run['new']}, changed {run['changed']}, "
                f"unchanged {run['unchanged']}, failed {run['failed']}, blocked {run['blocked']}")
@@ -298,6 +316,143 @@ def run(workers, timeout, memory_mb, **kw):
     print_summary(summary)
     if code:
         sys.exit(code)
+
+
+# ------------------------------------------------------------------------ the shared frontier
+def _frontier_option(f):
+    return click.option("--frontier", required=True, metavar="redis://HOST:PORT/DB", envvar="NIANBAO_FRONTIER",
+                        show_envvar=True, help="The Redis of the shared frontier.")(f)
+
+
+def _redis(url: str):
+    from nianbao.crawler.cluster import frontier
+
+    r = frontier.connect(url)
+    try:
+        r.ping()
+    except frontier.REDIS_ERRORS as e:
+        raise click.ClickException(f"cannot reach the frontier at {url}: {e}") from None
+    return r
+
+
+def _print_runs(runs: list[dict], db: str) -> int:
+    """The crawl summary of finished cycles; returns the crawl exit code over all of them."""
+    import sqlite3
+
+    code = 0
+    con = sqlite3.connect(f"file:{Path(db).resolve()}?mode=ro", uri=True)
+    try:
+        for run in runs:
+            click.echo(f"run {run['id']} {run['status']}: pages {run['pages']}, new {run['new']}, "
+                       f"changed {run['changed']}, unchanged {run['unchanged']}, failed {run['failed']}, "
+                       f"blocked {run['blocked']}")
+            rows = con.execute("SELECT name, status, reason FROM sites WHERE last_run = ? ORDER BY name",
+                               (run["id"],)).fetchall()
+            for name, status, reason in rows:
+                if status != "ok":
+                    click.echo(f"  {name}: {status}{': ' + reason if reason else ''}")
+            if run["status"] != "finished" or any(st == "failed" for _, st, _ in rows):
+                code = EXIT_FAILED
+            elif code == 0 and any(st in INCOMPLETE for _, st, _ in rows):
+                code = EXIT_INCOMPLETE
+    finally:
+        con.close()
+    return code
+
+
+@main.command()
+@_frontier_option
+@_db_option
+@click.option("--raw", "raw_root", type=click.Path(file_okay=False), help="The raw store [default: beside --db].")
+@click.option("--once", is_flag=True, help="Stop when every cycle is finished and nothing is left to apply "
+                                           "(tests, cron); exit status as `nianbao crawl`.")
+def archiver(frontier, db, raw_root, once):
+    """The one writer of archive.db for a cluster: apply what the workers fetched.
+
+    Takes each message off the frontier reliably (LMOVE to a processing list, commit,
+    then remove); a restarted archiver first finishes what its predecessor took. When a
+    cycle's requests are all done it writes each site's status and closes the run.
+    Without --once it runs until SIGTERM/Ctrl-C (a systemd service)."""
+    import logging
+
+    from nianbao.crawler.cluster.archiver import Archiver
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+    stop = {"now": False}
+
+    def _stop(*_):
+        stop["now"] = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    a = Archiver(_redis(frontier), db, raw_root)
+    try:
+        a.run(once=once, should_stop=lambda: stop["now"])
+    finally:
+        a.close()
+    code = _print_runs(a.finished, db) if a.finished else 0
+    if code:
+        sys.exit(code)
+
+
+@main.group()
+def cluster():
+    """The shared frontier: seed crawl cycles, see what it holds."""
+
+
+@cluster.command("seed")
+@_frontier_option
+@_sites_option
+@_db_option
+@click.option("--site", "names", multiple=True, help="Only these site names [default: all].")
+@click.option("--due", is_flag=True, help="Only the sites whose schedule is due (spring weekly, otherwise monthly; "
+                                          "`schedule:` in a site's YAML overrides).")
+def cluster_seed(frontier, sites_dirs, db, names, due):
+    """Put the start requests of the configured sites on the frontier as one new cycle."""
+    from datetime import datetime, timezone
+
+    from nianbao.crawler.cluster import seed as seeding
+
+    r = _redis(frontier)
+    sites = _select_sites(db, sites_dirs, names, None, None)
+    when = datetime.now(timezone.utc)
+    try:
+        if due:
+            sites = seeding.due(sites, seeding.last_seeded(r), when)
+        else:
+            for s in sites:
+                seeding.interval(s, when)  # a bad `schedule:` is an error now, not at the next timer
+    except ValueError as e:
+        raise click.ClickException(str(e)) from None
+    if not sites:
+        click.echo("nothing due")
+        return
+    cycle, n = seeding.seed(r, sites, when=when)
+    click.echo(f"cycle {cycle}: {len(sites)} site(s), {n} start request(s) on the frontier")
+
+
+@cluster.command("status")
+@_frontier_option
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+def cluster_status(frontier, as_json):
+    """Queue lengths, requests being worked on, workers seen, per-cycle and per-site progress."""
+    from nianbao.crawler.cluster.status import status
+
+    st = status(_redis(frontier))
+    if as_json:
+        click.echo(json.dumps(st, ensure_ascii=False, indent=1))
+        return
+    click.echo(f"queued {st['queued']}, in flight {st['inflight']}, to archive {st['items']}, "
+               f"being archived {st['processing']}")
+    for w, d in sorted(st["workers"].items()):
+        click.echo(f"  worker {w}: {'alive' if d['alive'] else 'gone'}, seen {d['seen_ago']} s ago, "
+                   f"{d['inflight']} in flight")
+    for w, n in st["orphaned_inflight"].items():
+        click.echo(f"  worker {w}: unknown, {n} in flight (put back once its heartbeat expires)")
+    for c, d in st["cycles"].items():
+        click.echo(f"  cycle {c}: {d['open']} request(s) open, {d['settled']} done")
+        for site, pages in sorted(d["pages_by_site"].items()):
+            click.echo(f"    {site}: {pages} page(s)")
 
 
 @main.group()

@@ -213,6 +213,9 @@ TABLES = {
     "sites": ("网站", "每个配置的网站栏目：网站系统、最近一次抓取的状态与原因。", ["status", "family"]),
     "document_versions": ("文件版本", "每个网址存下的每个版本，按时间先后。", []),
     "pending": ("待更新", "内部：已写入但派生数据尚未更新的年报。", []),
+    "frontier_cycles": ("分布式抓取轮次", "内部：共享队列（Redis）上每一轮抓取对应的抓取批次。", []),
+    "frontier_sites": ("分布式抓取进度", "内部：每一轮中各网站由各抓取进程报告的页面数、报告页数与缺口。", []),
+    "frontier_applied": ("已写入消息", "内部：归档进程已写入的抓取消息（每条只写一次）。", []),
 }
 
 
@@ -429,7 +432,8 @@ def build(db_name: str, raw_root: str | None = None, limits: dict | None = None)
     for shadow in ("search_fts", "search_fts_data", "search_fts_idx", "search_fts_docsize", "search_fts_config",
                    "search_fts_content"):
         tables[shadow] = {"hidden": True}
-    tables["pending"]["hidden"] = True
+    for internal in ("pending", "frontier_cycles", "frontier_sites", "frontier_applied"):
+        tables[internal]["hidden"] = True
     return {
         "title": TITLE, "description": DESCRIPTION, "source": SOURCE, "license": LICENSE,
         "databases": {db_name: {

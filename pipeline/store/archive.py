@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -27,13 +28,23 @@ PARSER_VERSION = "2"
 _DERIVED_REPORT_COLS = ("publication", "is_primary")
 
 
+class _Connection(sqlite3.Connection):
+    """A connection whose commits can be held back: inside `Archive.batch()` the writes of
+    several calls (each of which commits on its own) become one transaction."""
+    held = 0
+
+    def commit(self) -> None:
+        if not self.held:
+            super().commit()
+
+
 class Archive:
     """archive.db plus its raw store. One writer; readers may be many (WAL)."""
 
     def __init__(self, db_path: Path | str = "archive.db", raw_root: Path | str | None = None):
         self.path = Path(db_path)
         self.raw = RawStore(raw_root or raw_root_for(self.path))
-        self.db = sqlite_utils.Database(self.path)
+        self.db = sqlite_utils.Database(sqlite3.connect(str(self.path), factory=_Connection))
         self.conn: sqlite3.Connection = self.db.conn
         self.conn.execute("PRAGMA journal_mode=WAL")
         # WAL + NORMAL survives a killed process (only power loss can drop the last
@@ -58,6 +69,25 @@ class Archive:
             self.finish()
         self.conn.close()
 
+    @contextmanager
+    def batch(self):
+        """Everything written inside is committed together, or not at all (an exception
+        rolls it back). The archiver of the shared frontier applies each worker message
+        this way, with the marker that says it was applied: a crash never leaves half a
+        message in the archive, and a message applied twice is recognised."""
+        conn = self.conn
+        conn.held += 1
+        try:
+            yield self
+        except BaseException:
+            conn.held -= 1
+            if not conn.held:
+                conn.rollback()
+            raise
+        conn.held -= 1
+        if not conn.held:
+            conn.commit()
+
     def __enter__(self) -> "Archive":
         return self
 
@@ -68,9 +98,15 @@ class Archive:
     def add_document(self, data: bytes, *, type: str, original_name: str | None = None, **fetch: Any) -> tuple[str, bool]:
         """Store bytes and record them. Returns (sha256, is_new). Same bytes twice: no-op."""
         digest = self.raw.put(data)
+        return self.record_document(digest, len(data), type=type, original_name=original_name, **fetch)
+
+    def record_document(self, digest: str, size: int, *, type: str, original_name: str | None = None,
+                        **fetch: Any) -> tuple[str, bool]:
+        """Record bytes already in the raw store (a crawl worker put them there, by their
+        sha256). Returns (sha256, is_new); a document already recorded is left as it is."""
         if self.conn.execute("SELECT 1 FROM documents WHERE sha256 = ?", (digest,)).fetchone():
             return digest, False
-        row = {"sha256": digest, "size": len(data), "type": type, "original_name": original_name,
+        row = {"sha256": digest, "size": size, "type": type, "original_name": original_name,
                "stored_at": now(), **fetch}
         self.conn.execute(f"INSERT INTO documents ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
                           list(row.values()))

@@ -31,9 +31,13 @@ class CrawlLog:
         self.conn = conn
 
     # ------------------------------------------------------------ runs
-    def start_run(self, sites: list[str], jobdir: str | None = None) -> int:
+    def start_run(self, sites: list[str], jobdir: str | None = None, *, sweep: bool = True) -> int:
         # A run still 'running' was killed: say so instead of leaving it open forever.
-        self.conn.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
+        # Not the cycles of the shared frontier: they run for days, several at once, and
+        # their archiver closes them.
+        if sweep:
+            self.conn.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running' "
+                              "AND id NOT IN (SELECT run_id FROM frontier_cycles)")
         cur = self.conn.execute("INSERT INTO runs (started, status, sites, jobdir) VALUES (?, 'running', ?, ?)",
                                 (now(), json.dumps(sites, ensure_ascii=False), jobdir))
         self.conn.commit()

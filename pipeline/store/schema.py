@@ -7,6 +7,7 @@ Base data (written by `Archive` as things happen):
 - sections, cells, issues   the parse's sections, table cells (long), rule breaks and gaps
 - failures   files or documents that could not be stored or parsed, and why
 - runs, fetches, sites      crawl bookkeeping (store/crawl.py)
+- frontier_*               the shared frontier's cycles, written by `nianbao archiver`
 - pending    reports written since the derived data was last brought up to date
 
 Derived data (written only by store/derived.py, from the base data):
@@ -211,6 +212,32 @@ CREATE TABLE IF NOT EXISTS sites (
   found INTEGER,
   reports INTEGER,
   adcode TEXT
+);
+
+-- The shared frontier (crawler/cluster): which cycle is which run, what each site's
+-- workers reported in it, and which worker messages are already in the archive (the
+-- archiver applies each message once, in the same transaction as its rows).
+CREATE TABLE IF NOT EXISTS frontier_cycles (
+  cycle TEXT PRIMARY KEY,
+  run_id INTEGER NOT NULL,
+  sites TEXT NOT NULL,
+  started TEXT NOT NULL,
+  finished TEXT
+);
+CREATE TABLE IF NOT EXISTS frontier_sites (
+  cycle TEXT NOT NULL,
+  site TEXT NOT NULL,
+  pages INTEGER NOT NULL DEFAULT 0,
+  found INTEGER NOT NULL DEFAULT 0,
+  detail_failed INTEGER NOT NULL DEFAULT 0,
+  status TEXT,
+  reason TEXT,
+  gaps TEXT NOT NULL DEFAULT '[]',
+  PRIMARY KEY (cycle, site)
+);
+CREATE TABLE IF NOT EXISTS frontier_applied (
+  id TEXT PRIMARY KEY,
+  cycle TEXT NOT NULL
 );
 """
 

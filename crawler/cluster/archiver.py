@@ -1,0 +1,201 @@
+"""The archiver: the one writer of archive.db for the whole cluster (frontier.py says why).
+
+    nianbao archiver --frontier redis://host:6379/0 --db archive.db [--once]
+
+Each message is moved to the processing list (LMOVE), applied in one SQLite transaction
+with its marker, committed, then removed (LREM). Items go through the same Recorder as a
+one-machine crawl's item pipeline; site statuses come from the same SiteOutcome rules;
+derived data only through Archive.finish(), once per finished cycle.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+from nianbao.pipeline.store import Archive, now
+
+from ..items import FetchFailed, NotModified, SiteUpdate, StoredDoc
+from ..recorder import Recorder, open_run
+from ..spiders.column import SiteOutcome
+from . import frontier as fr
+
+log = logging.getLogger(__name__)
+
+
+def _item(d: dict):
+    d = dict(d)
+    kind = d.pop("k")
+    if kind == "doc":
+        return StoredDoc(body=b"", **d)
+    if kind == "fail":
+        d.pop("parent_sha256", None)
+        return FetchFailed(**d)
+    if kind == "nm":
+        return NotModified(**d)
+    if kind == "site":
+        return SiteUpdate(**d)
+    raise ValueError(f"unknown item kind {kind!r}")
+
+
+class Archiver:
+    def __init__(self, r, db: str | Path, raw_root: str | Path | None = None):
+        self.r = r
+        self.archive = Archive(db, raw_root)
+        self.archive.conn.execute("PRAGMA busy_timeout = 600000")
+        self.finished: list[dict] = []  # cycles closed by this process: their runs rows
+
+    def close(self) -> None:
+        self.archive.close()
+
+    # ---------------------------------------------------------------- messages
+    def recover(self) -> int:
+        """What a previous archiver took but may not have committed: apply (or recognise) it."""
+        n = 0
+        for raw in self.r.lrange(fr.PROCESSING, 0, -1):
+            self.apply(raw)
+            self.r.lrem(fr.PROCESSING, 1, raw)
+            n += 1
+        if n:
+            log.warning("archiver: %d message(s) left by a previous archiver recovered", n)
+        return n
+
+    def step(self, timeout: float = 1.0) -> bool:
+        raw = self.r.blmove(fr.ITEMS, fr.PROCESSING, timeout, "LEFT", "RIGHT")
+        if raw is None:
+            return False
+        self.apply(raw)
+        self.r.lrem(fr.PROCESSING, 1, raw)
+        return True
+
+    def apply(self, raw: bytes) -> None:
+        msg = json.loads(raw)
+        a = self.archive
+        with a.batch():
+            if msg["t"] == "cycle":
+                self._open_cycle(msg)
+            elif msg["t"] == "batch":
+                self._apply_batch(msg)
+            else:
+                raise ValueError(f"unknown message {msg['t']!r}")
+
+    def _open_cycle(self, msg: dict) -> None:
+        conn = self.archive.conn
+        if conn.execute("SELECT 1 FROM frontier_cycles WHERE cycle = ?", (msg["cycle"],)).fetchone():
+            return
+        run_id = open_run(self.archive, msg["sites"], sweep=False)
+        conn.execute("INSERT INTO frontier_cycles (cycle, run_id, sites, started) VALUES (?, ?, ?, ?)",
+                     (msg["cycle"], run_id, json.dumps(sorted(msg["sites"]), ensure_ascii=False), now()))
+        conn.executemany("INSERT OR IGNORE INTO frontier_sites (cycle, site) VALUES (?, ?)",
+                         [(msg["cycle"], s) for s in msg["sites"]])
+
+    def _apply_batch(self, msg: dict) -> None:
+        conn = self.archive.conn
+        if conn.execute("SELECT 1 FROM frontier_applied WHERE id = ?", (msg["fid"],)).fetchone():
+            return  # committed before a crash, not yet removed from the list
+        row = conn.execute("SELECT run_id FROM frontier_cycles WHERE cycle = ?", (msg["cycle"],)).fetchone()
+        if row is None:
+            raise RuntimeError(f"message of cycle {msg['cycle']} before its seed: was the archive replaced?")
+        run_id = row[0]
+        rec = Recorder(self.archive, run_id)
+        for d in msg["items"]:
+            item = _item(d)
+            if isinstance(item, FetchFailed):
+                rec.failed(item, parent_sha256=d.get("parent_sha256"))
+            else:
+                rec.record(item)
+        if msg.get("pages"):
+            self.archive.crawl.count(run_id, "pages", msg["pages"])
+        for site, kind, *rest in msg["events"]:
+            self._event(msg["cycle"], site, kind, rest)
+        conn.execute("INSERT INTO frontier_applied (id, cycle) VALUES (?, ?)", (msg["fid"], msg["cycle"]))
+
+    def _event(self, cycle: str, site: str, kind: str, rest: list) -> None:
+        conn = self.archive.conn
+        conn.execute("INSERT OR IGNORE INTO frontier_sites (cycle, site) VALUES (?, ?)", (cycle, site))
+        if kind in ("found", "detail_failed"):
+            conn.execute(f"UPDATE frontier_sites SET {kind} = {kind} + ? WHERE cycle = ? AND site = ?",
+                         (int(rest[0]), cycle, site))
+        elif kind == "status":  # the first worker to know decides, as the first event does on one machine
+            conn.execute("UPDATE frontier_sites SET status = ?, reason = ? WHERE cycle = ? AND site = ? "
+                         "AND status IS NULL", (rest[0], rest[1], cycle, site))
+        elif kind == "gap":
+            conn.execute("UPDATE frontier_sites SET gaps = json_insert(gaps, '$[#]', ?) WHERE cycle = ? AND site = ?",
+                         (rest[0], cycle, site))
+
+    # ---------------------------------------------------------------- cycles
+    def finish_ready(self) -> list[dict]:
+        """Close every cycle whose requests are all settled and applied."""
+        conn = self.archive.conn
+        closed = []
+        todo = conn.execute("SELECT cycle, run_id FROM frontier_cycles WHERE finished IS NULL").fetchall()
+        for cycle, run_id in todo:
+            open_ = self.r.get(fr.open_key(cycle))
+            # Read the count first: every message of a settled request was queued with it.
+            if open_ is not None and int(open_) > 0:
+                continue
+            if self.r.llen(fr.ITEMS) or self.r.llen(fr.PROCESSING):
+                continue
+            closed.append(self._finish(cycle, run_id, lost=open_ is None))
+        return closed
+
+    def _finish(self, cycle: str, run_id: int, lost: bool) -> dict:
+        a, conn = self.archive, self.archive.conn
+        log_ = a.crawl
+        blocked = 0
+        with a.batch():
+            for site, found, failed, status, reason, gaps in conn.execute(
+                    "SELECT site, found, detail_failed, status, reason, gaps FROM frontier_sites WHERE cycle = ?",
+                    (cycle,)).fetchall():
+                o = SiteOutcome(found=found, detail_failed=failed, status=status, reason=reason, gaps=json.loads(gaps))
+                if lost and o.status is None:
+                    o.status = "failed"
+                    o.reason = "the frontier lost this cycle's state (Redis restarted without its data?)"
+                st, why = o.final()
+                blocked += st == "blocked"
+                log_.set_site(site, status=st, reason=why, found=found, last_run=run_id)
+            log_.count(run_id, "blocked", blocked)
+            log_.finish_run(run_id, "failed" if lost else "finished",
+                            "frontier state lost" if lost else None)
+            conn.execute("UPDATE frontier_cycles SET finished = ? WHERE cycle = ?", (now(), cycle))
+        a.finish()
+        self.r.delete(fr.dupefilter_key(cycle), fr.settled_key(cycle), fr.open_key(cycle), fr.progress_key(cycle))
+        self.r.srem(fr.CYCLES, cycle)
+        run = log_.run(run_id)
+        self.finished.append(run)
+        log.warning("cycle %s finished: run %s", cycle, run_id)
+        return run
+
+    def open_cycles(self) -> int:
+        return self.archive.conn.execute("SELECT COUNT(*) FROM frontier_cycles WHERE finished IS NULL").fetchone()[0]
+
+    # ---------------------------------------------------------------- loop
+    def run(self, *, once: bool = False, poll: float = 0.5, should_stop=lambda: False) -> None:
+        """Drain for ever (a service), or with `once` until every cycle is finished and
+        nothing is left to apply."""
+        self._recover_with_retry(should_stop)
+        last_reap = 0.0
+        while not should_stop():
+            try:
+                if self.step(timeout=poll):
+                    continue
+                if time.monotonic() - last_reap > 2:
+                    fr.recover_dead(self.r)  # a dead worker's requests, back on the queue
+                    last_reap = time.monotonic()
+                self.finish_ready()
+                if once and not self.open_cycles() and not self.r.llen(fr.ITEMS):
+                    return
+            except fr.REDIS_ERRORS as e:
+                log.warning("archiver: Redis unavailable (%s); waiting", e)
+                time.sleep(poll)
+                self._recover_with_retry(should_stop)
+
+    def _recover_with_retry(self, should_stop) -> None:
+        while not should_stop():
+            try:
+                self.recover()
+                return
+            except fr.REDIS_ERRORS as e:
+                log.warning("archiver: Redis unavailable (%s); waiting", e)
+                time.sleep(1)
