@@ -233,8 +233,15 @@ def archiver(c, db: Path, raw: Path) -> subprocess.Popen:
                                        "--raw", str(raw)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def finish(proc: subprocess.Popen, timeout: float = 60) -> tuple[int, str]:
-    out, err = proc.communicate(timeout=timeout)
+def finish(proc: subprocess.Popen, timeout: float = 60, frontier: str | None = None) -> tuple[int, str]:
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        status = subprocess.run(NIANBAO + ["cluster", "status", "--frontier", frontier], capture_output=True,
+                                text=True).stdout if frontier else ""
+        raise AssertionError(f"the archiver did not finish in {timeout} s:\n{status}\n{err[-3000:]}") from None
     return proc.returncode, out + err
 
 
@@ -285,7 +292,7 @@ def test_three_workers_on_two_scrapyd_nodes_equal_one_machine(cluster):
     db, raw = fresh(c, "three")
     seed(c, db)
     jobs = schedule_workers(c, raw)
-    code, out = finish(archiver(c, db, raw), timeout=80)
+    code, out = finish(archiver(c, db, raw), timeout=80, frontier=c['redis'].url)
     assert code == 0, out
     wait_jobs_done(c, jobs)
     assert fetched_twice(c["portals"]) == []
@@ -326,7 +333,7 @@ def test_kill_9_worker_and_archiver_mid_crawl_loses_nothing(cluster):
         arch.wait(10)
         # A replacement worker on the other node; the archiver restarted.
         jobs += schedule_workers(c, raw, n=1)
-        code, out = finish(archiver(c, db, raw), timeout=80)
+        code, out = finish(archiver(c, db, raw), timeout=80, frontier=c['redis'].url)
         assert code == 0, out
         wait_jobs_done(c, jobs)
     finally:
@@ -353,7 +360,7 @@ def _running_with_work(c, jobs):
 
 def test_redis_stopped_and_restarted_mid_crawl(cluster):
     c = cluster
-    db, raw = fresh(c, "redis")
+    db, raw = fresh(c, "redis-restart")
     for p in c["portals"]:
         p.delay = 0.3
     try:
@@ -367,7 +374,7 @@ def test_redis_stopped_and_restarted_mid_crawl(cluster):
         for node, job in jobs:
             assert any(j["id"] == job for j in node.jobs()["running"]), "a worker gave up while Redis was away"
         c["redis"].start()
-        code, out = finish(arch, timeout=80)
+        code, out = finish(arch, timeout=80, frontier=c['redis'].url)
         assert code == 0, out
         wait_jobs_done(c, jobs)
     finally:

@@ -47,6 +47,8 @@ import time
 import uuid
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 
@@ -89,9 +91,17 @@ def progress_key(cycle: str) -> str:
     return f"{P}:progress:{cycle}"
 
 
+def no_retry() -> Retry:
+    """redis-py retries a command whose connection broke, by default: a script that ran
+    but whose answer was lost would then run twice. We retry ourselves, knowing which
+    calls are safe to repeat (settle, enqueue) and tidying up after the one that is not
+    (taking a request: reconcile())."""
+    return Retry(NoBackoff(), 0)
+
+
 def connect(url: str) -> redis.Redis:
     # Short timeouts: a Redis that went away is noticed in seconds, not minutes.
-    return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=3)
+    return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=3, retry=no_retry())
 
 
 def new_id() -> str:
@@ -149,6 +159,21 @@ for i = 1, #m, 2 do redis.call('ZADD', KEYS[2], m[i + 1], m[i]) end
 redis.call('DEL', KEYS[1])
 redis.call('HDEL', KEYS[4], ARGV[1])
 return #m / 2
+"""
+
+
+# Requests in our in-flight set that we do not hold (a take whose answer was lost) go back.
+_RETURN = """
+local n = 0
+for i = 1, #ARGV do
+  local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if score then
+    redis.call('ZADD', KEYS[2], score, ARGV[i])
+    redis.call('ZREM', KEYS[1], ARGV[i])
+    n = n + 1
+  end
+end
+return n
 """
 
 
@@ -211,6 +236,22 @@ class FrontierScheduler(Scheduler):
         if self.down_since is not None:
             log.warning("Redis is back after %.1f s: resuming", time.monotonic() - self.down_since)
             self.down_since = None
+            try:
+                self.reconcile()
+            except REDIS_ERRORS as e:
+                self._down(e)
+
+    def reconcile(self) -> int:
+        """Put back on the queue what our in-flight set holds that this process does not:
+        a request taken by a script whose answer the broken connection lost."""
+        known = {raw for raws in self.raws.values() for raw in raws}
+        lost = [m for m in self.server.zrange(inflight_key(self.worker), 0, -1) if m not in known]
+        if not lost:
+            return 0
+        n = self.server.eval(_RETURN, 2, inflight_key(self.worker), QUEUE, *lost)
+        if n:
+            log.warning("%d request(s) taken while the connection broke are back on the queue", n)
+        return n
 
     def call(self, script: str, keys: list, args: list):
         """Run a script now, or keep it for later, after the ones already waiting."""

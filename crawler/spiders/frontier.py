@@ -74,7 +74,7 @@ class FrontierSpider(RedisMixin, ColumnSpider):
             # The queue is everyone's: a worker that closes must not flush it.
             "SCHEDULER_PERSIST": True,
             "ITEM_PIPELINES": {},  # the archiver writes; a worker writes no SQLite
-            "REDIS_PARAMS": {"socket_timeout": 5, "socket_connect_timeout": 3},
+            "REDIS_PARAMS": {"socket_timeout": 5, "socket_connect_timeout": 3, "retry": fr.no_retry()},
         }, priority="spider")
 
     def __init__(self, *a, **kw):
@@ -243,6 +243,7 @@ class FrontierSpider(RedisMixin, ColumnSpider):
         idle = False
         try:
             if self.frontier.flush():
+                self.frontier.reconcile()  # idle: nothing of ours is in flight here
                 fr.recover_dead(self.server)
                 idle = fr.frontier_idle(self.server) and not self.frontier.parked
         except fr.REDIS_ERRORS as e:
