@@ -31,7 +31,7 @@ def portal():
 
 
 def test_scrapy_list_names_the_spider():
-    assert scrapy("list").stdout.split() == ["column"]
+    assert scrapy("list").stdout.split() == ["column", "frontier"]  # frontier: the shared-frontier worker
 
 
 def test_scrapy_check_runs_the_callbacks_on_saved_pages():
