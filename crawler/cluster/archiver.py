@@ -20,6 +20,7 @@ from ..items import FetchFailed, NotModified, SiteUpdate, StoredDoc
 from ..recorder import Recorder, open_run
 from ..spiders.column import SiteOutcome
 from . import frontier as fr
+from . import validators
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,8 @@ class Archiver:
                 self._apply_batch(msg)
             else:
                 raise ValueError(f"unknown message {msg['t']!r}")
+        if msg["t"] == "batch":  # committed: workers may now ask for these conditionally
+            validators.publish(self.r, a.conn, [d["url"] for d in msg["items"] if d["k"] == "doc"])
 
     def _open_cycle(self, msg: dict) -> None:
         conn = self.archive.conn

@@ -74,6 +74,10 @@ class FrontierSpider(RedisMixin, ColumnSpider):
             # The queue is everyone's: a worker that closes must not flush it.
             "SCHEDULER_PERSIST": True,
             "ITEM_PIPELINES": {},  # the archiver writes; a worker writes no SQLite
+            # Validators for conditional requests from Redis (the archiver publishes them).
+            "DOWNLOADER_MIDDLEWARES": {**settings.getdict("DOWNLOADER_MIDDLEWARES"),
+                                       "nianbao.crawler.middlewares.ConditionalMiddleware": None,
+                                       "nianbao.crawler.cluster.validators.FrontierConditional": 580},
             "REDIS_PARAMS": {"socket_timeout": 5, "socket_connect_timeout": 3, "retry": fr.no_retry()},
         }, priority="spider")
 
