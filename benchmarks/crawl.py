@@ -1,5 +1,6 @@
 """Crawl benchmark: 20 mock portals on separate 127.0.0.x hosts, every response delayed
-200 ms, crawled with the default (polite) settings.
+200 ms, crawled with the default (polite) settings; with `--cluster N` also by N workers
+on a shared Redis frontier with one archiver (the archive must be the same).
 
 Measures
 - the whole crawl's wall time against the slowest single portal crawled alone
@@ -8,6 +9,7 @@ Measures
 - reports/second end to end: crawl + parse on all cores + publication step.
 
     python benchmarks/crawl.py [--portals 20] [--delay 0.2] [--reports 8] [--json out.json]
+    python benchmarks/crawl.py --portals 200 --first-host 50 --cluster 3   # 3 workers, shared frontier
 """
 from __future__ import annotations
 
@@ -43,6 +45,82 @@ def crawl(archive: Path, portals: list, workdir: Path, extra: list[str]) -> tupl
     return took, span
 
 
+def crawl_cluster(portals: list, workdir: Path, n_workers: int, extra: list[str]) -> tuple[float, float, Path]:
+    """The same portals crawled by `n_workers` workers on a shared Redis frontier, with
+    one archiver: (wall time from seeding to the archiver's close of the cycle, workers
+    already running as in a cluster; span of the portals' answers; the archive)."""
+    import shutil
+    import socket
+
+    d = workdir / "sites-cluster"
+    d.mkdir(exist_ok=True)
+    for p in portals:
+        (d / f"{p.name}.yaml").write_text(yaml.safe_dump(p.site_config(), allow_unicode=True), encoding="utf-8")
+        p.times.clear()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    rdir = workdir / "redis"
+    rdir.mkdir(exist_ok=True)
+    redis = subprocess.Popen([shutil.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--dir",
+                              str(rdir), "--appendonly", "yes", "--save", ""], stdout=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    db = workdir / "cluster" / "archive.db"
+    db.parent.mkdir(exist_ok=True)
+    nb = [sys.executable, "-m", "nianbao"]
+    workers = []
+    from nianbao.crawler import config
+    from nianbao.crawler.cluster import frontier, seed
+
+    try:
+        r = frontier.connect(url)
+        while True:
+            try:
+                r.ping()
+                break
+            except frontier.REDIS_ERRORS:
+                time.sleep(0.1)
+        # Workers of a cluster are up before a cycle is seeded: their start-up is not the crawl's.
+        workers = [subprocess.Popen(nb + ["crawl", "--frontier", url, "--db", str(db), "--idle-exit", "3",
+                                          "-s", "LOG_LEVEL=WARNING", "-s", "NIANBAO_FRONTIER_POLL=0.2", *extra],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(n_workers)]
+        while r.hlen(frontier.WORKERS) < n_workers:
+            time.sleep(0.1)
+        t = time.perf_counter()
+        seed.seed(r, config.load_sites([d]))
+        p = subprocess.run(nb + ["archiver", "--once", "--frontier", url, "--db", str(db)], capture_output=True,
+                           text=True)
+        took = time.perf_counter() - t
+        if p.returncode not in (0, 3):
+            raise SystemExit(p.stdout[-2000:] + p.stderr[-3000:])
+        print("   ", p.stdout.strip().splitlines()[0], file=sys.stderr)
+        for w in workers:
+            w.wait(60)
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                w.kill()
+        redis.terminate()
+        redis.wait()
+    span = max(x.times[-1] for x in portals) - min(x.times[0] for x in portals)
+    return took, span, db
+
+
+def same_archive(a: Path, b: Path) -> bool:
+    import sqlite3
+
+    def rows(db, sql):
+        con = sqlite3.connect(db)
+        try:
+            return sorted(con.execute(sql).fetchall(), key=repr)
+        finally:
+            con.close()
+    docs = "SELECT sha256, url, final_url, http_status, site, parent_sha256, role FROM documents"
+    fetches = "SELECT url, site, role, sha256, versions, title, report_year, error FROM fetches"
+    sites = "SELECT name, status, reason, found FROM sites"
+    return all(rows(a, q) == rows(b, q) for q in (docs, fetches, sites))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--portals", type=int, default=20)
@@ -53,12 +131,18 @@ def main() -> None:
     ap.add_argument("--json", type=Path)
     ap.add_argument("--repeat", type=int, default=1, help="Repeat each crawl, keep the fastest (shared machines are noisy).")
     ap.add_argument("-s", dest="settings", action="append", default=[], help="Scrapy setting NAME=VALUE for every crawl")
+    ap.add_argument("--cluster", type=int, default=0, metavar="N",
+                    help="Also crawl with N workers on a shared Redis frontier (needs redis-server): same archive?")
+    ap.add_argument("--first-host", type=int, default=100, help="Portal i listens on 127.0.0.(first_host + i)")
     args = ap.parse_args()
     extra = [x for kv in args.settings for x in ("-s", kv)]
 
     print(f"starting {args.portals} portals (PDFs cached after the first run)…", file=sys.stderr)
+    if args.first_host + args.portals > 255:
+        raise SystemExit(f"--portals {args.portals} from 127.0.0.{args.first_host} passes 127.0.0.255: "
+                         "lower --first-host")
     portals = start_portals(count=args.portals, n_reports=args.reports, n_other=args.other, delay=args.delay,
-                            first_host=100, seed=500)
+                            first_host=args.first_host, seed=500)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
@@ -89,6 +173,10 @@ def main() -> None:
             docs = a.conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
             ok = a.conn.execute("SELECT COUNT(*) FROM reports WHERE is_primary = 1 AND status = 'ok'").fetchone()[0]
             a.close()
+            if args.cluster:
+                print(f"  {args.cluster} workers on the shared frontier", file=sys.stderr)
+                t_cluster, span_cluster, cluster_db = crawl_cluster(portals, tmp, args.cluster, extra)
+                same = same_archive(cluster_db, db)
         expected = sum(len(p.expected_reports()) for p in portals)
         slowest = max(w for w, _ in alone.values())
         slowest_span = max(sp for _, sp in alone.values())
@@ -103,6 +191,12 @@ def main() -> None:
             "reports_per_s_end_to_end": round(pubs["primary"] / (t_all + t_parse), 2),
             "parse_summary": summary.line() if hasattr(summary, "line") else str(summary),
         }
+        if args.cluster:
+            result.update({"cluster_workers": args.cluster, "cluster_crawl_s": round(t_cluster, 2),
+                           "cluster_ratio": round(t_cluster / slowest, 2),
+                           "cluster_span_s": round(span_cluster, 2),
+                           "cluster_ratio_span": round(span_cluster / slowest_span, 2),
+                           "cluster_same_archive": same})
     finally:
         stop_portals(portals)
     print(json.dumps(result, ensure_ascii=False, indent=1))

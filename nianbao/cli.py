@@ -310,6 +310,10 @@ def run(workers, timeout, memory_mb, **kw):
     from nianbao.pipeline.ingest import parse_pending
     from nianbao.pipeline.store import Archive
 
+    if kw.get("frontier"):
+        raise click.UsageError("`run` crawls and parses on this machine; a frontier worker is `nianbao crawl "
+                               "--frontier`, and parsing follows the archiver (`nianbao run` without --frontier "
+                               "or `nianbao reparse` on the archive)")
     code = _do_crawl(**kw)
     with Archive(kw["db"]) as archive:
         summary = parse_pending(archive, workers=workers, limits=_limits(timeout, memory_mb), progress=True)
@@ -386,11 +390,17 @@ def archiver(frontier, db, raw_root, once):
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     a = Archiver(_redis(frontier), db, raw_root)
+    codes = []
+
+    def finished(run):  # the crawl summary of each cycle as it ends (the service's journal)
+        codes.append(_print_runs([run], db))
+        sys.stdout.flush()
+
     try:
-        a.run(once=once, should_stop=lambda: stop["now"])
+        a.run(once=once, should_stop=lambda: stop["now"], on_finished=finished)
     finally:
         a.close()
-    code = _print_runs(a.finished, db) if a.finished else 0
+    code = EXIT_FAILED if EXIT_FAILED in codes else EXIT_INCOMPLETE if EXIT_INCOMPLETE in codes else 0
     if code:
         sys.exit(code)
 

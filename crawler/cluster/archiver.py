@@ -174,9 +174,10 @@ class Archiver:
         return self.archive.conn.execute("SELECT COUNT(*) FROM frontier_cycles WHERE finished IS NULL").fetchone()[0]
 
     # ---------------------------------------------------------------- loop
-    def run(self, *, once: bool = False, poll: float = 0.5, should_stop=lambda: False) -> None:
+    def run(self, *, once: bool = False, poll: float = 0.5, should_stop=lambda: False,
+            on_finished=lambda run: None) -> None:
         """Drain for ever (a service), or with `once` until every cycle is finished and
-        nothing is left to apply."""
+        nothing is left to apply. `on_finished(run)` hears of each cycle closed."""
         self._recover_with_retry(should_stop)
         last_reap = 0.0
         while not should_stop():
@@ -186,7 +187,8 @@ class Archiver:
                 if time.monotonic() - last_reap > 2:
                     fr.recover_dead(self.r)  # a dead worker's requests, back on the queue
                     last_reap = time.monotonic()
-                self.finish_ready()
+                for run in self.finish_ready():
+                    on_finished(run)
                 if once and not self.open_cycles() and not self.r.llen(fr.ITEMS):
                     return
             except fr.REDIS_ERRORS as e:
