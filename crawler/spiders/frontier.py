@@ -189,6 +189,9 @@ class FrontierSpider(RedisMixin, ColumnSpider):
     def _take(self, batch: _Batch, out, response) -> None:
         meta = batch.request.meta
         if isinstance(out, Request):
+            # Whoever takes it settles it; the cycle's open count, not this process's
+            # ticket, says whether it was answered (and the ticket would only grow here).
+            ColumnSpider._settle(self, out.meta)
             out.meta["fid"], out.meta["cycle"] = fr.new_id(), meta.get("cycle", "adhoc")
             if (response is not None and out.meta.get("parent_url") and response.status in (200, 304)
                     and out.meta["parent_url"] == (response.meta.get("redirect_urls") or [response.url])[0]):
