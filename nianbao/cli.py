@@ -264,6 +264,7 @@ def _do_crawl(db, sites_dirs, names, url, family, jobdir, fast, no_lists, set_, 
                                    "`nianbao cluster seed --sites DIR`")
         from nianbao.crawler.runner import work
 
+        _redis(frontier)  # unreachable at start: say so plainly (once running, a worker waits it out)
         stats = work(frontier, db, raw=raw_root, fast=fast, idle_exit=idle_exit, overrides=overrides)
         click.echo(f"worker stopped ({stats.get('finish_reason')}): {stats.get('response_received_count', 0)} "
                    f"responses, {stats.get('scheduler/dequeued/redis', 0)} requests taken")
@@ -454,6 +455,8 @@ def cluster_status(frontier, as_json):
         return
     click.echo(f"queued {st['queued']}, in flight {st['inflight']}, to archive {st['items']}, "
                f"being archived {st['processing']}")
+    if st["rejected"]:
+        click.echo(f"  {st['rejected']} message(s) the archiver rejected: LRANGE nianbao:items:rejected 0 -1")
     for w, d in sorted(st["workers"].items()):
         click.echo(f"  worker {w}: {'alive' if d['alive'] else 'gone'}, seen {d['seen_ago']} s ago, "
                    f"{d['inflight']} in flight")

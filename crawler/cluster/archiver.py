@@ -55,7 +55,7 @@ class Archiver:
         """What a previous archiver took but may not have committed: apply (or recognise) it."""
         n = 0
         for raw in self.r.lrange(fr.PROCESSING, 0, -1):
-            self.apply(raw)
+            self.apply_or_reject(raw)
             self.r.lrem(fr.PROCESSING, 1, raw)
             n += 1
         if n:
@@ -66,9 +66,22 @@ class Archiver:
         raw = self.r.blmove(fr.ITEMS, fr.PROCESSING, timeout, "LEFT", "RIGHT")
         if raw is None:
             return False
-        self.apply(raw)
+        self.apply_or_reject(raw)
         self.r.lrem(fr.PROCESSING, 1, raw)
         return True
+
+    def apply_or_reject(self, raw: bytes) -> None:
+        """A message that cannot be applied (not JSON, an unknown kind, a cycle nobody
+        seeded in this archive) is set aside whole in `nianbao:items:rejected` with the
+        reason, loudly, and the archiver carries on. A database error is not the
+        message's fault: it stops the archiver (the message stays to be retried)."""
+        try:
+            self.apply(raw)
+        except (ValueError, KeyError, TypeError, RuntimeError) as e:
+            why = f"{type(e).__name__}: {e}"
+            log.error("archiver: message rejected (%s); kept in %s", why, fr.REJECTED)
+            self.r.rpush(fr.REJECTED, json.dumps({"error": why, "message": raw.decode("utf-8", "replace")},
+                                                 ensure_ascii=False))
 
     def apply(self, raw: bytes) -> None:
         msg = json.loads(raw)

@@ -58,6 +58,7 @@ P = "nianbao"
 QUEUE = f"{P}:requests"
 ITEMS = f"{P}:items"
 PROCESSING = f"{P}:items:processing"
+REJECTED = f"{P}:items:rejected"  # messages the archiver could not apply, with why
 SITES = f"{P}:sites"          # name → site config (JSON), written by the seed
 SEEDED = f"{P}:seeded"        # name → when it was last seeded (ISO, UTC)
 CYCLES = f"{P}:cycles"        # cycles not yet closed by the archiver

@@ -27,6 +27,7 @@ def status(r) -> dict:
         cycles[c] = {"open": int(r.get(fr.open_key(c)) or 0), "settled": r.scard(fr.settled_key(c)),
                      "pages_by_site": progress}
     return {"queued": r.zcard(fr.QUEUE), "items": r.llen(fr.ITEMS), "processing": r.llen(fr.PROCESSING),
+            "rejected": r.llen(fr.REJECTED),
             "inflight": sum(w["inflight"] for w in workers.values()) + sum(orphans.values()),
             "workers": workers, "orphaned_inflight": orphans, "cycles": cycles,
             "seeded": {k.decode(): v.decode() for k, v in r.hgetall(fr.SEEDED).items()}}
