@@ -373,8 +373,8 @@ def test_kill_9_worker_and_archiver_mid_crawl_loses_nothing(cluster):
         for p in c["portals"]:
             p.delay = 0.0
     assert_same_archive(db, c["single"])
-    applied = rows(db, "SELECT COUNT(*), COUNT(DISTINCT id) FROM frontier_applied")[0]
-    assert applied[0] == applied[1]
+    marks = rows(db, "SELECT COUNT(*), COUNT(DISTINCT id) FROM frontier_applied")[0]
+    assert marks[0] == marks[1]
     st = json.loads(subprocess.run(NIANBAO + ["cluster", "status", "--frontier", c["redis"].url, "--json"],
                                    capture_output=True, text=True, check=True).stdout)
     assert (st["queued"], st["inflight"], st["items"], st["processing"], st["cycles"]) == (0, 0, 0, 0, {})
