@@ -148,10 +148,13 @@ class Archiver:
         todo = conn.execute("SELECT cycle, run_id FROM frontier_cycles WHERE finished IS NULL").fetchall()
         for cycle, run_id in todo:
             open_ = self.r.get(fr.open_key(cycle))
-            # Read the count first: every message of a settled request was queued with it.
             if open_ is not None and int(open_) > 0:
                 continue
-            if self.r.llen(fr.ITEMS) or self.r.llen(fr.PROCESSING):
+            # No request open: every one was settled, and each settle queued exactly one
+            # message. The cycle is over once all of those are in the archive.
+            settled = self.r.scard(fr.settled_key(cycle))
+            applied = conn.execute("SELECT COUNT(*) FROM frontier_applied WHERE cycle = ?", (cycle,)).fetchone()[0]
+            if open_ is not None and applied < settled:
                 continue
             closed.append(self._finish(cycle, run_id, lost=open_ is None))
         return closed
@@ -192,17 +195,17 @@ class Archiver:
         """Drain for ever (a service), or with `once` until every cycle is finished and
         nothing is left to apply. `on_finished(run)` hears of each cycle closed."""
         self._recover_with_retry(should_stop)
-        last_reap = 0.0
+        last_look = 0.0
         while not should_stop():
             try:
-                if self.step(timeout=poll):
+                busy = self.step(timeout=poll)
+                if busy and time.monotonic() - last_look < 2:
                     continue
-                if time.monotonic() - last_reap > 2:
-                    fr.recover_dead(self.r)  # a dead worker's requests, back on the queue
-                    last_reap = time.monotonic()
+                last_look = time.monotonic()  # also while busy: other cycles' messages never stop
+                fr.recover_dead(self.r)  # a dead worker's requests, back on the queue
                 for run in self.finish_ready():
                     on_finished(run)
-                if once and not self.open_cycles() and not self.r.llen(fr.ITEMS):
+                if once and not busy and not self.open_cycles() and not self.r.llen(fr.ITEMS):
                     return
             except fr.REDIS_ERRORS as e:
                 log.warning("archiver: Redis unavailable (%s); waiting", e)
