@@ -8,6 +8,7 @@ Base data (written by `Archive` as things happen):
 - failures   files or documents that could not be stored or parsed, and why
 - runs, fetches, sites      crawl bookkeeping (store/crawl.py)
 - pending    reports written since the derived data was last brought up to date
+- reparse_todo  the checkpoint of a running `nianbao reparse`: documents still to parse
 
 Derived data (written only by store/derived.py, from the base data):
 - reports.publication / is_primary / published, figures (one row of key figures per
@@ -157,6 +158,11 @@ CREATE TABLE IF NOT EXISTS failures (
 
 CREATE TABLE IF NOT EXISTS pending (
   report TEXT PRIMARY KEY
+);
+
+CREATE TABLE IF NOT EXISTS reparse_todo (
+  sha256 TEXT PRIMARY KEY,
+  total INTEGER NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS runs (
