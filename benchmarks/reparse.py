@@ -172,7 +172,8 @@ def main() -> int:
     print(f"\nbaseline (-j 1, {base['documents']:,} docs): {base['documents_per_s']} documents/s, "
           f"peak {base['peak_rss_mb']} MB")
     print(f"reparse  (-j 2, {full['documents']:,} docs, Ctrl-C at half way + resume): {full['documents_per_s']} "
-          f"documents/s ({out['ratio_vs_baseline']}× the baseline), {full['seconds']:,} s, peak {full['peak_rss_mb']} MB")
+          f"documents/s ({out['ratio_vs_baseline']}× the baseline), {full['seconds']:,} s, "
+          f"peak {full['peak_rss_mb']} MB")
     print("completed" if ok else f"NOT completed: {full['runs']}")
     return 0 if ok else 1
 
