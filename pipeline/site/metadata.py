@@ -181,7 +181,10 @@ def column_labels() -> dict[str, dict[str, tuple[str, str]]]:
         "reports": REPORT_COLS, "documents": DOCUMENT_COLS, "cells": CELL_COLS, "sections": SECTION_COLS,
         "issues": ISSUE_COLS, "search": SEARCH_COLS, "failures": FAILURE_COLS, "t3_wide": t3, "figures": figs,
         "totals_by_year": {"report_year": REPORT_COLS["report_year"], "reports": ("年报数", ""),
-                           "reports_with_t3": ("含表三的年报数", "合计所依据的年报数"), **key},
+                           "reports_with_t3": ("含表三的年报数", "合计所依据的年报数"),
+                           "reports_unread": ("未能完整读取的年报数",
+                                              "状态为 extraction_incomplete 或 failed 的主年报：其数字缺失或不全，"
+                                              "合计中不含"), **key},
         "agency_series": {**region, "report": ("年报", ""), **key},
         "old": OLD_COLS, "series_comparable": COMPARABLE_COLS,
         "runs": RUN_COLS, "fetches": FETCH_COLS, "sites": SITE_COLS, "document_versions": VERSION_COLS,
