@@ -189,6 +189,8 @@ def column_labels() -> dict[str, dict[str, tuple[str, str]]]:
         "old": OLD_COLS, "series_comparable": COMPARABLE_COLS,
         "runs": RUN_COLS, "fetches": FETCH_COLS, "sites": SITE_COLS, "document_versions": VERSION_COLS,
         "pending": {"report": ("年报", "已写入、派生数据尚未更新的年报（批处理结束时清空）")},
+        "reparse_todo": {"sha256": ("文件", "未完成的 nianbao reparse 尚待解析的文件"),
+                         "total": ("总数", "该次重新解析的文件总数")},
     }
 
 
@@ -216,6 +218,7 @@ TABLES = {
     "sites": ("网站", "每个配置的网站栏目：网站系统、最近一次抓取的状态与原因。", ["status", "family"]),
     "document_versions": ("文件版本", "每个网址存下的每个版本，按时间先后。", []),
     "pending": ("待更新", "内部：已写入但派生数据尚未更新的年报。", []),
+    "reparse_todo": ("重新解析进度", "内部：中断的 nianbao reparse 的检查点，再次运行时从这里继续。", []),
 }
 
 
@@ -433,6 +436,7 @@ def build(db_name: str, raw_root: str | None = None, limits: dict | None = None)
                    "search_fts_content"):
         tables[shadow] = {"hidden": True}
     tables["pending"]["hidden"] = True
+    tables["reparse_todo"]["hidden"] = True
     return {
         "title": TITLE, "description": DESCRIPTION, "source": SOURCE, "license": LICENSE,
         "databases": {db_name: {
