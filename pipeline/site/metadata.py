@@ -181,11 +181,16 @@ def column_labels() -> dict[str, dict[str, tuple[str, str]]]:
         "reports": REPORT_COLS, "documents": DOCUMENT_COLS, "cells": CELL_COLS, "sections": SECTION_COLS,
         "issues": ISSUE_COLS, "search": SEARCH_COLS, "failures": FAILURE_COLS, "t3_wide": t3, "figures": figs,
         "totals_by_year": {"report_year": REPORT_COLS["report_year"], "reports": ("年报数", ""),
-                           "reports_with_t3": ("含表三的年报数", "合计所依据的年报数"), **key},
+                           "reports_with_t3": ("含表三的年报数", "合计所依据的年报数"),
+                           "reports_unread": ("未能完整读取的年报数",
+                                              "状态为 extraction_incomplete 或 failed 的主年报：其数字缺失或不全，"
+                                              "合计中不含"), **key},
         "agency_series": {**region, "report": ("年报", ""), **key},
         "old": OLD_COLS, "series_comparable": COMPARABLE_COLS,
         "runs": RUN_COLS, "fetches": FETCH_COLS, "sites": SITE_COLS, "document_versions": VERSION_COLS,
         "pending": {"report": ("年报", "已写入、派生数据尚未更新的年报（批处理结束时清空）")},
+        "reparse_todo": {"sha256": ("文件", "未完成的 nianbao reparse 尚待解析的文件"),
+                         "total": ("总数", "该次重新解析的文件总数")},
     }
 
 
@@ -213,6 +218,7 @@ TABLES = {
     "sites": ("网站", "每个配置的网站栏目：网站系统、最近一次抓取的状态与原因。", ["status", "family"]),
     "document_versions": ("文件版本", "每个网址存下的每个版本，按时间先后。", []),
     "pending": ("待更新", "内部：已写入但派生数据尚未更新的年报。", []),
+    "reparse_todo": ("重新解析进度", "内部：中断的 nianbao reparse 的检查点，再次运行时从这里继续。", []),
     "frontier_cycles": ("分布式抓取轮次", "内部：共享队列（Redis）上每一轮抓取对应的抓取批次。", []),
     "frontier_sites": ("分布式抓取进度", "内部：每一轮中各网站由各抓取进程报告的页面数、报告页数与缺口。", []),
     "frontier_applied": ("已写入消息", "内部：归档进程已写入的抓取消息（每条只写一次）。", []),
@@ -432,7 +438,7 @@ def build(db_name: str, raw_root: str | None = None, limits: dict | None = None)
     for shadow in ("search_fts", "search_fts_data", "search_fts_idx", "search_fts_docsize", "search_fts_config",
                    "search_fts_content"):
         tables[shadow] = {"hidden": True}
-    for internal in ("pending", "frontier_cycles", "frontier_sites", "frontier_applied"):
+    for internal in ("pending", "reparse_todo", "frontier_cycles", "frontier_sites", "frontier_applied"):
         tables[internal]["hidden"] = True
     return {
         "title": TITLE, "description": DESCRIPTION, "source": SOURCE, "license": LICENSE,
