@@ -7,6 +7,7 @@ Scrapyd jobs, `nianbao archiver` as the one writer, 20 mock portals over real HT
 - kill -9 of a worker and of the archiver mid-crawl, then restart: nothing lost,
   nothing written twice;
 - Redis stopped and restarted mid-crawl: workers pause and resume, nothing lost;
+- the raw store full under a worker: a recorded gap, never half a file;
 - `cluster seed --due`: spring weekly, otherwise monthly, per-site `schedule:`.
 """
 from __future__ import annotations
@@ -435,3 +436,49 @@ def test_due_spring_weekly_otherwise_monthly_with_site_override():
     assert [s["name"] for s in seeding.due(sites, seeded, jun)] == ["b", "c", "e"]  # never seeded: due
     with pytest.raises(ValueError, match="fortnightly"):
         seeding.interval({"name": "x", "schedule": "fortnightly"}, jun)
+
+
+# A worker whose raw store fills up (writes fail with ENOSPC after a byte budget, half-way
+# through a file, as in tests/faults/test_store_faults.py).
+_ENOSPC_WORKER = """
+import errno, os, pathlib, runpy, sys
+budget = [int(os.environ["NIANBAO_TEST_RAW_BUDGET"])]
+real = pathlib.Path.write_bytes
+def write_bytes(self, data):
+    if ".tmp" in self.name and budget[0] < len(data):
+        real(self, bytes(data[: max(budget[0], 0)]))
+        budget[0] = 0
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
+    budget[0] -= len(data) if ".tmp" in self.name else 0
+    return real(self, data)
+pathlib.Path.write_bytes = write_bytes
+sys.argv = ["nianbao", *sys.argv[1:]]
+runpy.run_module("nianbao", run_name="__main__")
+"""
+
+
+def test_worker_disk_full_is_a_recorded_gap(cluster):
+    """The raw store fills up under a worker: the bytes are not kept (never half a
+    file), each such fetch reaches the archive as a failure through the queue, the sites
+    say `partial` with the reason, and the archiver exits non-zero."""
+    import hashlib
+
+    c = cluster
+    db, raw = fresh(c, "diskfull")
+    seed(c, db)
+    worker = subprocess.Popen([sys.executable, "-c", _ENOSPC_WORKER, "crawl", "--frontier", c["redis"].url,
+                               "--db", str(db), "--raw", str(raw), "--fast", "--idle-exit", "1",
+                               "-s", "NIANBAO_FRONTIER_POLL=0.2"],
+                              env={**os.environ, "NIANBAO_TEST_RAW_BUDGET": "40000"},
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    code, out = finish(archiver(c, db, raw), timeout=80, frontier=c["redis"].url)
+    worker.communicate(timeout=30)
+    assert code == 1, out
+    full = rows(db, "SELECT url FROM fetches WHERE error LIKE 'not stored: No space left on device%'")
+    assert full, out
+    reasons = [r for r, in rows(db, "SELECT reason FROM sites WHERE status = 'partial'")]
+    assert any("No space left" in r for r in reasons), reasons
+    assert not list(raw.rglob("*.tmp*"))  # no half file left behind
+    for sha, in rows(db, "SELECT sha256 FROM documents"):
+        p = raw / sha[:2] / sha[2:4] / sha
+        assert hashlib.sha256(p.read_bytes()).hexdigest() == sha
