@@ -137,11 +137,21 @@ jobs_to_keep = 10
         return p.read_text(errors="replace") if p.exists() else ""
 
     def stop(self):
+        # A job still running (a test failed half-way) would wait for its Redis forever.
+        try:
+            pids = [j["pid"] for j in self.jobs()["running"] if j.get("pid")]
+        except OSError:
+            pids = []
         self.proc.terminate()
         try:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         self.log.close()
 
 
