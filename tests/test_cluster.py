@@ -38,9 +38,9 @@ NIANBAO = [sys.executable, "-m", "nianbao"]
 REDIS_SERVER = shutil.which("redis-server")
 pytestmark = pytest.mark.skipif(REDIS_SERVER is None, reason="needs Debian redis-server (./dev installs it)")
 
-# Local mock portals: no politeness delay; a dead worker is noticed after 3 s.
+# Local mock portals: no politeness delay; a dead worker is noticed after 5 s.
 WORKER_SETTINGS = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_START_DELAY": 0, "RETRY_BACKOFF_BASE": 0.05,
-                   "NIANBAO_WORKER_TTL": 3, "NIANBAO_WORKER_IDLE_EXIT": 1.5, "NIANBAO_FRONTIER_POLL": 0.2,
+                   "NIANBAO_WORKER_TTL": 5, "NIANBAO_WORKER_IDLE_EXIT": 1.5, "NIANBAO_FRONTIER_POLL": 0.2,
                    "LOG_LEVEL": "INFO"}
 
 
@@ -308,7 +308,7 @@ def assert_same_archive(db: Path, single: Path) -> None:
     assert run == rows(single, "SELECT status, pages, new, changed, unchanged, failed, blocked FROM runs")
 
 
-def test_three_workers_on_two_scrapyd_nodes_equal_one_machine(cluster):
+def test_three_workers_on_two_scrapyd_nodes_equal_one_machine(cluster, reliability):
     c = cluster
     db, raw = fresh(c, "three")
     seed(c, db)
@@ -338,6 +338,10 @@ def test_three_workers_on_two_scrapyd_nodes_equal_one_machine(cluster):
     assert second[1:4] == (first[1], 0, 0) and second[4] > 20 and second[5] == "finished", (first, second)
     assert sum(st == 304 for p in c["portals"] for _, _, st in p.requests) == second[4]
     assert fetched_twice(c["portals"]) == []
+    reliability("3 workers on a shared frontier (2 Scrapyd nodes)", "no URL fetched twice; the archive equals a "
+                "one-machine crawl's, failed and partial sites included; the next cycle asks conditionally",
+                f"20 portals, {documents} documents, 0 URLs fetched twice, documents/fetches/sites/failures/runs "
+                f"equal, exit 1 as on one machine; next cycle: {second[4]} × 304, nothing new", group="fault")
     # scrapy-redis 0.9.1 on Scrapy 2.19: its deprecation warnings stay visible in the
     # workers' logs (nothing filters them), so an upgrade that breaks it is seen early.
     warned = sorted({line.split("WARNING: ", 1)[-1] for x in logs for line in x.splitlines()
@@ -359,7 +363,7 @@ def _taken(c) -> int:
     return sum(r.zcard(k) for k in r.scan_iter(match="nianbao:inflight:*"))
 
 
-def test_kill_9_worker_and_archiver_mid_crawl_loses_nothing(cluster):
+def test_kill_9_worker_and_archiver_mid_crawl_loses_nothing(cluster, reliability):
     c = cluster
     db, raw = fresh(c, "kill")
     for p in c["portals"]:
@@ -389,6 +393,10 @@ def test_kill_9_worker_and_archiver_mid_crawl_loses_nothing(cluster):
     st = json.loads(subprocess.run(NIANBAO + ["cluster", "status", "--frontier", c["redis"].url, "--json"],
                                    capture_output=True, text=True, check=True).stdout)
     assert (st["queued"], st["inflight"], st["items"], st["processing"], st["cycles"]) == (0, 0, 0, 0, {})
+    reliability("kill -9 of a frontier worker and of the archiver mid-crawl", "the worker's requests go back on "
+                "the queue, the archiver's message is re-applied once; nothing lost, nothing twice",
+                f"archive equal to the one-machine crawl; {marks[0]} messages applied, each once; frontier empty "
+                "afterwards", group="fault")
 
 
 def _running_with_work(c, jobs):
@@ -402,7 +410,7 @@ def _running_with_work(c, jobs):
     return None
 
 
-def test_redis_stopped_and_restarted_mid_crawl(cluster):
+def test_redis_stopped_and_restarted_mid_crawl(cluster, reliability):
     c = cluster
     db, raw = fresh(c, "redis-restart")
     for p in c["portals"]:
@@ -412,7 +420,10 @@ def test_redis_stopped_and_restarted_mid_crawl(cluster):
         c["redis"].r.rpush("nianbao:items", b"\xff not a message")  # bad input: set aside, not fatal
         jobs = schedule_workers(c, raw, n=2)
         arch = archiver(c, db, raw)
-        wait_for(lambda: _taken(c) > 0 and applied(db) > 3, 40, "the crawl to be under way")
+        # Both workers up (a worker that starts while Redis is away stops at once, with the
+        # reason: only running workers pause), and the crawl under way.
+        wait_for(lambda: c["redis"].r.hlen("nianbao:workers") >= 2 and _taken(c) > 0 and applied(db) > 3, 40,
+                 "both workers to be up and the crawl under way")
         c["redis"].stop()
         time.sleep(2)  # workers finish what they hold, keep the outcome, take nothing new
         for node, job in jobs:
@@ -431,6 +442,10 @@ def test_redis_stopped_and_restarted_mid_crawl(cluster):
     assert "Redis unavailable" in logs and "Redis is back" in logs
     rejected = [json.loads(x) for x in c["redis"].r.lrange("nianbao:items:rejected", 0, -1)]
     assert len(rejected) == 1 and "not a message" in rejected[0]["message"], rejected
+    reliability("Redis stopped and restarted mid-crawl", "workers pause and resume, nothing lost; a message the "
+                "archiver cannot read is set aside with the reason",
+                "workers logged the pause and the resume, archive equal to the one-machine crawl; 1 bad message "
+                "in nianbao:items:rejected", group="fault")
 
 
 def test_due_spring_weekly_otherwise_monthly_with_site_override():
@@ -467,7 +482,7 @@ runpy.run_module("nianbao", run_name="__main__")
 """
 
 
-def test_worker_disk_full_is_a_recorded_gap(cluster):
+def test_worker_disk_full_is_a_recorded_gap(cluster, reliability):
     """The raw store fills up under a worker: the bytes are not kept (never half a
     file), each such fetch reaches the archive as a failure through the queue, the sites
     say `partial` with the reason, and the archiver exits non-zero."""
@@ -489,6 +504,11 @@ def test_worker_disk_full_is_a_recorded_gap(cluster):
     reasons = [r for r, in rows(db, "SELECT reason FROM sites WHERE status = 'partial'")]
     assert any("No space left" in r for r in reasons), reasons
     assert not list(raw.rglob("*.tmp*"))  # no half file left behind
-    for sha, in rows(db, "SELECT sha256 FROM documents"):
+    docs = rows(db, "SELECT sha256 FROM documents")
+    for sha, in docs:
         p = raw / sha[:2] / sha[2:4] / sha
         assert hashlib.sha256(p.read_bytes()).hexdigest() == sha
+    reliability("raw store full under a frontier worker", "no half-written raw file; the fetch reaches the "
+                "archive as a failure through the queue; sites partial; non-zero exit",
+                f"{len(docs)} documents whole, {len(full)} fetches 'No space left on device', "
+                f"{len(reasons)} site(s) partial, archiver exit {code}", group="fault")
