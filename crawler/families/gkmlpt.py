@@ -46,20 +46,37 @@ def parse_list(url: str, text: str, category: int | None = None) -> ListPage:
         arts = data.get("articles") or []
         links = [Link(urljoin(url, a.get("url") or a.get("post_url") or ""), a.get("title", ""),
                       norm_date(a.get("created_at") or str(a.get("display_publish_time") or ""))) for a in arts]
-        page = ListPage(links=links)
+        total = data.get("total")
+        if total is None:
+            total = (data.get("classify") or {}).get("post_count")
+        page = ListPage(links=links, total=int(total) if str(total).strip().isdigit() else None)
         q = parse_qs(urlsplit(url).query)
         if q.get("page", ["1"])[0] == "1" and arts:
-            total = int(data.get("total") or 0)
-            npages = -(-total // len(arts))
+            npages = -(-(page.total or 0) // len(arts))
             base = url.split("?")[0]
             sid = q.get("sid", [""])[0]
-            page.pages = [PageRequest(f"{base}?page={p}&sid={sid}") for p in range(2, npages + 1)]
+            page.pages = [PageRequest(f"{base}?page={p}&sid={sid}", via="gkmlpt api") for p in range(2, npages + 1)]
         return page
     cfg = _config(text)
     cat = category or find_category(cfg.get("TREE") or [])
     if cat is None or not cfg.get("SID"):
         return ListPage()
-    return ListPage(pages=[PageRequest(urljoin(url, f"/gkmlpt/api/all/{cat}?page=1&sid={cfg['SID']}"))])
+    # The category tree states each category's count (post_count): the column's own.
+    node = _node(cfg.get("TREE") or [], cat)
+    count = (node or {}).get("post_count")
+    api = urljoin(url, f"/gkmlpt/api/all/{cat}?page=1&sid={cfg['SID']}")
+    total = int(count) if str(count).strip().isdigit() else None
+    return ListPage(pages=[PageRequest(api, via="gkmlpt api")], total=total)
+
+
+def _node(tree: list, cat) -> dict | None:
+    for node in tree or []:
+        if str(node.get("id")) == str(cat):
+            return node
+        found = _node(node.get("children") or [], cat)
+        if found is not None:
+            return found
+    return None
 
 
 def parse_detail(url: str, text: str) -> Detail:
