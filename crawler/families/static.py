@@ -11,6 +11,9 @@ from .base import Detail, ListPage, PageRequest, detail_with_body, links_in, sta
 
 NAME = "static"
 NEXT_TEXT = re.compile(r"^(下一页|下页|后一页|尾页|末页|\d{1,3}|>|»)$")
+# Links of a pager, forwards or back: never column entries.
+PAGER_TEXT = re.compile(r"^(上一页|上页|前一页|首页|第一页|下一页|下页|后一页|尾页|末页|最后一页|\d{1,3}|[<>«»]+|GO|跳转)$", re.I)
+LIST_PAGE = re.compile(r"/(index|list|default)(_\d+)?\.\w+$")
 
 
 def detect(url: str, text: str) -> bool:
@@ -41,14 +44,16 @@ def parse_list(url: str, text: str) -> ListPage:
     return page
 
 
-def _records(url: str, links, pager: set) -> list[str] | None:
-    """The column's entries among a page's links: those under the list page's folder
-    that are not its pager (menus lead elsewhere on the site). None: none are."""
+def _records(url: str, links, pager: set) -> list[str]:
+    """The column's entries among a page's links: not its pager (forwards or back),
+    and, when some are, those under the list page's folder (menus lead elsewhere)."""
+    host = urlsplit(url).netloc
+    entries = [link.url for link in links if link.url not in pager and link.url.split("#")[0] != url
+               and urlsplit(link.url).netloc == host and not PAGER_TEXT.match(link.title)
+               and not LIST_PAGE.search(urlsplit(link.url).path)]
     folder = urlsplit(url).path.rsplit("/", 1)[0] + "/"
-    recs = [link.url for link in links if link.url not in pager and link.url.split("#")[0] != url
-            and urlsplit(link.url).netloc == urlsplit(url).netloc and urlsplit(link.url).path.startswith(folder)
-            and not NEXT_TEXT.match(link.title)]
-    return recs or None
+    inside = [u for u in entries if urlsplit(u).path.startswith(folder)]
+    return inside or entries
 
 
 def parse_detail(url: str, text: str) -> Detail:

@@ -67,14 +67,55 @@ class SiteOutcome:
     list_pages: set = field(default_factory=set)  # list pages requested in this run (capped by max_pages)
     capped: bool = False
     pending: dict[int, tuple[str, str]] = field(default_factory=dict)  # ticket → (role, url) not yet answered
+    # Completeness against the column's own word: the largest record count a list page
+    # stated (None: it states none), the distinct records the list pages showed, and
+    # how the records not reached are kept from us (a mechanism that failed or
+    # answered nothing: list2.trsapi, dataproxy.jsp …, or what a family knows).
+    expected: int | None = None
+    records: set = field(default_factory=set)
+    lost_via: dict[str, str] = field(default_factory=dict)  # mechanism → how it failed
+    empty_via: dict[str, str] = field(default_factory=dict)  # mechanism → the page that answered nothing new
+    rest: str | None = None
+    looped: str | None = None  # a pager that went on past the column's count, and where it was stopped
+    discovering: bool = False  # started from a home page: a column must be found
+    column: str | None = None
 
     def gap(self, role: str | None, url: str, why: str) -> None:
         self.gaps.append(f"{role or 'page'} {url}: {why}")
 
+    @property
+    def reached(self) -> int:
+        return len(self.records)
+
+    def short(self) -> str | None:
+        """"10/20: older records only behind list2.trsapi (…)" when the column's list
+        pages showed fewer records than it says it holds; None when it is whole (or
+        states no count)."""
+        if self.expected is None or self.reached >= self.expected:
+            return None
+        head = f"{self.reached}/{self.expected}"
+        for lost in (self.lost_via, self.empty_via):
+            if lost:
+                via, why = next(iter(lost.items()))
+                return f"{head}: older records only behind {via} ({why})"
+        if self.rest:
+            return f"{head}: {self.rest}"
+        return f"{head}: the column states {self.expected} records, its list pages showed {self.reached}"
+
     def final(self) -> tuple[str, str | None]:
         if self.status:
             return self.status, self.reason
+        if self.discovering and not self.column:
+            return "failed", "no 年报 column found from the home page" + (
+                f" ({_summary(self.gaps)})" if self.gaps else "")
         gaps = list(self.gaps)
+        short = self.short()
+        if short:
+            # The count first: what is missing, and the mechanism that keeps it from us.
+            if not self.found and not gaps:
+                return "partial", short
+            if self.found:
+                return "partial", short + ("; " + _summary(gaps) if gaps else "")
         if self.pending:
             # A request the crawl made and never heard back about (the crawl was stopped,
             # or something dropped it): the column is not known to be complete.
@@ -87,8 +128,8 @@ class SiteOutcome:
         if gaps:
             return "partial", _summary(gaps)
         if self.found:
-            return "ok", None
-        return "empty", "no report found in the column"
+            return "ok", self.looped
+        return "empty", "no report found in the column" + (f"; {self.looped}" if self.looped else "")
 
 
 def _summary(gaps: list[str], keep: int = 3) -> str:
@@ -235,6 +276,7 @@ class ColumnSpider(scrapy.Spider):
     async def start(self):
         for name, site in self.sites.items():
             if site.get("discover") or not site.get("start_url"):
+                self.outcome[name].discovering = True
                 yield self._req(site["home_url"], self.parse_home, name, "home", dont_filter=True)
             else:
                 yield self._req(site["start_url"], self.parse_list, name, "list", dont_filter=True)
@@ -250,6 +292,9 @@ class ColumnSpider(scrapy.Spider):
         text = decode(response.body, _h(response, "Content-Type"))
         column = discovery.column_on(response.url, text)
         if column:
+            if self.outcome[site["name"]].column:  # another branch of the discovery found it first
+                return
+            self.outcome[site["name"]].column = column
             site["start_url"] = column
             yield SiteUpdate(site["name"], {"start_url": column})
             if column == response.url:  # the URL given was the column itself
@@ -297,6 +342,24 @@ class ColumnSpider(scrapy.Spider):
         if site.get("list_css"):
             # Site override: only links inside these elements are column entries.
             page.links = overrides.links_within(response.url, text, site["list_css"])
+            page.records = None
+        o = self.outcome[site["name"]]
+        before = o.reached
+        o.records.update(u for u in page.record_urls() if urlsplit(u).scheme in ("http", "https"))
+        if page.total is not None:
+            o.expected = max(o.expected or 0, page.total)
+        if page.rest and not o.rest:
+            o.rest = page.rest
+        via = response.meta.get("via")
+        if via and o.reached == before and not page.pages:
+            # A list API that answered 200 with nothing new: where the missing records hide.
+            o.empty_via.setdefault(via, f"{response.url} answered no records")
+        if o.expected is not None and o.reached >= o.expected and o.reached == before and page.pages:
+            # Every record the column counts is in hand and this page added none, yet it
+            # links further pages: a pager that does not end. The count bounds it.
+            o.looped = (f"pager went on past the column's {o.expected} records; "
+                        f"stopped following it at {response.url}")
+            page.pages = []
         for link in page.links:
             if urlsplit(link.url).scheme not in ("http", "https"):
                 continue
@@ -306,16 +369,16 @@ class ColumnSpider(scrapy.Spider):
         # A column is tens of pages at most; a pager claiming thousands (or never
         # ending) is capped at max_pages list pages per run, and the cap is a gap.
         for p in page.pages:
-            req = self._list_req(site, p.url, method=p.method, formdata=p.formdata, probe=p.probe,
-                                 fallback=[(f.url, f.method, f.formdata) for f in p.fallback or []])
+            req = self._list_req(site, p.url, method=p.method, formdata=p.formdata, probe=p.probe, via=p.via,
+                                 fallback=[(f.url, f.method, f.formdata, f.via) for f in p.fallback or []])
             if req is not None:
                 yield req
         if not page.links and not page.pages:
             yield from self._fallbacks(site, response.meta)
 
     def _fallbacks(self, site: dict, meta):
-        for url, method, formdata in meta.get("fallback") or []:
-            req = self._list_req(site, url, method=method, formdata=formdata)
+        for url, method, formdata, via in meta.get("fallback") or []:
+            req = self._list_req(site, url, method=method, formdata=formdata, via=via)
             if req is not None:
                 yield req
 
@@ -333,6 +396,8 @@ class ColumnSpider(scrapy.Spider):
             self._set_outcome(name, "failed", f"{url}: column answered {why}" if column else f"{url}: {why}")
         elif name in self.outcome:
             self.outcome[name].gap(meta.get("role"), url, why)
+            if meta.get("via"):
+                self.outcome[name].lost_via.setdefault(meta["via"], f"{why} at {url}")
         yield FetchFailed(url, name, meta.get("role"), why)
 
     def parse_detail(self, response):

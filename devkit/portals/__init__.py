@@ -18,7 +18,8 @@ API (used by tests, benchmarks/crawl.py and `nianbao demo`):
         p.soft404 = True                 # first attachment: 200 with an HTML error page under .pdf/.docx
         p.faults[("list", None)] = faults.status(500)   # per-request faults, see faults.py
         p.quirks.add("from_2")           # family variants: trs_new "from_2", gkmlpt "one_page",
-                                         # hanweb "page_only", trs_old "create_page"
+                                         # hanweb "page_only", trs_old "create_page" / "dynamic"
+                                         # (动静结合: 10 static records + list2.trsapi) / "api_empty"
     stop_portals(portals)
 
 start_portals(families=FAMILIES, *, n_reports=8, n_other=4, seed=0, delay=0.0,

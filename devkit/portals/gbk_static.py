@@ -49,7 +49,7 @@ class GbkStaticPortal(Portal):
         if k + 1 < count or "endless_pager" in self.quirks:
             nav.append(f'<A href="index_{k + 1}.htm">下一页</A>')
             nav.append(f'<A href="index_{count - 1}.htm">尾页</A>')
-        body = f'<TABLE width="100%"><TR><TD><UL class="news">{rows}</UL></TD></TR></TABLE><DIV class="pages">第{k + 1}页/共{count}页 {" ".join(nav)}</DIV>'
+        body = f'<TABLE width="100%"><TR><TD><UL class="news">{rows}</UL></TD></TR></TABLE><DIV class="pages">共{len(self.column.items)}条 第{k + 1}页/共{count}页 {" ".join(nav)}</DIV>'
         return self.page("信息公开年报", body)
 
     def detail(self, it) -> Resp:

@@ -84,7 +84,7 @@ class Portal:
         self.times: list[float] = []  # monotonic time each answer went out (benchmarks)
         self.inflight = self.max_inflight = 0  # concurrent requests being answered (politeness tests)
         self.quirks: set[str] = set()  # family variants: "from_2" (trs_new), "one_page" (gkmlpt), "page_only" (hanweb),
-        # "create_page" (trs_old)
+        # "create_page", "dynamic" (TRS 动静结合 pager) and "api_empty" (trs_old)
         self.soft404 = False  # the first attachment answers 200 with an HTML error page (magic-bytes test)
         self.flaky = 0  # answer the first `flaky` requests of every detail page 503 (retry tests)
         self.faults: dict[tuple[str, int | None], F.Fault] = {}  # per-request faults (faults.py)

@@ -172,7 +172,9 @@ CREATE TABLE IF NOT EXISTS runs (
   unchanged INTEGER NOT NULL DEFAULT 0,
   failed INTEGER NOT NULL DEFAULT 0,
   blocked INTEGER NOT NULL DEFAULT 0,
-  note TEXT
+  note TEXT,
+  expected INTEGER,
+  reached INTEGER
 );
 CREATE TABLE IF NOT EXISTS fetches (
   url TEXT PRIMARY KEY,
@@ -210,7 +212,9 @@ CREATE TABLE IF NOT EXISTS sites (
   last_checked TEXT,
   found INTEGER,
   reports INTEGER,
-  adcode TEXT
+  adcode TEXT,
+  expected INTEGER,
+  reached INTEGER
 );
 """
 
@@ -371,7 +375,9 @@ def create(conn: sqlite3.Connection) -> None:
     """Create what is missing, and bring views to the current definitions (they hold no
     data, so an archive written by an older version gets today's views)."""
     # Columns added since an archive was written come first: the scripts index them.
-    _add_missing_columns(conn, "sites", {"found": "INTEGER", "adcode": "TEXT"})
+    _add_missing_columns(conn, "sites", {"found": "INTEGER", "adcode": "TEXT",
+                                         "expected": "INTEGER", "reached": "INTEGER"})
+    _add_missing_columns(conn, "runs", {"expected": "INTEGER", "reached": "INTEGER"})
     _add_missing_columns(conn, "reports", {"agency_titled": "TEXT", "agency_id": "TEXT", "adcode": "TEXT",
                                            "region_from": "TEXT", "template_old": "TEXT"})
     _add_missing_columns(conn, "issues", {"evidence": "TEXT"})
