@@ -308,6 +308,11 @@ class ColumnSpider(scrapy.Spider):
             yield self._req(url, self.parse_home, site["name"], "home", hops=hops + 1)
         if not nxt and hops == 0:
             self._set_outcome(site["name"], "failed", f"no 年报 column found from {response.url}")
+        if not nxt:
+            # A dead end of the discovery. Say so to the pipeline (which opens the run
+            # with its first item): a crawl whose discovery finds nothing must still
+            # end as a `failed` site, not as a crawl that recorded nothing.
+            yield SiteUpdate(site["name"], {})
 
     def parse_list(self, response, counted: bool = False):
         """A column's list page: report entries to follow, further pages to read.
