@@ -108,6 +108,23 @@ def test_trs_api_page_is_read():
         ("http://www.pingtan.gov.cn/zfxxgk/zfxxgknb/201303/t20130301_1.htm", "2013-03-01")]
 
 
+FIX = Path(__file__).parent / "fixtures" / "portals"
+
+
+def test_saved_trs_dynamic_pages():
+    """The TRS mock's 动静结合 column page and one page of its list API, as saved."""
+    url = "http://127.0.0.11:8011/zfxxgknb/index.htm"
+    text = (FIX / "mock_trs_dynamic_list_index.htm").read_text(encoding="utf-8")
+    page = trs_old.parse_list(url, text)
+    assert (page.total, len(page.records)) == (20, 5)
+    assert [p.url for p in page.pages] == ["http://127.0.0.11:8011/zfxxgknb/index_1.htm"] + [
+        f"http://127.0.0.11:8011/trsapi/list2?chnlid=23512&page={n}&prepage=5" for n in (3, 4)]
+    assert discovery.column_on(url, text) == url
+    api = "http://127.0.0.11:8011/trsapi/list2?chnlid=23512&page=3&prepage=5"
+    page = trs_old.parse_list(api, (FIX / "mock_trs_dynamic_api_page3.json").read_text(encoding="utf-8"))
+    assert page.total == 20 and len(page.links) == 5 and all("/zfxxgknb/20" in link.url for link in page.links)
+
+
 @pytest.mark.parametrize("countnum", ["var countnum= 6348;", "var countnum = '6348'", "countnum=6348;"])
 def test_trs_old_countnum(countnum):
     text = (f"<table class='gl_list'><tr><td><a href='./202008/t20200805_1353179.html'>x</a></td></tr></table>"
