@@ -145,6 +145,8 @@ class ArchivePipeline:
         self._count_pages()
         expected = reached = None
         for name, outcome in spider.outcome.items():
+            if hasattr(spider, "counted"):  # with the records a resumed crawl read before its stop
+                outcome = spider.counted(name)
             status, why = outcome.final()
             self.log.set_site(name, status=status, reason=why, found=outcome.found, last_run=self.run_id,
                               expected=outcome.expected, reached=outcome.reached)

@@ -236,6 +236,22 @@ class ColumnSpider(scrapy.Spider):
         if o is not None:
             o.pending.pop(meta.get("ticket"), None)
 
+    def counted(self, name: str) -> SiteOutcome:
+        """The site's outcome, its record tally kept in the spider's state too: a crawl
+        resumed from its JOBDIR (Scrapy persists `spider.state` there) does not read
+        again the list pages it read before the stop, yet still knows their records."""
+        o = self.outcome[name]
+        state = getattr(self, "state", None)
+        if isinstance(state, dict):
+            saved = state.setdefault("nianbao_columns", {}).setdefault(name, {"records": set(), "expected": None})
+            if saved["records"] is not o.records:
+                saved["records"] |= o.records
+                o.records = saved["records"]
+                if saved["expected"] is not None:
+                    o.expected = max(o.expected or 0, saved["expected"])
+            saved["expected"] = o.expected if o.expected is not None else saved["expected"]
+        return o
+
     def _list_req(self, site: dict, url: str, **kw):
         """A further list page, unless the site's pager has run past `max_pages` in this
         run (an endless pager): then the cap is recorded as a gap, once."""
@@ -348,11 +364,12 @@ class ColumnSpider(scrapy.Spider):
             # Site override: only links inside these elements are column entries.
             page.links = overrides.links_within(response.url, text, site["list_css"])
             page.records = None
-        o = self.outcome[site["name"]]
+        o = self.counted(site["name"])
         before = o.reached
         o.records.update(u for u in page.record_urls() if urlsplit(u).scheme in ("http", "https"))
         if page.total is not None:
             o.expected = max(o.expected or 0, page.total)
+            self.counted(site["name"])
         if page.rest and not o.rest:
             o.rest = page.rest
         via = response.meta.get("via")
