@@ -62,7 +62,8 @@ def _fujian_page(layout: int, *, records=10, total="20", static_index=1, prepage
             rows.append(f'<li><a target="_blank" href="{href}"><div class="li-text">{title}</div>'
                         f'<div class="li-btn">{2021 - i}-01-2{i % 9}</div></a></li>')
         else:
-            rows.append(f"<li><a title='{title}' href='{href}'>{title[:12]}…</a><span>{2021 - i}-01-2{i % 9}</span></li>")
+            rows.append(f"<li><a title='{title}' href='{href}'>{title[:12]}…</a>"
+                        f"<span>{2021 - i}-01-2{i % 9}</span></li>")
     keys = [f"chnlid:{sp}{quote}{chnlid}{quote}", f"maxStaticIndex:{sp}{static_index}",
             f"pagebar:{sp}{{prepage:{sp}{prepage},{sp}recordCount:{sp}{quote}{total}{quote}}}"]
     keys = list(itertools.permutations(keys))[layout % 6]
@@ -70,7 +71,8 @@ def _fujian_page(layout: int, *, records=10, total="20", static_index=1, prepage
     return (f"<html><head><title>政府信息公开年报_平潭综合实验区</title></head><body>"
             f"<div class='left-menu'><a href='/zfxxgk/zfxxgknb/nlist.htm'>政府信息公开年报</a>"
             f"<a href='/zfxxgk/zfxxgkzn/'>政府信息公开指南</a></div>"
-            f"<ul class='gl-ul'>{''.join(rows)}<li ms-repeat='list'><a ms-attr-href='el.url'>{{{{el.title}}}}</a></li></ul>"
+            f"<ul class='gl-ul'>{''.join(rows)}"
+            f"<li ms-repeat='list'><a ms-attr-href='el.url'>{{{{el.title}}}}</a></li></ul>"
             f"<script>require(['list2.trsapi'],{sp}function(){{{sp}{cfg}{sp}}});</script></body></html>")
 
 
@@ -142,8 +144,8 @@ def test_trs_old_countnum(countnum):
     ("createPageHTML('page_div', 5, 1, 'list', 'shtml');", None),
 ])
 def test_trs_new_record_count(call, total):
-    page = trs_new.parse_list("http://x.gov.cn/xxgk/list.shtml", f"<ul><li><a href='./t20200101_1.shtml'>a</a></li></ul>"
-                                                                 f"<script>{call}</script>")
+    text = f"<ul><li><a href='./t20200101_1.shtml'>a</a></li></ul><script>{call}</script>"
+    page = trs_new.parse_list("http://x.gov.cn/xxgk/list.shtml", text)
     assert page.total == total and len(page.pages) == 5
 
 
@@ -166,7 +168,7 @@ def test_gkmlpt_totals():
     tree = [{"id": 1, "name": "政府信息公开", "children": [{"id": 721, "name": "政府信息公开年报", "post_count": 13}]}]
     index = f"<script>window._CONFIG = {json.dumps({'SID': '1', 'TREE': tree}, ensure_ascii=False)};</script>"
     page = gkmlpt.parse_list("http://x.gov.cn/gkmlpt/index", index)
-    assert page.total == 13 and page.pages[0].via == "gkmlpt api"
+    assert page.total is None and page.pages[0].via == "gkmlpt api"  # the API's total is the column's count
     api = json.dumps({"total": 13, "articles": [{"title": "t", "url": f"/c/{i}.html"} for i in range(5)]})
     page = gkmlpt.parse_list("http://x.gov.cn/gkmlpt/api/all/721?page=1&sid=1", api)
     assert page.total == 13 and len(page.pages) == 2
@@ -338,3 +340,29 @@ def test_unreachable_home_fails_with_exit_1(tmp_path):
         assert res.returncode == 1 and s["status"] == "failed" and "no 年报 column" in s["reason"], (s, res.stdout)
     finally:
         stop_portals([p])
+
+
+def test_the_site_shows_expected_and_reached(world):
+    """The Datasette site: the sites table carries the count and the reason, and its
+    metadata says what the two columns mean."""
+    import urllib.request
+
+    from nianbao.pipeline.site import server
+
+    proc, url = server.start(world["db"])
+    try:
+        def get(path):
+            with urllib.request.urlopen(url + path, timeout=30) as r:
+                return json.loads(r.read())
+
+        got = {r["name"]: r for r in get("/archive/sites.json?_shape=array")}
+        gone = got["api-gone"]
+        assert (gone["status"], gone["expected"], gone["reached"]) == ("partial", 20, 10)
+        assert got["api-gone"]["reason"].startswith("10/20: older records only behind list2.trsapi")
+        cols = get("/-/metadata.json")["databases"]["archive"]["tables"]
+        assert "栏目自称" in cols["sites"]["columns"]["expected"] and "partial" in cols["sites"]["columns"]["reached"]
+        assert cols["runs"]["columns"]["expected"] and cols["runs"]["columns"]["reached"]
+        (run,) = get("/archive/runs.json?_shape=array")
+        assert (run["expected"], run["reached"]) == (180, 160)
+    finally:
+        server.stop(proc)

@@ -61,22 +61,10 @@ def parse_list(url: str, text: str, category: int | None = None) -> ListPage:
     cat = category or find_category(cfg.get("TREE") or [])
     if cat is None or not cfg.get("SID"):
         return ListPage()
-    # The category tree states each category's count (post_count): the column's own.
-    node = _node(cfg.get("TREE") or [], cat)
-    count = (node or {}).get("post_count")
+    # The column's count is the API's `total` (the tree's post_count may count what a
+    # category's children hold as well: no count is better than a wrong one).
     api = urljoin(url, f"/gkmlpt/api/all/{cat}?page=1&sid={cfg['SID']}")
-    total = int(count) if str(count).strip().isdigit() else None
-    return ListPage(pages=[PageRequest(api, via="gkmlpt api")], total=total)
-
-
-def _node(tree: list, cat) -> dict | None:
-    for node in tree or []:
-        if str(node.get("id")) == str(cat):
-            return node
-        found = _node(node.get("children") or [], cat)
-        if found is not None:
-            return found
-    return None
+    return ListPage(pages=[PageRequest(api, via="gkmlpt api")])
 
 
 def parse_detail(url: str, text: str) -> Detail:

@@ -12,7 +12,8 @@ from .base import Detail, ListPage, PageRequest, detail_with_body, links_in, sta
 NAME = "static"
 NEXT_TEXT = re.compile(r"^(下一页|下页|后一页|尾页|末页|\d{1,3}|>|»)$")
 # Links of a pager, forwards or back: never column entries.
-PAGER_TEXT = re.compile(r"^(上一页|上页|前一页|首页|第一页|下一页|下页|后一页|尾页|末页|最后一页|\d{1,3}|[<>«»]+|GO|跳转)$", re.I)
+PAGER_TEXT = re.compile(r"^(上一页|上页|前一页|首页|第一页|下一页|下页|后一页|尾页|末页|最后一页"
+                        r"|\d{1,3}|[<>«»]+|GO|跳转)$", re.I)
 LIST_PAGE = re.compile(r"/(index|list|default)(_\d+)?\.\w+$")
 
 

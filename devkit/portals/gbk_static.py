@@ -51,7 +51,8 @@ class GbkStaticPortal(Portal):
             nav.append(f'<A href="index_{k + 1}.htm">下一页</A>')
             nav.append(f'<A href="index_{count - 1}.htm">尾页</A>')
         stated = "" if "no_count" in self.quirks else f"共{len(self.column.items)}条 "
-        body = f'<TABLE width="100%"><TR><TD><UL class="news">{rows}</UL></TD></TR></TABLE><DIV class="pages">{stated}第{k + 1}页/共{count}页 {" ".join(nav)}</DIV>'
+        body = (f'<TABLE width="100%"><TR><TD><UL class="news">{rows}</UL></TD></TR></TABLE>'
+                f'<DIV class="pages">{stated}第{k + 1}页/共{count}页 {" ".join(nav)}</DIV>')
         return self.page("信息公开年报", body)
 
     def detail(self, it) -> Resp:

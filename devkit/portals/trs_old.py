@@ -125,7 +125,8 @@ if(countPage>1&&currentPage!=(countPage-1))
                 f'<a href="./">政府信息公开年报</a></div>'
                 f'<div class="left-menu"><a href="/zfxxgk/zfxxgkzn/">政府信息公开指南</a>'
                 f'<a href="/zfxxgk/zfxxgknb/nlist.htm">政府信息公开年报</a></div>'
-                f'<div class="gl-list"><ul class="gl-ul">{rows}{template}</ul><div class="pagebar" id="pagebar"></div></div>'
+                f'<div class="gl-list"><ul class="gl-ul">{rows}{template}</ul>'
+                f'<div class="pagebar" id="pagebar"></div></div>'
                 f"<script>require(['list2.trsapi'], function () {{ listModel({{ chnlid: '{CHNLID}', "
                 f"maxStaticIndex: {MAX_STATIC}, currentIndex: {k}, url: '{API_PATH}', "
                 f"pagebar: {{ prepage: {self.per_page}, recordCount: '{n}' }} }}); }});</script>")
@@ -140,5 +141,5 @@ if(countPage>1&&currentPage!=(countPage-1))
         chosen = [] if "api_empty" in self.quirks else items[(p - 1) * per: p * per]
         data = {"recordCount": str(len(items)), "page": p, "prepage": per,
                 "data": [{"title": it.title, "url": self.detail_path(it), "time": it.date} for it in chosen]}
-        return Resp(200, json.dumps(data, ensure_ascii=False).encode(), {"Content-Type": "application/json;charset=UTF-8"},
-                    False)
+        return Resp(200, json.dumps(data, ensure_ascii=False).encode(),
+                    {"Content-Type": "application/json;charset=UTF-8"}, False)
