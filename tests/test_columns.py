@@ -169,6 +169,12 @@ def test_gkmlpt_totals():
     index = f"<script>window._CONFIG = {json.dumps({'SID': '1', 'TREE': tree}, ensure_ascii=False)};</script>"
     page = gkmlpt.parse_list("http://x.gov.cn/gkmlpt/index", index)
     assert page.total is None and page.pages[0].via == "gkmlpt api"  # the API's total is the column's count
+    sub = [{"id": 7210, "name": "2021年", "children": []}, {"id": 7211, "name": "2020年", "children": []}]
+    tree[0]["children"][0]["children"] = sub
+    index = f"<script>window._CONFIG = {json.dumps({'SID': '1', 'TREE': tree}, ensure_ascii=False)};</script>"
+    page = gkmlpt.parse_list("http://x.gov.cn/gkmlpt/index", index)
+    assert [(p.url.split("?")[0].rsplit("/", 1)[1], p.scope) for p in page.pages] == [
+        ("721", None), ("7210", "sub-column 7210"), ("7211", "sub-column 7211")]
     api = json.dumps({"total": 13, "articles": [{"title": "t", "url": f"/c/{i}.html"} for i in range(5)]})
     page = gkmlpt.parse_list("http://x.gov.cn/gkmlpt/api/all/721?page=1&sid=1", api)
     assert page.total == 13 and len(page.pages) == 2
@@ -232,18 +238,20 @@ def write_sites(d: Path, portals, extra: dict | None = None) -> Path:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     """Every family's mock (20 records each), the TRS 动静结合 column whole, with its
-    API answering nothing, with its API gone, and a static pager that never ends."""
+    API answering nothing, with its API gone, a static pager that never ends and a
+    gkmlpt column split into one sub-category per year."""
     tmp = tmp_path_factory.mktemp("columns")
     ps = start_portals(n_reports=12, n_other=8, forms=("html",), seed=700, first_host=151)
-    dyn = start_portals(["trs_old"] * 3 + ["static"], n_reports=12, n_other=8, forms=("html",), seed=710,
+    dyn = start_portals(["trs_old"] * 3 + ["static", "gkmlpt"], n_reports=12, n_other=8, forms=("html",), seed=710,
                         first_host=161)
-    for p, name in zip(dyn, ["dynamic", "api-empty", "api-gone", "endless"]):
+    for p, name in zip(dyn, ["dynamic", "api-empty", "api-gone", "endless", "by-year"]):
         p.name = name
     for p in dyn[:3]:
         p.quirks.add("dynamic")
     dyn[1].quirks.add("api_empty")
     dyn[2].faults[(API_PATH, None)] = F.status(404)
     dyn[3].quirks.add("endless_pager")
+    dyn[4].quirks.add("by_year")
     try:
         sites = write_sites(tmp / "sites", ps + dyn)
         db = tmp / "archive.db"
@@ -287,8 +295,8 @@ def test_the_crawl_exits_3_and_the_run_counts_records(world):
     res = world["res"]
     assert res.returncode == 3, res.stdout + res.stderr[-3000:]
     (run,) = rows(world["db"], "SELECT * FROM runs")
-    assert (run["expected"], run["reached"]) == (9 * 20, 7 * 20 + 2 * 10), run
-    assert "records 160/180" in res.stdout
+    assert (run["expected"], run["reached"]) == (10 * 20, 8 * 20 + 2 * 10), run
+    assert "records 180/200" in res.stdout
 
 
 def test_endless_pager_is_bounded_by_the_columns_count(world):
@@ -299,6 +307,14 @@ def test_endless_pager_is_bounded_by_the_columns_count(world):
     assert s["status"] == "ok" and (s["expected"], s["reached"]) == (20, 20), s
     assert "pager went on past the column's 20 records" in s["reason"]
     assert "endless: ok (records 20/20): pager went on past" in world["res"].stdout
+
+
+def test_gkmlpt_column_split_by_year_is_read_through_every_sub_category(world):
+    db, p = world["db"], world["dyn"]["by-year"]
+    s = _site(db, "by-year")
+    assert (s["status"], s["expected"], s["reached"]) == ("ok", 20, 20), s
+    got = {r["url"] for r in rows(db, "SELECT url FROM fetches WHERE site = 'by-year' AND role = 'detail'")}
+    assert got == {e["url"] for e in p.expected_reports()}
 
 
 def test_sites_list_shows_records(world):
@@ -363,6 +379,6 @@ def test_the_site_shows_expected_and_reached(world):
         assert "栏目自称" in cols["sites"]["columns"]["expected"] and "partial" in cols["sites"]["columns"]["reached"]
         assert cols["runs"]["columns"]["expected"] and cols["runs"]["columns"]["reached"]
         (run,) = get("/archive/runs.json?_shape=array")
-        assert (run["expected"], run["reached"]) == (180, 160)
+        assert (run["expected"], run["reached"]) == (200, 180)
     finally:
         server.stop(proc)

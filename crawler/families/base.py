@@ -33,6 +33,11 @@ class PageRequest:
     # The mechanism this request uses to reach records (list2.trsapi, dataproxy.jsp,
     # gkmlpt api, index_N): a column reached below its count names it in its reason.
     via: str | None = None
+    # The part of the column this request lists when the CMS splits a column into
+    # sub-columns or years that each state their own count ("sub-column 2020"): the
+    # column's count is then the sum of its parts' (or its own, if larger). The pages
+    # that follow from this one belong to the same part.
+    scope: str | None = None
 
 
 @dataclass

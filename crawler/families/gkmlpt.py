@@ -62,9 +62,37 @@ def parse_list(url: str, text: str, category: int | None = None) -> ListPage:
     if cat is None or not cfg.get("SID"):
         return ListPage()
     # The column's count is the API's `total` (the tree's post_count may count what a
-    # category's children hold as well: no count is better than a wrong one).
-    api = urljoin(url, f"/gkmlpt/api/all/{cat}?page=1&sid={cfg['SID']}")
-    return ListPage(pages=[PageRequest(api, via="gkmlpt api")])
+    # category's children hold as well: no count is better than a wrong one). A 年报
+    # category split into sub-categories (one per year, often) is read whole: each
+    # sub-category through the API too, its own total one part of the column's count.
+    sid = cfg["SID"]
+    pages = [PageRequest(urljoin(url, f"/gkmlpt/api/all/{cat}?page=1&sid={sid}"), via="gkmlpt api")]
+    node = _node(cfg.get("TREE") or [], cat) or {}
+    for sub in _descendants(node):
+        pages.append(PageRequest(urljoin(url, f"/gkmlpt/api/all/{sub['id']}?page=1&sid={sid}"),
+                                 via=f"gkmlpt api (sub-column {sub.get('name') or sub['id']})",
+                                 scope=f"sub-column {sub['id']}"))
+    return ListPage(pages=pages)
+
+
+def _node(tree: list, cat) -> dict | None:
+    for node in tree or []:
+        if str(node.get("id")) == str(cat):
+            return node
+        found = _node(node.get("children") or [], cat)
+        if found is not None:
+            return found
+    return None
+
+
+def _descendants(node: dict) -> list[dict]:
+    """The leaf sub-categories under `node` (a middle one lists what its leaves hold)."""
+    out = []
+    for child in node.get("children") or []:
+        if child.get("id") is None:
+            continue
+        out.extend(_descendants(child) if child.get("children") else [child])
+    return out
 
 
 def parse_detail(url: str, text: str) -> Detail:

@@ -72,6 +72,7 @@ class SiteOutcome:
     # how the records not reached are kept from us (a mechanism that failed or
     # answered nothing: list2.trsapi, dataproxy.jsp …, or what a family knows).
     expected: int | None = None
+    totals: dict = field(default_factory=dict)  # part (None: the whole column) → the largest count it stated
     records: set = field(default_factory=set)
     lost_via: dict[str, str] = field(default_factory=dict)  # mechanism → how it failed
     empty_via: dict[str, str] = field(default_factory=dict)  # mechanism → the page that answered nothing new
@@ -367,8 +368,13 @@ class ColumnSpider(scrapy.Spider):
         o = self.counted(site["name"])
         before = o.reached
         o.records.update(u for u in page.record_urls() if urlsplit(u).scheme in ("http", "https"))
+        scope = response.meta.get("scope")
         if page.total is not None:
-            o.expected = max(o.expected or 0, page.total)
+            o.totals[scope] = max(o.totals.get(scope, 0), page.total)
+            # The column's count: its own, or the sum of its parts' (sub-columns, years)
+            # when those say more.
+            parts = sum(n for part, n in o.totals.items() if part is not None)
+            o.expected = max(o.expected or 0, o.totals.get(None, 0), parts)
             self.counted(site["name"])
         if page.rest and not o.rest:
             o.rest = page.rest
@@ -392,6 +398,7 @@ class ColumnSpider(scrapy.Spider):
         # ending) is capped at max_pages list pages per run, and the cap is a gap.
         for p in page.pages:
             req = self._list_req(site, p.url, method=p.method, formdata=p.formdata, probe=p.probe, via=p.via,
+                                 scope=p.scope or scope,
                                  fallback=[(f.url, f.method, f.formdata, f.via) for f in p.fallback or []])
             if req is not None:
                 yield req
