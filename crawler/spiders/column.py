@@ -168,7 +168,7 @@ class ColumnSpider(scrapy.Spider):
         return families.get(fam), None
 
     def _req(self, url: str, callback, site: str, role: str, *, method: str = "GET", formdata=None,
-             conditional: bool = False, **meta) -> Request:
+             body: str | None = None, headers: dict | None = None, conditional: bool = False, **meta) -> Request:
         # Every request carries a ticket, settled by its callback or errback: a request
         # that vanishes without either (dropped as a redirect loop, say) is a gap, not silence.
         ticket = next(self._tickets)
@@ -176,9 +176,11 @@ class ColumnSpider(scrapy.Spider):
             self.outcome[site].pending[ticket] = (role, url)
         meta = {"site": site, "role": role, "handle_httpstatus_list": KEEP_STATUS, "conditional": conditional,
                 "ticket": ticket, **meta}
-        if method == "POST":
-            return FormRequest(url, formdata=formdata or {}, callback=callback, errback=self.on_error, meta=meta)
-        return Request(url, callback=callback, errback=self.on_error, meta=meta)
+        if method == "POST" and body is None:
+            return FormRequest(url, formdata=formdata or {}, headers=headers, callback=callback, errback=self.on_error,
+                               meta=meta)
+        return Request(url, method=method, body=body, headers=headers, callback=callback, errback=self.on_error,
+                       meta=meta)
 
     def _doc(self, response, role: str, **kw) -> FetchedDoc:
         url = (response.meta.get("redirect_urls") or [response.url])[0]
@@ -199,7 +201,7 @@ class ColumnSpider(scrapy.Spider):
         """A further list page, unless the site's pager has run past `max_pages` in this
         run (an endless pager): then the cap is recorded as a gap, once."""
         o = self.outcome[site["name"]]
-        key = (kw.get("method", "GET"), url, tuple(sorted((kw.get("formdata") or {}).items())))
+        key = (kw.get("method", "GET"), url, tuple(sorted((kw.get("formdata") or {}).items())), kw.get("body"))
         if key in o.list_pages:  # the pager of every page links the others: ask once
             return None
         cap = int(site.get("max_pages", 300))
@@ -307,6 +309,7 @@ class ColumnSpider(scrapy.Spider):
         # ending) is capped at max_pages list pages per run, and the cap is a gap.
         for p in page.pages:
             req = self._list_req(site, p.url, method=p.method, formdata=p.formdata, probe=p.probe,
+                                 body=p.body, headers=p.headers,
                                  fallback=[(f.url, f.method, f.formdata) for f in p.fallback or []])
             if req is not None:
                 yield req
