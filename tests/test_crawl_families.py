@@ -43,8 +43,8 @@ def crawl(tmp_path_factory):
         for p in ps:
             (sites / f"{p.name}.yaml").write_text(yaml.safe_dump(p.site_config(), allow_unicode=True), encoding="utf-8")
         db = tmp / "archive.db"
-        proc = subprocess.run([sys.executable, "-m", "nianbao", "crawl", "--fast", "--db", str(db), "--sites", str(sites)],
-                              capture_output=True, text=True, timeout=150)
+        proc = subprocess.run([sys.executable, "-m", "nianbao", "crawl", "--fast", "--db", str(db),
+                               "--sites", str(sites)], capture_output=True, text=True, timeout=150)
         yield {"ps": {p.family: p for p in ps}, "db": db, "proc": proc}
     finally:
         stop_portals(ps)
@@ -56,7 +56,8 @@ def list_entries(db: Path, site: str, family: str) -> tuple[set[str], set[int]]:
     raw = RawStore(db.parent / "raw")
     fam = families.get(family)
     urls, totals = set(), set()
-    for url, sha, ctype in q(db, "SELECT url, sha256, content_type FROM documents WHERE site = ? AND role = 'list'", site):
+    rows = q(db, "SELECT url, sha256, content_type FROM documents WHERE site = ? AND role = 'list'", site)
+    for url, sha, ctype in rows:
         lp = fam.parse_list(url, base.decode(raw.get(sha), ctype))
         urls |= {link.url for link in lp.links}
         if lp.total is not None:

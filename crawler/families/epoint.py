@@ -39,8 +39,7 @@ def _site_info(js: str) -> dict[str, str]:
     m = _SITEINFO.search(js)
     if not m:
         return {}
-    return {k: (a if a is not None else b) for k, a, b in
-            re.findall(r"""["']?(\w+)["']?\s*:\s*(?:"([^"]*)"|'([^']*)')""", m.group(1))}
+    return {k: a or b for k, a, b in re.findall(r"""["']?(\w+)["']?\s*:\s*(?:"([^"]*)"|'([^']*)')""", m.group(1))}
 
 
 def api_request(origin: str, project: str, params: dict[str, str]) -> PageRequest:
