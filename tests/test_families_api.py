@@ -367,3 +367,12 @@ def test_mocks_refuse_what_the_real_sites_refuse():
             "custom"]["total"] == 3
     finally:
         stop_portals(ps)
+
+
+@pytest.mark.parametrize("family,url", [
+    ("chinatax", API), ("jpaas", UNIT), ("truecms", GM), ("epoint", EAPI),
+])
+@pytest.mark.parametrize("answer", ["<html><body>对不起，页面不存在</body></html>", '{"code":200,"results":{"da'])
+def test_an_unreadable_api_answer_raises_for_the_spider_to_record(family, url, answer):
+    with pytest.raises(ValueError):
+        families.get(family).parse_list(url, answer)

@@ -46,7 +46,7 @@ def _plain(title: str) -> str:
 
 def parse_list(url: str, text: str) -> ListPage:
     stripped = text.lstrip("\ufeff \t\r\n")
-    if not stripped.startswith("{"):
+    if not urlsplit(url).path.endswith(API_PATH):
         # The column page: one API request for its first page, the form its script would send.
         m = _CHANNEL.search(text)
         if not m:
@@ -57,7 +57,7 @@ def parse_list(url: str, text: str) -> ListPage:
         form = _form(m.group(1), 1, code=code.group(1) if code else "",
                      subs=subs.group(1).lower() if subs else "true")
         return ListPage(pages=[api_request(origin, form)])
-    data = json.loads(stripped)
+    data = json.loads(stripped)  # an error page instead of JSON raises: the spider records the gap
     body = ((data.get("results") or {}).get("data") or {}) if isinstance(data, dict) else {}
     rows = body.get("results") or []
     links = []

@@ -59,7 +59,7 @@ def unit_request(origin: str, params: dict[str, str], page_no: int, size: int | 
 
 
 def _fragment(text: str) -> str:
-    data = json.loads(text.lstrip("\ufeff \t\r\n"))
+    data = json.loads(text.lstrip("\ufeff \t\r\n"))  # an error page instead of JSON raises: a gap
     inner = data.get("data") if isinstance(data, dict) else None
     if isinstance(inner, dict):
         return inner.get("html") or ""
@@ -76,7 +76,7 @@ def total_in(fragment: str) -> int | None:
 
 def parse_list(url: str, text: str) -> ListPage:
     origin = "{0.scheme}://{0.netloc}".format(urlsplit(url))
-    if not text.lstrip("\ufeff \t\r\n").startswith("{"):
+    if not urlsplit(url).path.endswith(API_PATH):
         params = _query_data(text)
         if not params:
             return ListPage()

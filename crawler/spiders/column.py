@@ -292,10 +292,17 @@ class ColumnSpider(scrapy.Spider):
             yield update
         if self.settings.getbool("NIANBAO_STORE_LISTS", True):
             yield self._doc(response, "list")
-        if fam.NAME == "gkmlpt" and site.get("category"):
-            page = fam.parse_list(response.url, text, category=site["category"])
-        else:
-            page = fam.parse_list(response.url, text)
+        try:
+            if fam.NAME == "gkmlpt" and site.get("category"):
+                page = fam.parse_list(response.url, text, category=site["category"])
+            else:
+                page = fam.parse_list(response.url, text)
+        except ValueError as e:
+            # A list API answering something its family cannot read (an error page sent
+            # with 200, cut-off JSON): the bytes are kept above, the records are a gap.
+            url = (response.meta.get("redirect_urls") or [response.url])[0]
+            yield from self._list_failed(response.meta, url, f"unreadable {fam.NAME} list answer ({e})")
+            return
         if site.get("list_css"):
             # Site override: only links inside these elements are column entries.
             page.links = overrides.links_within(response.url, text, site["list_css"])
