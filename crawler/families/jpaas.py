@@ -25,6 +25,7 @@ _TOTAL = [re.compile(p) for p in (r"共\s*(?:<[^>]+>\s*)*(\d+)\s*(?:<[^>]+>\s*)*
                                   r"""data-total\s*=\s*["']?(\d+)""",
                                   r"""\btotal(?:Record|Count)?["']?\s*[:=]\s*["']?(\d+)""")]
 _DATA_PAGE = re.compile(r"""data-page\s*=\s*["']?(\d{1,6})""")
+_PAGER_TEXT = re.compile(r"\d{1,6}|[<>«»‹›]+|\.{2,}|…|上一?页|下一?页|首页|尾页|末页|跳转|跳至|GO|go|确定")
 
 
 def detect(url: str, text: str) -> bool:
@@ -85,10 +86,9 @@ def parse_list(url: str, text: str) -> ListPage:
         base = f"{api.scheme}://{api.netloc}" if api else origin
         return ListPage(pages=[unit_request(base, params, 1)])
     fragment = _fragment(text)
-    # Only the records: the pager's links (data-page, javascript:) are not entries.
-    pager = re.search(r"""<div[^>]+class\s*=\s*["'][^"']*(pag|page)[^"']*["']""", fragment)
-    records = fragment[: pager.start()] if pager else fragment
-    page = ListPage(links=links_in(url, records), total=total_in(fragment))
+    # Only the records: the pager's links (javascript: ones are skipped anyway) are not entries.
+    page = ListPage(links=[link for link in links_in(url, fragment) if not _PAGER_TEXT.fullmatch(link.title)],
+                    total=total_in(fragment))
     asked = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
     try:
         pj = json.loads(asked.get("paramJson") or "{}")
