@@ -378,3 +378,15 @@ def test_mocks_refuse_what_the_real_sites_refuse():
 def test_an_unreadable_api_answer_raises_for_the_spider_to_record(family, url, answer):
     with pytest.raises(ValueError):
         families.get(family).parse_list(url, answer)
+
+
+def test_an_empty_column_counts_zero_and_asks_nothing_more():
+    tax = chinatax.parse_list(API, '{"code":200,"results":{"data":{"total":0,"results":[]}}}')
+    ewb = epoint.parse_list(EAPI, '{"custom":{"total":"0","data":[]},"status":{"code":200}}')
+    assert (tax.total, tax.pages, ewb.total, ewb.pages) == (0, [], 0, [])
+
+
+def test_epoint_project_name_may_be_a_full_url():
+    js = 'var siteInfo = {projectName: "http://api.xz.gov.cn/EWB-FRONT/", siteGuid: "g"};'
+    (api,) = epoint.parse_list("http://www.xz.gov.cn/js/webBuilderCommon.js?categorynum=003&deptcode=", js).pages
+    assert api.url.startswith("http://api.xz.gov.cn/EWB-FRONT/rest/lightfrontaction/getgovinfolist?")

@@ -226,6 +226,15 @@ def links_in(base_url: str, fragment: str) -> list[Link]:
     return out
 
 
+def as_count(value) -> int | None:
+    """A record count from an API answer (a number or a digit string); None when absent."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    return int(value) if isinstance(value, str) and value.strip().isdigit() else None
+
+
 def page_size(asked: int, shown: int, total: int | None) -> int:
     """Records per page as the server really pages: the size asked for, unless the first
     page came back shorter while the column counts more (the server caps the size)."""

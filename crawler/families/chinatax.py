@@ -14,7 +14,7 @@ import json
 import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
-from .base import Detail, Link, ListPage, PageRequest, detail_with_body, norm_date, page_size
+from .base import Detail, Link, ListPage, PageRequest, as_count, detail_with_body, norm_date, page_size
 
 NAME = "chinatax"
 API_LIST = True
@@ -66,8 +66,7 @@ def parse_list(url: str, text: str) -> ListPage:
         if target:
             links.append(Link(urljoin(url, target), _plain(r.get("titleHtml") or r.get("title") or ""),
                               norm_date(r.get("publishedTimeStr") or r.get("publishedTime") or "")))
-    total = body.get("total")
-    page = ListPage(links=links, total=int(total) if str(total or "").isdigit() else None)
+    page = ListPage(links=links, total=as_count(body.get("total")))
     asked = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
     if asked.get("channelId") and asked.get("page", "1") == "1":
         # The first answer fans out every further page the column's own total implies.

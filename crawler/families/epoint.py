@@ -17,7 +17,7 @@ import json
 import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
-from .base import Detail, Link, ListPage, PageRequest, detail_with_body, norm_date, page_size
+from .base import Detail, Link, ListPage, PageRequest, as_count, detail_with_body, norm_date, page_size
 
 NAME = "epoint"
 API_LIST = True
@@ -42,11 +42,12 @@ def _site_info(js: str) -> dict[str, str]:
     return {k: a or b for k, a, b in re.findall(r"""["']?(\w+)["']?\s*:\s*(?:"([^"]*)"|'([^']*)')""", m.group(1))}
 
 
-def api_request(origin: str, project: str, params: dict[str, str]) -> PageRequest:
+def api_request(project: str, params: dict[str, str]) -> PageRequest:
+    """The list API under `project` (an absolute URL: the site's origin + projectName)."""
     body = {"deptcode": params.get("deptcode", ""), "categorynum": params.get("categorynum", ""),
             "siteGuid": params.get("siteGuid", ""), "pageIndex": int(params.get("pageIndex", 0)),
             "pageSize": int(params.get("pageSize", PAGE_SIZE))}
-    url = f"{origin}{project.rstrip('/')}{API_TAIL}?{urlencode({k: str(v) for k, v in body.items()})}"
+    url = f"{project.rstrip('/')}{API_TAIL}?{urlencode({k: str(v) for k, v in body.items()})}"
     return PageRequest(url, "POST", body=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
                        headers=dict(JSON_HEADERS))
 
@@ -56,13 +57,13 @@ def parse_list(url: str, text: str) -> ListPage:
     origin = f"{parts.scheme}://{parts.netloc}"
     asked = dict(parse_qsl(parts.query, keep_blank_values=True))
     if parts.path.endswith(API_TAIL):
-        return _api_page(url, origin, parts.path[: -len(API_TAIL)], asked, text)
+        return _api_page(url, origin + parts.path[: -len(API_TAIL)], asked, text)
     if parts.path.endswith(SCRIPT):
         info = _site_info(text)
         if not info.get("siteGuid"):
             return ListPage()
-        project = info.get("projectName") or "/EWB-FRONT"
-        return ListPage(pages=[api_request(origin, project, {**asked, "siteGuid": info["siteGuid"], "pageIndex": "0"})])
+        project = urljoin(origin + "/", info.get("projectName") or "/EWB-FRONT")  # a path, or a full URL
+        return ListPage(pages=[api_request(project, {**asked, "siteGuid": info["siteGuid"], "pageIndex": "0"})])
     # The column page: its categorynum/deptcode travel on to the script's request.
     keep = {k: asked.get(k, "") for k in ("categorynum", "deptcode")}
     if not keep["categorynum"]:
@@ -75,7 +76,7 @@ def parse_list(url: str, text: str) -> ListPage:
     return ListPage(pages=[PageRequest(f"{script}?{urlencode(keep)}")])
 
 
-def _api_page(url: str, origin: str, project: str, asked: dict, text: str) -> ListPage:
+def _api_page(url: str, project: str, asked: dict, text: str) -> ListPage:
     data = json.loads(text.lstrip("\ufeff \t\r\n"))
     custom = data.get("custom") if isinstance(data, dict) else None
     if isinstance(custom, str):  # some sites send custom as a JSON string
@@ -85,8 +86,7 @@ def _api_page(url: str, origin: str, project: str, asked: dict, text: str) -> Li
     links = [Link(urljoin(url, r["infourl"]), re.sub(r"\s+", "", r.get("realtitle") or r.get("title") or ""),
                   norm_date(str(r.get("infodate") or r.get("infoDate") or "")))
              for r in rows if r.get("infourl")]
-    total = custom.get("total", custom.get("count"))
-    page = ListPage(links=links, total=int(total) if str(total or "").isdigit() else None)
+    page = ListPage(links=links, total=as_count(custom.get("total", custom.get("count"))))
     index, size = int(asked.get("pageIndex") or 0), int(asked.get("pageSize") or PAGE_SIZE)
     if page.total is not None and index == 0:
         pages = range(1, -(-page.total // page_size(size, len(rows), page.total)))
@@ -94,7 +94,7 @@ def _api_page(url: str, origin: str, project: str, asked: dict, text: str) -> Li
         pages = range(index + 1, index + 2)
     else:
         pages = range(0)
-    page.pages = [api_request(origin, project, {**asked, "pageIndex": str(i)}) for i in pages]
+    page.pages = [api_request(project, {**asked, "pageIndex": str(i)}) for i in pages]
     return page
 
 
