@@ -144,8 +144,8 @@ def test_discovery_from_the_home_page_finds_an_api_column(tmp_path):
     (p,) = start_portals(["epoint"], n_reports=2, n_other=1, seed=630, first_host=156, forms=("html",))
     try:
         db = tmp_path / "a.db"
-        proc = subprocess.run([sys.executable, "-m", "nianbao", "crawl", "--fast", "--db", str(db), "--url", p.home_url],
-                              capture_output=True, text=True, timeout=150)
+        proc = subprocess.run([sys.executable, "-m", "nianbao", "crawl", "--fast", "--db", str(db),
+                               "--url", p.home_url], capture_output=True, text=True, timeout=150)
         assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
         assert q(db, "SELECT status, family, start_url FROM sites") == [("ok", "epoint", p.column_url)]
         got = {u for (u,) in q(db, "SELECT url FROM documents WHERE role = 'detail'")}
