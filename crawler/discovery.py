@@ -81,10 +81,10 @@ def names_column(text: str) -> bool:
 
 def is_column(url: str, text: str) -> bool:
     """Is this page itself a 年报 column? Its family's list parser finds report entries
-    (a CMS list page hides its records in scripts; gkmlpt's in an API it names), or
-    the page calls itself a 年报 column and states a column's machinery (a record
-    count, further pages, an entry): then it is preferred over the links of its own
-    side menu, which lead to other renderings of the same column at best."""
+    (a CMS list page hides its records in scripts; gkmlpt's and other API families' in an
+    API it names), or the page calls itself a 年报 column and states a column's machinery
+    (a record count, further pages, an entry): then it is preferred over the links of
+    its own side menu, which lead to other renderings of the same column at best."""
     from . import families
 
     fam = families.detect(url, text)
@@ -92,7 +92,7 @@ def is_column(url: str, text: str) -> bool:
         page = fam.parse_list(url, text)
     except Exception:
         return False
-    if page.pages and fam.NAME == "gkmlpt":
+    if page.pages and getattr(fam, "API_LIST", False):  # the list is behind an API it names
         return True
     entries = sum(is_report_title(link.title) for link in page.links)
     # One report title on a page whose path does not say 年报 is a portal's news box.
