@@ -63,23 +63,43 @@ def find_xxgk(url: str, text: str) -> list[str]:
     return [u for _, u in sorted(out, key=lambda x: -x[0])]
 
 
+def names_column(text: str) -> bool:
+    """Does the page call itself a 年报 column: its <title>, `ColumnName` meta tag or
+    breadcrumb (当前位置) ends with a column name such as 政府信息公开年报?"""
+    from .families.base import meta_tags, plain_text
+
+    labels = []
+    m = re.search(r"(?is)<title[^>]*>(.*?)</title>", text)
+    if m:
+        labels.append(re.split(r"[_|\-—–]", re.sub(r"\s+", "", m.group(1)))[0])
+    labels.append(meta_tags(text).get("ColumnName", ""))
+    crumb = re.search(r"(?:当前位置|您的位置|当前的位置|所在位置)[:：]?([^\n]{0,200})", plain_text(text))
+    if crumb:
+        labels.append(re.split(r"[>»/]", re.sub(r"\s+", "", crumb.group(1)).rstrip(">»/"))[-1])
+    return any(column_score("", label) >= 8 for label in labels if label)
+
+
 def is_column(url: str, text: str) -> bool:
     """Is this page itself a 年报 column? Its family's list parser finds report entries
-    (a CMS list page hides its records in scripts; gkmlpt's in an API it names)."""
+    (a CMS list page hides its records in scripts; gkmlpt's and other API families' in an
+    API it names), or the page calls itself a 年报 column and states a column's machinery
+    (a record count, further pages, an entry): then it is preferred over the links of
+    its own side menu, which lead to other renderings of the same column at best."""
     from . import families
-    from .families.base import links_in
 
     fam = families.detect(url, text)
     try:
-        page = fam.parse_list(url, text) if fam is not families.static else None
+        page = fam.parse_list(url, text)
     except Exception:
         return False
-    if page is not None and page.pages and fam.NAME == "gkmlpt":
+    if page.pages and getattr(fam, "API_LIST", False):  # the list is behind an API it names
         return True
-    links = page.links if page is not None else links_in(url, text)
-    entries = sum(is_report_title(link.title) for link in links)
+    entries = sum(is_report_title(link.title) for link in page.links)
     # One report title on a page whose path does not say 年报 is a portal's news box.
-    return entries >= 2 or (entries == 1 and bool(COLUMN_PATH.search(urlsplit(url).path)))
+    if entries >= 2 or (entries == 1 and bool(COLUMN_PATH.search(urlsplit(url).path))):
+        return True
+    own_machinery = page.total is not None or (fam is not families.static and bool(page.pages)) or entries >= 1
+    return own_machinery and names_column(text)
 
 
 def column_on(url: str, text: str) -> str | None:

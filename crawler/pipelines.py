@@ -93,9 +93,17 @@ class ArchivePipeline:
         if self.archive is None:
             return
         self._count_pages()
+        expected = reached = None
         for name, outcome in spider.outcome.items():
+            if hasattr(spider, "counted"):  # with the records a resumed crawl read before its stop
+                outcome = spider.counted(name)
             status, why = outcome.final()
-            self.log.set_site(name, status=status, reason=why, found=outcome.found, last_run=self.run_id)
+            self.log.set_site(name, status=status, reason=why, found=outcome.found, last_run=self.run_id,
+                              expected=outcome.expected, reached=outcome.reached)
+            if outcome.expected is not None:  # the run's ratio: over the columns that state a count
+                expected = (expected or 0) + outcome.expected
+                reached = (reached or 0) + min(outcome.reached, outcome.expected)
+        self.log.set_completeness(self.run_id, expected, reached)
         self.log.count(self.run_id, "blocked", len(spider.blocked))
 
     def spider_closed(self, spider, reason):

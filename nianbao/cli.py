@@ -261,6 +261,13 @@ EXIT_INCOMPLETE = 3  # no site failed, but one is partial (pages lost), blocked 
 INCOMPLETE = ("partial", "blocked", "robots")
 
 
+def _records(site: dict) -> str:
+    """" (records 10/20)": what the column says it holds against what the crawl reached."""
+    if site.get("expected") is None:
+        return f" (records {site['reached']}, no count stated)" if site.get("reached") else ""
+    return f" (records {site['reached']}/{site['expected']})"
+
+
 def _do_crawl(db, sites_dirs, names, url, family, jobdir, fast, no_lists, set_, frontier=None, raw_root=None,
               idle_exit=0) -> int:
     """Crawl and print the run; returns the exit code (0: every site complete)."""
@@ -282,11 +289,12 @@ def _do_crawl(db, sites_dirs, names, url, family, jobdir, fast, no_lists, set_, 
         return 0 if stats.get("finish_reason") in ("finished", "shutdown") else EXIT_FAILED
     sites = _select_sites(db, sites_dirs, names, url, family)
     run, site_rows = run_crawl(sites, db, jobdir=jobdir, fast=fast, overrides=overrides)
+    records = f", records {run['reached']}/{run['expected']}" if run.get("expected") is not None else ""
     click.echo(f"run {run['id']} {run['status']}: pages {run['pages']}, new {run['new']}, changed {run['changed']}, "
-               f"unchanged {run['unchanged']}, failed {run['failed']}, blocked {run['blocked']}")
+               f"unchanged {run['unchanged']}, failed {run['failed']}, blocked {run['blocked']}{records}")
     for s in site_rows:
-        if s["status"] != "ok":
-            click.echo(f"  {s['name']}: {s['status']}{': ' + s['reason'] if s['reason'] else ''}")
+        if s["status"] != "ok" or s["reason"]:  # an ok site with a reason: a pager bounded by the column's count
+            click.echo(f"  {s['name']}: {s['status']}{_records(s)}{': ' + s['reason'] if s['reason'] else ''}")
     failed = [s["name"] for s in site_rows if s["status"] == "failed"]
     incomplete = [s["name"] for s in site_rows if s["status"] in INCOMPLETE]
     if failed:
@@ -497,7 +505,8 @@ def sites_list(sites_dirs, db):
     if Path(db).exists():
         con = sqlite3.connect(f"file:{Path(db).resolve()}?mode=ro", uri=True)
         try:
-            status = {r[0]: r[1:] for r in con.execute("SELECT name, status, reason, reports FROM sites")}
+            con.row_factory = sqlite3.Row
+            status = {r["name"]: dict(r) for r in con.execute("SELECT * FROM sites")}
         except sqlite3.OperationalError:
             pass
         finally:
@@ -505,7 +514,15 @@ def sites_list(sites_dirs, db):
     where = list(sites_dirs) or [config.default_dir(db)]
     for s in config.load_sites([w for w in where if Path(w).exists()]):
         st = status.get(s["name"])
-        extra = f"  [{st[0]}{': ' + st[1] if st[1] else ''}; reports {st[2]}]" if st else ""
+        extra = ""
+        if st:
+            records = ""
+            if st.get("expected") is not None:
+                records = f"; records {st.get('reached')}/{st['expected']}"
+            elif st.get("reached"):
+                records = f"; records {st['reached']} (no count stated)"
+            extra = (f"  [{st['status']}{': ' + st['reason'] if st['reason'] else ''}; reports {st['reports']}"
+                     f"{records}]")
         click.echo(f"{s['name']}\t{s.get('family')}\t{s.get('start_url') or s.get('home_url')}{extra}")
 
 

@@ -417,6 +417,8 @@ def test_interrupted_crawl_resumes_without_duplicates(tmp_path, sig):
         assert before | set(again) == {e["url"][len(p.base_url):] for e in p.expected_reports()}
         statuses = [s for (s,) in q(db, "SELECT status FROM runs ORDER BY id")]
         assert statuses[-1] == "finished"
+        # The resumed crawl still knows the records of the list pages read before the stop.
+        assert q(db, "SELECT status, expected, reached FROM sites") == [("ok", 8, 8)]
         assert statuses[0] == ("shutdown" if sig == signal.SIGINT else "interrupted")
     finally:
         stop_portals(ps)

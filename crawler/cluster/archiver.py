@@ -40,6 +40,34 @@ def _item(d: dict):
     raise ValueError(f"unknown item kind {kind!r}")
 
 
+def _merge(have: dict, new: dict) -> dict:
+    """Fold one callback's findings into a site's: records are a union, the column's
+    count the largest stated, the first word on anything else stands (as on one machine,
+    where the first page to say it wins)."""
+    for k, v in new.items():
+        if k == "records":
+            have[k] = sorted(set(have.get(k, [])) | set(v))
+        elif k in ("lost_via", "empty_via"):
+            have[k] = {**v, **have.get(k, {})}
+        elif k == "expected":
+            have[k] = v if have.get(k) is None else max(have[k], v or 0)
+        elif k == "capped":
+            have[k] = bool(have.get(k)) or bool(v)
+        elif have.get(k) is None:
+            have[k] = v
+    return have
+
+
+def _outcome(site_cfg: dict, found, failed, status, reason, gaps, extra) -> SiteOutcome:
+    o = SiteOutcome(found=found, detail_failed=failed, status=status, reason=reason, gaps=json.loads(gaps))
+    for k, v in json.loads(extra).items():
+        if hasattr(o, k):
+            setattr(o, k, set(v) if k == "records" else v)
+    # Discovery started where the seed started it (the same rule as the spider's start()).
+    o.discovering = bool(site_cfg.get("discover") or not site_cfg.get("start_url"))
+    return o
+
+
 class Archiver:
     def __init__(self, r, db: str | Path, raw_root: str | Path | None = None):
         self.r = r
@@ -102,7 +130,7 @@ class Archiver:
             return
         run_id = open_run(self.archive, msg["sites"], sweep=False)
         conn.execute("INSERT INTO frontier_cycles (cycle, run_id, sites, started) VALUES (?, ?, ?, ?)",
-                     (msg["cycle"], run_id, json.dumps(sorted(msg["sites"]), ensure_ascii=False), now()))
+                     (msg["cycle"], run_id, json.dumps(msg["sites"], ensure_ascii=False), now()))
         conn.executemany("INSERT OR IGNORE INTO frontier_sites (cycle, site) VALUES (?, ?)",
                          [(msg["cycle"], s) for s in msg["sites"]])
 
@@ -139,6 +167,11 @@ class Archiver:
         elif kind == "gap":
             conn.execute("UPDATE frontier_sites SET gaps = json_insert(gaps, '$[#]', ?) WHERE cycle = ? AND site = ?",
                          (rest[0], cycle, site))
+        elif kind == "merge":  # completeness: the union of what every worker saw of the column
+            (extra,) = conn.execute("SELECT extra FROM frontier_sites WHERE cycle = ? AND site = ?",
+                                    (cycle, site)).fetchone()
+            conn.execute("UPDATE frontier_sites SET extra = ? WHERE cycle = ? AND site = ?",
+                         (json.dumps(_merge(json.loads(extra), rest[0]), ensure_ascii=False), cycle, site))
 
     # ---------------------------------------------------------------- cycles
     def finish_ready(self) -> list[dict]:
@@ -163,17 +196,24 @@ class Archiver:
         a, conn = self.archive, self.archive.conn
         log_ = a.crawl
         blocked = 0
+        expected = reached = None
+        configs = self._configs(cycle)
         with a.batch():
-            for site, found, failed, status, reason, gaps in conn.execute(
-                    "SELECT site, found, detail_failed, status, reason, gaps FROM frontier_sites WHERE cycle = ?",
-                    (cycle,)).fetchall():
-                o = SiteOutcome(found=found, detail_failed=failed, status=status, reason=reason, gaps=json.loads(gaps))
+            for site, found, failed, status, reason, gaps, extra in conn.execute(
+                    "SELECT site, found, detail_failed, status, reason, gaps, extra FROM frontier_sites "
+                    "WHERE cycle = ?", (cycle,)).fetchall():
+                o = _outcome(configs.get(site, {}), found, failed, status, reason, gaps, extra)
                 if lost and o.status is None:
                     o.status = "failed"
                     o.reason = "the frontier lost this cycle's state (Redis restarted without its data?)"
                 st, why = o.final()
                 blocked += st == "blocked"
-                log_.set_site(site, status=st, reason=why, found=found, last_run=run_id)
+                log_.set_site(site, status=st, reason=why, found=found, last_run=run_id, expected=o.expected,
+                              reached=o.reached)
+                if o.expected is not None:  # the run's ratio, over the columns that state a count
+                    expected = (expected or 0) + o.expected
+                    reached = (reached or 0) + min(o.reached, o.expected)
+            log_.set_completeness(run_id, expected, reached)
             log_.count(run_id, "blocked", blocked)
             log_.finish_run(run_id, "failed" if lost else "finished",
                             "frontier state lost" if lost else None)
@@ -185,6 +225,11 @@ class Archiver:
         self.finished.append(run)
         log.warning("cycle %s finished: run %s", cycle, run_id)
         return run
+
+    def _configs(self, cycle: str) -> dict:
+        """The site configs the cycle was seeded with."""
+        return json.loads(self.archive.conn.execute("SELECT sites FROM frontier_cycles WHERE cycle = ?",
+                                                    (cycle,)).fetchone()[0])
 
     def open_cycles(self) -> int:
         return self.archive.conn.execute("SELECT COUNT(*) FROM frontier_cycles WHERE finished IS NULL").fetchone()[0]

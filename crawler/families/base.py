@@ -24,12 +24,22 @@ class Link:
 
 @dataclass
 class PageRequest:
-    """A further list page: GET url, or POST `formdata` to url."""
+    """A further list page: GET url, or POST `formdata` (a form) or `body` (raw, e.g. JSON) to url."""
     url: str
     method: str = "GET"
     formdata: dict | None = None
     fallback: list["PageRequest"] | None = None  # tried when this answers with no entries
     probe: bool = False  # a guess that may not exist: its 404 is no gap (TRS new _1 / _2 numbering)
+    # The mechanism this request uses to reach records (list2.trsapi, dataproxy.jsp,
+    # gkmlpt api, index_N): a column reached below its count names it in its reason.
+    via: str | None = None
+    # The part of the column this request lists when the CMS splits a column into
+    # sub-columns or years that each state their own count ("sub-column 2020"): the
+    # column's count is then the sum of its parts' (or its own, if larger). The pages
+    # that follow from this one belong to the same part.
+    scope: str | None = None
+    body: str | None = None  # a raw request body (Epoint's JSON), sent as is with method POST
+    headers: dict | None = None  # headers the CMS insists on (TrueCMS answers 404 without a Referer)
 
 
 @dataclass
@@ -40,6 +50,16 @@ class ListPage:
     # Hanweb totalRecord, gkmlpt total, 共N条, a JSON API's total): the crawl compares
     # what it reached with it, so half a column is never reported as a whole one.
     total: int | None = None
+    # The URLs of the column's records on this page, when the family can tell them from
+    # the page's chrome (menus, 热点 boxes); None: every link is a record (a JSON or XML
+    # list API). The crawl counts the distinct ones it reached against `total`.
+    records: list[str] | None = None
+    # Why records the column counts may be out of this crawl's reach, when the family
+    # knows it (a mechanism it cannot follow): said in the site's reason when short.
+    rest: str | None = None
+
+    def record_urls(self) -> list[str]:
+        return list(self.records) if self.records is not None else [link.url for link in self.links]
 
 
 @dataclass
@@ -103,6 +123,35 @@ def decode(body: bytes, content_type: str | None = None) -> str:
         return body.decode("utf-8")
     except UnicodeDecodeError:
         return body.decode("gb18030", "replace")
+
+
+# ---------------------------------------------------------------- what a column says about itself
+_NUM = r"(\d[\d,，]*)"
+# "共20条", "共 20 条记录", "共有20条信息", "总记录数：20", "记录总数: 20", "共<span>20</span>条"
+_STATED = [re.compile(r"共\s*有?\s*(?:<[^>]{0,80}>\s*)*" + _NUM + r"\s*(?:<[^>]{0,80}>\s*)*条"),
+           re.compile(r"(?:总记录数|记录总数|总条数|信息总数)\s*[:：]?\s*(?:<[^>]{0,80}>\s*)*" + _NUM)]
+
+
+def stated_count(text: str) -> int | None:
+    """The record count a list page writes for people ("共20条", "总记录数：20"), or None.
+    Several (a page repeating its pager): the largest, the column's rather than a page's."""
+    text = re.sub(r"(?s)<!--.*?-->", " ", text)  # a template's commented-out counter says 0
+    found = [int(re.sub(r"[,，]", "", m.group(1))) for rx in _STATED for m in rx.finditer(text)]
+    return max(found) if found else None
+
+
+def js_number(text: str, name: str) -> int | None:
+    """`name` as a JavaScript property or variable holds a number: `recordCount: '20'`,
+    `"recordCount":20`, `var recordCount = "20";`, `recordCount=20` (quotes of either
+    kind or none, any spacing); the first one, or None."""
+    m = re.search(r"""(?<![\w$])["']?%s["']?\s*[:=]\s*["']?\s*(\d+)\s*["']?""" % re.escape(name), text)
+    return int(m.group(1)) if m else None
+
+
+def js_string(text: str, name: str) -> str | None:
+    """`name: 'value'` / `"name": "value"` / `var name = "value"`: the first value, or None."""
+    m = re.search(r"""(?<![\w$])["']?%s["']?\s*[:=]\s*(["'])(.*?)\1""" % re.escape(name), text, re.S)
+    return m.group(2).strip() if m else None
 
 
 # ---------------------------------------------------------------- detail metadata
@@ -204,6 +253,11 @@ def sane_name(name: str, limit: int = 120) -> str:
     return name
 
 
+_TRAILING_DATE = re.compile(r"[\s\[(（【]*((?:19|20)\d\d\s*[-年/.]\s*\d{1,2}\s*[-月/.]\s*\d{1,2}\s*日?)[\s\])）】]*$")
+# A TRS WCM document: ./202009/t20200903_2748784.html (what a TRS column's records look like)
+TRS_DOC = re.compile(r"/t\d{8}_\d+\.\w+$")
+
+
 def links_in(base_url: str, fragment: str) -> list[Link]:
     """Every <a> with a title (attribute first: list items often truncate the text)."""
     try:
@@ -215,13 +269,37 @@ def links_in(base_url: str, fragment: str) -> list[Link]:
         href = (a.get("href") or "").strip()
         if not href or href.startswith(("javascript:", "#", "mailto:")):
             continue
-        title = (a.get("title") or a.text_content() or "").strip()
+        title = (a.get("title") or "").strip()
         date = None
+        if not title:
+            # The date is often inside the anchor (`<a><div>title</div><div>2021-01-29</div></a>`):
+            # it is the entry's date, not part of its title.
+            title = (a.text_content() or "").strip()
+            m = _TRAILING_DATE.search(title)
+            if m and m.start() > 0:
+                date, title = norm_date(m.group(1)), title[:m.start()].strip()
         parent = a.getparent()
-        if parent is not None:
+        if date is None and parent is not None:
             date = norm_date(parent.text_content().replace(title, ""))
         out.append(Link(urljoin(base_url, href), re.sub(r"\s+", "", title), date))
     return out
+
+
+def as_count(value) -> int | None:
+    """A record count from an API answer (a number or a digit string); None when absent."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    return int(value) if isinstance(value, str) and value.strip().isdigit() else None
+
+
+def page_size(asked: int, shown: int, total: int | None) -> int:
+    """Records per page as the server really pages: the size asked for, unless the first
+    page came back shorter while the column counts more (the server caps the size)."""
+    if total is not None and 0 < shown < asked and total > shown:
+        return shown
+    return asked
 
 
 def first_match(pattern: str, text: str, flags=re.S) -> str | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, urljoin
 
-from .base import Detail, ListPage, PageRequest, detail_with_body, links_in
+from .base import Detail, ListPage, PageRequest, detail_with_body, js_number, links_in
 
 NAME = "hanweb"
 _RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S)
@@ -29,6 +29,9 @@ def parse_list(url: str, text: str) -> ListPage:
     page = ListPage(links=links_in(url, "<ul>" + records + "</ul>") if records else [])
     m = _JPAGE.search(text)
     if not m:
+        # A dataproxy.jsp answer names the column's count too (<totalrecord>).
+        tm = re.search(r"<totalrecord>\s*(\d+)\s*</totalrecord>", text, re.I)
+        page.total = int(tm.group(1)) if tm else None
         return page
     cfg = _js_object(m.group(1))
     params: dict[str, str] = {}
@@ -39,7 +42,8 @@ def parse_list(url: str, text: str) -> ListPage:
     else:
         om = re.search(r"ajaxParam\s*:\s*\{(.*?)\}", m.group(1), re.S)
         params = _js_object(om.group(1)) if om else {}
-    total = int(cfg.get("totalRecord", "0") or 0)
+    total = js_number(m.group(1), "totalRecord") or 0
+    page.total = js_number(m.group(1), "totalRecord")
     per = min(int(cfg.get("perPage", "15") or 15), 100)
     proxy = urljoin(url, cfg.get("proxyUrl", "/module/web/jpage/dataproxy.jsp"))
     shown = len(_RECORD.findall(text))
@@ -52,9 +56,10 @@ def parse_list(url: str, text: str) -> ListPage:
     for start in range(shown + 1, total + 1, step):
         end = min(start + step - 1, total)
         # Some sites ignore startrecord and honour only page=: the GET pages are the fallback.
-        fallback = [PageRequest(f"{proxy}?page={p}&{get_q}") for p in range((start - 1) // per + 1, (end - 1) // per + 2)]
+        fallback = [PageRequest(f"{proxy}?page={p}&{get_q}", via="dataproxy.jsp")
+                    for p in range((start - 1) // per + 1, (end - 1) // per + 2)]
         page.pages.append(PageRequest(f"{proxy}?startrecord={start}&endrecord={end}&perpage={per}", "POST", form,
-                                      fallback=fallback))
+                                      fallback=fallback, via="dataproxy.jsp"))
     return page
 
 

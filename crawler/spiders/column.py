@@ -67,14 +67,56 @@ class SiteOutcome:
     list_pages: set = field(default_factory=set)  # list pages requested in this run (capped by max_pages)
     capped: bool = False
     pending: dict[int, tuple[str, str]] = field(default_factory=dict)  # ticket → (role, url) not yet answered
+    # Completeness against the column's own word: the largest record count a list page
+    # stated (None: it states none), the distinct records the list pages showed, and
+    # how the records not reached are kept from us (a mechanism that failed or
+    # answered nothing: list2.trsapi, dataproxy.jsp …, or what a family knows).
+    expected: int | None = None
+    totals: dict = field(default_factory=dict)  # part (None: the whole column) → the largest count it stated
+    records: set = field(default_factory=set)
+    lost_via: dict[str, str] = field(default_factory=dict)  # mechanism → how it failed
+    empty_via: dict[str, str] = field(default_factory=dict)  # mechanism → the page that answered nothing new
+    rest: str | None = None
+    looped: str | None = None  # a pager that went on past the column's count, and where it was stopped
+    discovering: bool = False  # started from a home page: a column must be found
+    column: str | None = None
 
     def gap(self, role: str | None, url: str, why: str) -> None:
         self.gaps.append(f"{role or 'page'} {url}: {why}")
 
+    @property
+    def reached(self) -> int:
+        return len(self.records)
+
+    def short(self) -> str | None:
+        """"10/20: older records only behind list2.trsapi (…)" when the column's list
+        pages showed fewer records than it says it holds; None when it is whole (or
+        states no count)."""
+        if self.expected is None or self.reached >= self.expected:
+            return None
+        head = f"{self.reached}/{self.expected}"
+        for lost in (self.lost_via, self.empty_via):
+            if lost:
+                via, why = next(iter(lost.items()))
+                return f"{head}: older records only behind {via} ({why})"
+        if self.rest:
+            return f"{head}: {self.rest}"
+        return f"{head}: the column states {self.expected} records, its list pages showed {self.reached}"
+
     def final(self) -> tuple[str, str | None]:
         if self.status:
             return self.status, self.reason
+        if self.discovering and not self.column:
+            return "failed", "no 年报 column found from the home page" + (
+                f" ({_summary(self.gaps)})" if self.gaps else "")
         gaps = list(self.gaps)
+        short = self.short()
+        if short:
+            # The count first: what is missing, and the mechanism that keeps it from us.
+            if not self.found and not gaps:
+                return "partial", short
+            if self.found:
+                return "partial", short + ("; " + _summary(gaps) if gaps else "")
         if self.pending:
             # A request the crawl made and never heard back about (the crawl was stopped,
             # or something dropped it): the column is not known to be complete.
@@ -87,8 +129,8 @@ class SiteOutcome:
         if gaps:
             return "partial", _summary(gaps)
         if self.found:
-            return "ok", None
-        return "empty", "no report found in the column"
+            return "ok", self.looped
+        return "empty", "no report found in the column" + (f"; {self.looped}" if self.looped else "")
 
 
 def _summary(gaps: list[str], keep: int = 3) -> str:
@@ -168,7 +210,7 @@ class ColumnSpider(scrapy.Spider):
         return families.get(fam), None
 
     def _req(self, url: str, callback, site: str, role: str, *, method: str = "GET", formdata=None,
-             conditional: bool = False, **meta) -> Request:
+             body: str | None = None, headers: dict | None = None, conditional: bool = False, **meta) -> Request:
         # Every request carries a ticket, settled by its callback or errback: a request
         # that vanishes without either (dropped as a redirect loop, say) is a gap, not silence.
         ticket = next(self._tickets)
@@ -176,9 +218,11 @@ class ColumnSpider(scrapy.Spider):
             self.outcome[site].pending[ticket] = (role, url)
         meta = {"site": site, "role": role, "handle_httpstatus_list": KEEP_STATUS, "conditional": conditional,
                 "ticket": ticket, **meta}
-        if method == "POST":
-            return FormRequest(url, formdata=formdata or {}, callback=callback, errback=self.on_error, meta=meta)
-        return Request(url, callback=callback, errback=self.on_error, meta=meta)
+        if method == "POST" and body is None:
+            return FormRequest(url, formdata=formdata or {}, headers=headers, callback=callback, errback=self.on_error,
+                               meta=meta)
+        return Request(url, method=method, body=body, headers=headers, callback=callback, errback=self.on_error,
+                       meta=meta)
 
     def _doc(self, response, role: str, **kw) -> FetchedDoc:
         url = (response.meta.get("redirect_urls") or [response.url])[0]
@@ -195,11 +239,27 @@ class ColumnSpider(scrapy.Spider):
         if o is not None:
             o.pending.pop(meta.get("ticket"), None)
 
+    def counted(self, name: str) -> SiteOutcome:
+        """The site's outcome, its record tally kept in the spider's state too: a crawl
+        resumed from its JOBDIR (Scrapy persists `spider.state` there) does not read
+        again the list pages it read before the stop, yet still knows their records."""
+        o = self.outcome[name]
+        state = getattr(self, "state", None)
+        if isinstance(state, dict):
+            saved = state.setdefault("nianbao_columns", {}).setdefault(name, {"records": set(), "expected": None})
+            if saved["records"] is not o.records:
+                saved["records"] |= o.records
+                o.records = saved["records"]
+                if saved["expected"] is not None:
+                    o.expected = max(o.expected or 0, saved["expected"])
+            saved["expected"] = o.expected if o.expected is not None else saved["expected"]
+        return o
+
     def _list_req(self, site: dict, url: str, **kw):
         """A further list page, unless the site's pager has run past `max_pages` in this
         run (an endless pager): then the cap is recorded as a gap, once."""
         o = self.outcome[site["name"]]
-        key = (kw.get("method", "GET"), url, tuple(sorted((kw.get("formdata") or {}).items())))
+        key = (kw.get("method", "GET"), url, tuple(sorted((kw.get("formdata") or {}).items())), kw.get("body"))
         if key in o.list_pages:  # the pager of every page links the others: ask once
             return None
         cap = int(site.get("max_pages", 300))
@@ -235,6 +295,7 @@ class ColumnSpider(scrapy.Spider):
     async def start(self):
         for name, site in self.sites.items():
             if site.get("discover") or not site.get("start_url"):
+                self.outcome[name].discovering = True
                 yield self._req(site["home_url"], self.parse_home, name, "home", dont_filter=True)
             else:
                 yield self._req(site["start_url"], self.parse_list, name, "list", dont_filter=True)
@@ -250,6 +311,9 @@ class ColumnSpider(scrapy.Spider):
         text = decode(response.body, _h(response, "Content-Type"))
         column = discovery.column_on(response.url, text)
         if column:
+            if self.outcome[site["name"]].column:  # another branch of the discovery found it first
+                return
+            self.outcome[site["name"]].column = column
             site["start_url"] = column
             yield SiteUpdate(site["name"], {"start_url": column})
             if column == response.url:  # the URL given was the column itself
@@ -263,6 +327,11 @@ class ColumnSpider(scrapy.Spider):
             yield self._req(url, self.parse_home, site["name"], "home", hops=hops + 1)
         if not nxt and hops == 0:
             self._set_outcome(site["name"], "failed", f"no 年报 column found from {response.url}")
+        if not nxt:
+            # A dead end of the discovery. Say so to the pipeline (which opens the run
+            # with its first item): a crawl whose discovery finds nothing must still
+            # end as a `failed` site, not as a crawl that recorded nothing.
+            yield SiteUpdate(site["name"], {})
 
     def parse_list(self, response, counted: bool = False):
         """A column's list page: report entries to follow, further pages to read.
@@ -290,13 +359,44 @@ class ColumnSpider(scrapy.Spider):
             yield update
         if self.settings.getbool("NIANBAO_STORE_LISTS", True):
             yield self._doc(response, "list")
-        if fam.NAME == "gkmlpt" and site.get("category"):
-            page = fam.parse_list(response.url, text, category=site["category"])
-        else:
-            page = fam.parse_list(response.url, text)
+        try:
+            if fam.NAME == "gkmlpt" and site.get("category"):
+                page = fam.parse_list(response.url, text, category=site["category"])
+            else:
+                page = fam.parse_list(response.url, text)
+        except ValueError as e:
+            # A list API answering something its family cannot read (an error page sent
+            # with 200, cut-off JSON): the bytes are kept above, the records are a gap.
+            url = (response.meta.get("redirect_urls") or [response.url])[0]
+            yield from self._list_failed(response.meta, url, f"unreadable {fam.NAME} list answer ({e})")
+            return
         if site.get("list_css"):
             # Site override: only links inside these elements are column entries.
             page.links = overrides.links_within(response.url, text, site["list_css"])
+            page.records = None
+        o = self.counted(site["name"])
+        before = o.reached
+        o.records.update(u for u in page.record_urls() if urlsplit(u).scheme in ("http", "https"))
+        scope = response.meta.get("scope")
+        if page.total is not None:
+            o.totals[scope] = max(o.totals.get(scope, 0), page.total)
+            # The column's count: its own, or the sum of its parts' (sub-columns, years)
+            # when those say more.
+            parts = sum(n for part, n in o.totals.items() if part is not None)
+            o.expected = max(o.expected or 0, o.totals.get(None, 0), parts)
+            self.counted(site["name"])
+        if page.rest and not o.rest:
+            o.rest = page.rest
+        via = response.meta.get("via")
+        if via and o.reached == before and not page.pages:
+            # A list API that answered 200 with nothing new: where the missing records hide.
+            o.empty_via.setdefault(via, f"{response.url} answered no records")
+        if o.expected is not None and o.reached >= o.expected and o.reached == before and page.pages:
+            # Every record the column counts is in hand and this page added none, yet it
+            # links further pages: a pager that does not end. The count bounds it.
+            o.looped = (f"pager went on past the column's {o.expected} records; "
+                        f"stopped following it at {response.url}")
+            page.pages = []
         for link in page.links:
             if urlsplit(link.url).scheme not in ("http", "https"):
                 continue
@@ -306,16 +406,17 @@ class ColumnSpider(scrapy.Spider):
         # A column is tens of pages at most; a pager claiming thousands (or never
         # ending) is capped at max_pages list pages per run, and the cap is a gap.
         for p in page.pages:
-            req = self._list_req(site, p.url, method=p.method, formdata=p.formdata, probe=p.probe,
-                                 fallback=[(f.url, f.method, f.formdata) for f in p.fallback or []])
+            req = self._list_req(site, p.url, method=p.method, formdata=p.formdata, probe=p.probe, via=p.via,
+                                 scope=p.scope or scope, body=p.body, headers=p.headers,
+                                 fallback=[(f.url, f.method, f.formdata, f.via) for f in p.fallback or []])
             if req is not None:
                 yield req
         if not page.links and not page.pages:
             yield from self._fallbacks(site, response.meta)
 
     def _fallbacks(self, site: dict, meta):
-        for url, method, formdata in meta.get("fallback") or []:
-            req = self._list_req(site, url, method=method, formdata=formdata)
+        for url, method, formdata, via in meta.get("fallback") or []:
+            req = self._list_req(site, url, method=method, formdata=formdata, via=via)
             if req is not None:
                 yield req
 
@@ -333,6 +434,8 @@ class ColumnSpider(scrapy.Spider):
             self._set_outcome(name, "failed", f"{url}: column answered {why}" if column else f"{url}: {why}")
         elif name in self.outcome:
             self.outcome[name].gap(meta.get("role"), url, why)
+            if meta.get("via"):
+                self.outcome[name].lost_via.setdefault(meta["via"], f"{why} at {url}")
         yield FetchFailed(url, name, meta.get("role"), why)
 
     def parse_detail(self, response):

@@ -47,6 +47,36 @@ class TrackedOutcome(SiteOutcome):
             spider.event(self._site, "gap", f"{role or 'page'} {url}: {why}")
 
 
+# What a site's outcome learns besides counts, gaps and status (completeness against the
+# column's own count): sent as what changed during one callback, merged by the archiver.
+_SETS = ("records",)
+_DICTS = ("lost_via", "empty_via")
+_VALUES = ("expected", "rest", "looped", "column", "capped")
+
+
+def _snapshot(o) -> dict:
+    snap = {k: set(getattr(o, k)) for k in _SETS if hasattr(o, k)}
+    snap.update({k: dict(getattr(o, k)) for k in _DICTS if hasattr(o, k)})
+    snap.update({k: getattr(o, k) for k in _VALUES if hasattr(o, k)})
+    return snap
+
+
+def _changes(o, snap: dict) -> dict:
+    out = {}
+    for k, before in snap.items():
+        now = getattr(o, k)
+        if k in _SETS:
+            if now - before:
+                out[k] = sorted(now - before)
+        elif k in _DICTS:
+            new = {kk: v for kk, v in now.items() if kk not in before}
+            if new:
+                out[k] = new
+        elif now != before:
+            out[k] = now
+    return out
+
+
 class _Batch:
     def __init__(self, request: Request):
         self.request = request
@@ -165,17 +195,22 @@ class FrontierSpider(RedisMixin, ColumnSpider):
             return produce()
         request = request if request is not None else response.request
         batch = self._current = _Batch(request)
+        site = request.meta.get("site")
+        snap = _snapshot(self.outcome[site]) if site in self.outcome else None
         error = None
         try:
             for out in produce() or ():
                 self._take(batch, out, response)
         except Exception as e:  # a bug or a page no rule foresaw: a gap, never silence
             error = e
-            site = request.meta.get("site")
             if site in self.outcome:
                 self.outcome[site].gap(request.meta.get("role"), request.url, f"spider error: {e!r}")
         finally:
             self._current = None
+        if snap is not None:  # the callback ran whole here: what it learnt about its column
+            changed = _changes(self.outcome[site], snap)
+            if changed:
+                batch.events.append([site, "merge", changed])
         for item in self.late_failures:
             self._take(batch, item, None)
         self.late_failures.clear()

@@ -1,7 +1,8 @@
 """A plain static district site in GBK: the HTTP header names no charset, pages declare
 gb2312 in a meta tag (their bytes are GBK, a superset), pager links are plain `<a>`
-(下一页), attachments are DOCX/PDF under /uploadfiles/. Quirk "endless_pager": pages past
-the last keep linking a next one."""
+(下一页) beside "共N条", attachments are DOCX/PDF under /uploadfiles/. Quirk "endless_pager":
+pages past the last keep linking a next one; quirk "no_count": the pager states no record
+count (then only max_pages bounds an endless pager)."""
 from __future__ import annotations
 
 import html
@@ -49,7 +50,9 @@ class GbkStaticPortal(Portal):
         if k + 1 < count or "endless_pager" in self.quirks:
             nav.append(f'<A href="index_{k + 1}.htm">下一页</A>')
             nav.append(f'<A href="index_{count - 1}.htm">尾页</A>')
-        body = f'<TABLE width="100%"><TR><TD><UL class="news">{rows}</UL></TD></TR></TABLE><DIV class="pages">第{k + 1}页/共{count}页 {" ".join(nav)}</DIV>'
+        stated = "" if "no_count" in self.quirks else f"共{len(self.column.items)}条 "
+        body = (f'<TABLE width="100%"><TR><TD><UL class="news">{rows}</UL></TD></TR></TABLE>'
+                f'<DIV class="pages">{stated}第{k + 1}页/共{count}页 {" ".join(nav)}</DIV>')
         return self.page("信息公开年报", body)
 
     def detail(self, it) -> Resp:

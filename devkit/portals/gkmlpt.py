@@ -1,6 +1,7 @@
 """Guangdong gkmlpt: /gkmlpt/index carries `window._CONFIG` with SID and the category
 TREE; the list is JSON from /gkmlpt/api/all/{cat}?page=N&sid=SID; the detail page's
-body is Unicode-escaped HTML inside `window._CONFIG.DETAIL`."""
+body is Unicode-escaped HTML inside `window._CONFIG.DETAIL`. Quirk "by_year": the 年报
+category has one sub-category per year, each listed by the API on its own."""
 from __future__ import annotations
 
 import html
@@ -30,7 +31,22 @@ class GkmlptPortal(Portal):
                  "jump_url": "", "post_count": 12},
                 {"id": 720, "name": "政府信息公开", "jump_url": "", "post_count": n + 4, "children": [
                     {"id": 722, "name": "政府信息公开指南", "children": [], "jump_url": "", "post_count": 1},
-                    {"id": CAT, "name": "政府信息公开年报", "children": [], "jump_url": "", "post_count": n}]}]
+                    {"id": CAT, "name": "政府信息公开年报", "children": self._years(), "jump_url": "",
+                     "post_count": n}]}]
+
+    def _by_year(self) -> dict[int, list]:
+        """Quirk "by_year": the 年报 category is split into one sub-category per year
+        (ids CAT*10 + k), each with its own API list; the parent lists nothing itself."""
+        out: dict[int, list] = {}
+        if "by_year" in self.quirks:
+            years = sorted({it.date[:4] for it in self.column.items}, reverse=True)
+            for k, y in enumerate(years):
+                out[CAT * 10 + k] = [it for it in self.column.items if it.date[:4] == y]
+        return out
+
+    def _years(self) -> list:
+        return [{"id": cid, "name": f"{items[0].date[:4]}年", "children": [], "jump_url": "",
+                 "post_count": len(items)} for cid, items in self._by_year().items()]
 
     def route(self, method, path, query, form):
         if path == "/gkmlpt/index":
@@ -38,11 +54,14 @@ class GkmlptPortal(Portal):
             body = (f'<div id="app"></div><script>window._CONFIG = {json.dumps(cfg, ensure_ascii=False)};</script>'
                     '<script src="/gkmlpt/static/js/app.js"></script>')
             return self.page("政府信息公开目录", body)
-        if path == f"/gkmlpt/api/all/{CAT}":
+        parts = self._by_year()
+        if path == f"/gkmlpt/api/all/{CAT}" or path in {f"/gkmlpt/api/all/{cid}" for cid in parts}:
             if query.get("sid") != SID:
                 return Resp(200, b'{"total":0,"articles":[]}', {"Content-Type": "application/json"}, False)
             page = int(query.get("page") or 1)
             items = self.column.items
+            if parts:  # the parent lists nothing; each year's sub-category its own reports
+                items = parts.get(int(path.rsplit("/", 1)[1]), [])
             if "one_page" in self.quirks:  # Zhaoqing-style: everything on page 1, page >= 2 is a 404
                 if page >= 2:
                     return None

@@ -121,6 +121,8 @@ RUN_COLS = {
     "changed": ("有变化", "内容变化、存入新版本的网址"), "unchanged": ("无变化", "304 或内容相同"),
     "failed": ("失败", "重试后仍失败的请求"), "blocked": ("被拦截网站", "遇到反爬虫墙的网站数"),
     "note": ("备注", "中止原因"),
+    "expected": ("栏目自称条数", "本次抓取中写明条数的栏目，其自称条数之和"),
+    "reached": ("读到条数", "同一批栏目读到的条目数之和（每个栏目最多计到其自称条数）"),
 }
 FETCH_COLS = {
     "url": ("网址", ""), "site": ("来源网站", ""), "role": DOCUMENT_COLS["role"],
@@ -137,11 +139,17 @@ FETCH_COLS = {
 SITE_COLS = {
     "name": ("网站", "网站配置名（sites/*.yaml）"), "start_url": ("栏目网址", "年报栏目（或发现栏目的起点）"),
     "family": ("网站系统", "trs_old / trs_new / hanweb / gkmlpt / static"), "agency": ("机关", "配置中写明的机关"),
-    "status": ("状态", ("ok 正常；empty 栏目中没有年报；partial 部分列表页、年报网页或附件未能取得（原因中写明）；"
-                        "blocked 反爬虫墙；robots robots.txt 禁止；failed 栏目、首页或 robots.txt 无法访问，或年报网页全部失败")),
+    "status": ("状态", ("ok 正常；empty 栏目中没有年报；partial 部分列表页、年报网页或附件未能取得，"
+                        "或读到的条目少于栏目自称的条数（原因中写明，如“10/20：较早的条目只能经 list2.trsapi 取得”）；"
+                        "blocked 反爬虫墙；robots robots.txt 禁止；failed 栏目、首页或 robots.txt 无法访问，"
+                        "从首页找不到年报栏目，或年报网页全部失败")),
     "reason": ("原因", ""), "last_run": ("最近抓取批次", "runs.id"), "last_checked": ("最近检查", "UTC"),
     "found": ("发现年报网页", "最近一次抓取读到的年报网页数"), "reports": ("主版本年报", "档案中该网站的主版本年报数"),
     "adcode": ("网站地区代码", "网站配置中机关或地区的行政区划代码；年报机关名称未写明地名时用作其地区"),
+    "expected": ("栏目自称条数", ("栏目页面写明的条目总数：TRS recordCount / countnum、createPageHTML 的条数、"
+                                 "大汉 totalRecord、gkmlpt total、“共N条”；空白为栏目未写明")),
+    "reached": ("读到条数", ("最近一次抓取在栏目列表页（含分页与列表接口）上读到的不同条目数；"
+                             "少于栏目自称条数即为 partial")),
 }
 VERSION_COLS = {k: DOCUMENT_COLS[k] for k in ("url", "sha256", "role", "site", "http_status", "etag",
                                                "last_modified", "fetched_at", "size", "parent_sha256")}
@@ -212,10 +220,12 @@ TABLES = {
     "old": ("旧统计表", ("2008–2018 年年报的《政府信息公开情况统计表》：每个数字一行，行代码见 pipeline/old_template.py，"
                          "列 year 为本年度、cumulative 为历年累计，连同原文的指标名称与单位。"), ["row", "col", "unit"]),
     "series_comparable": ("可比序列", "2008–2025 年新旧模板中含义相同的数字，每个机关、年度、指标一行。", ["measure", "template"]),
-    "runs": ("抓取批次", "每次抓取一行：页面数、新文件、变化、失败、被拦截网站。", ["status"]),
+    "runs": ("抓取批次", "每次抓取一行：页面数、新文件、变化、失败、被拦截网站，栏目自称条数与读到条数。", ["status"]),
     "fetches": ("网址", "抓取过的每个网址：当前版本、条件请求用的 ETag/Last-Modified、网页上的元数据、最近错误。",
                 ["site", "role"]),
-    "sites": ("网站", "每个配置的网站栏目：网站系统、最近一次抓取的状态与原因。", ["status", "family"]),
+    "sites": ("网站", ("每个配置的网站栏目：网站系统、最近一次抓取的状态与原因、"
+                       "栏目自称条数与读到条数（读到少于自称即为 partial）。"),
+              ["status", "family"]),
     "document_versions": ("文件版本", "每个网址存下的每个版本，按时间先后。", []),
     "pending": ("待更新", "内部：已写入但派生数据尚未更新的年报。", []),
     "reparse_todo": ("重新解析进度", "内部：中断的 nianbao reparse 的检查点，再次运行时从这里继续。", []),

@@ -1,12 +1,18 @@
 """Crawl bookkeeping in the archive: what the crawler did, beside what it brought.
 
 - runs     one row per crawl: started, finished, status, pages, new, changed,
-           unchanged, failed, blocked (sites), the JOBDIR if resumable
+           unchanged, failed, blocked (sites), the JOBDIR if resumable; expected /
+           reached: the records the crawled columns say they hold (summed over the
+           columns that state a count) and how many of those columns' records it reached
 - fetches  one row per URL ever fetched (detail pages, attachments, list pages): the
            current sha256, validators for conditional requests (ETag, Last-Modified),
            versions seen, the metadata read from the detail page, the last error
 - sites    one row per configured site: family, status (ok | partial | empty | blocked |
-           robots | failed), reason, last run, detail pages found (`reports` is derived)
+           robots | failed), reason, last run, detail pages found (`reports` is derived);
+           expected: the record count the column states (TRS recordCount, Hanweb
+           totalRecord, gkmlpt total, 共N条; NULL when it states none), reached: the
+           distinct records its list pages showed this run. reached < expected is
+           `partial`, its reason starting "reached/expected: …"
 """
 from __future__ import annotations
 
@@ -54,6 +60,10 @@ class CrawlLog:
         if field not in RUN_COUNTERS:
             raise ValueError(f"no run counter {field!r}")
         self.conn.execute(f"UPDATE runs SET {field} = ? WHERE id = ?", (n, run_id))
+
+    def set_completeness(self, run_id: int, expected: int | None, reached: int | None) -> None:
+        """The run's records: stated by its columns (expected) and reached."""
+        self.conn.execute("UPDATE runs SET expected = ?, reached = ? WHERE id = ?", (expected, reached, run_id))
 
     def finish_run(self, run_id: int, status: str, note: str | None = None) -> None:
         self.conn.execute("UPDATE runs SET finished = ?, status = ?, note = ? WHERE id = ?", (now(), status, note, run_id))

@@ -179,7 +179,9 @@ CREATE TABLE IF NOT EXISTS runs (
   unchanged INTEGER NOT NULL DEFAULT 0,
   failed INTEGER NOT NULL DEFAULT 0,
   blocked INTEGER NOT NULL DEFAULT 0,
-  note TEXT
+  note TEXT,
+  expected INTEGER,
+  reached INTEGER
 );
 CREATE TABLE IF NOT EXISTS fetches (
   url TEXT PRIMARY KEY,
@@ -217,7 +219,9 @@ CREATE TABLE IF NOT EXISTS sites (
   last_checked TEXT,
   found INTEGER,
   reports INTEGER,
-  adcode TEXT
+  adcode TEXT,
+  expected INTEGER,
+  reached INTEGER
 );
 
 -- The shared frontier (crawler/cluster): which cycle is which run, what each site's
@@ -226,7 +230,7 @@ CREATE TABLE IF NOT EXISTS sites (
 CREATE TABLE IF NOT EXISTS frontier_cycles (
   cycle TEXT PRIMARY KEY,
   run_id INTEGER NOT NULL,
-  sites TEXT NOT NULL,
+  sites TEXT NOT NULL,  -- the site configs the cycle was seeded with (JSON, name → config)
   started TEXT NOT NULL,
   finished TEXT
 );
@@ -239,6 +243,7 @@ CREATE TABLE IF NOT EXISTS frontier_sites (
   status TEXT,
   reason TEXT,
   gaps TEXT NOT NULL DEFAULT '[]',
+  extra TEXT NOT NULL DEFAULT '{}',  -- completeness: records reached, the count stated, how the rest hides
   PRIMARY KEY (cycle, site)
 );
 CREATE TABLE IF NOT EXISTS frontier_applied (
@@ -407,7 +412,9 @@ def create(conn: sqlite3.Connection) -> None:
     """Create what is missing, and bring views to the current definitions (they hold no
     data, so an archive written by an older version gets today's views)."""
     # Columns added since an archive was written come first: the scripts index them.
-    _add_missing_columns(conn, "sites", {"found": "INTEGER", "adcode": "TEXT"})
+    _add_missing_columns(conn, "sites", {"found": "INTEGER", "adcode": "TEXT",
+                                         "expected": "INTEGER", "reached": "INTEGER"})
+    _add_missing_columns(conn, "runs", {"expected": "INTEGER", "reached": "INTEGER"})
     _add_missing_columns(conn, "reports", {"agency_titled": "TEXT", "agency_id": "TEXT", "adcode": "TEXT",
                                            "region_from": "TEXT", "template_old": "TEXT"})
     _add_missing_columns(conn, "issues", {"evidence": "TEXT"})
