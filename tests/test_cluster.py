@@ -287,7 +287,7 @@ DOCS = ("SELECT sha256, size, type, original_name, url, final_url, http_status, 
         "site, parent_sha256, role FROM documents")
 FETCHES = ("SELECT url, site, role, sha256, final_url, http_status, content_type, etag, last_modified, parent_url, "
            "versions, title, published, publisher, index_no, report_year, error FROM fetches")
-SITES = "SELECT name, start_url, family, agency, status, reason, found, adcode FROM sites"
+SITES = "SELECT name, start_url, family, agency, status, reason, found, adcode, expected, reached FROM sites"
 FAILURES = "SELECT sha256, original_name, stage, reason FROM failures"
 
 
@@ -304,8 +304,9 @@ def assert_same_archive(db: Path, single: Path) -> None:
         got, want = rows(db, sql), rows(single, sql)
         assert got == want, (sql.split(" FROM ")[1], [r for r in got if r not in want][:3],
                              [r for r in want if r not in got][:3])
-    run = rows(db, "SELECT status, pages, new, changed, unchanged, failed, blocked FROM runs")
-    assert run == rows(single, "SELECT status, pages, new, changed, unchanged, failed, blocked FROM runs")
+    runs = "SELECT status, pages, new, changed, unchanged, failed, blocked, expected, reached FROM runs"
+    assert rows(db, runs) == rows(single, runs)
+    assert rows(db, "SELECT COUNT(*) FROM sites WHERE expected IS NOT NULL")[0][0] >= 15  # the columns' own counts
 
 
 def test_three_workers_on_two_scrapyd_nodes_equal_one_machine(cluster, reliability):
