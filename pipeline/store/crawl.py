@@ -96,6 +96,13 @@ class CrawlLog:
                               "parent_url = COALESCE(?, parent_url) WHERE url = ?", (error, now(), run_id, parent_url, url))
         self.conn.commit()
 
+    # ------------------------------------------------------------ WARC files
+    def record_warc_files(self, run_id: int | None, files: list[tuple[str, int, int]]) -> None:
+        """The WARC files a run wrote: (name, size, records) each (store/warc.py)."""
+        self.conn.executemany("INSERT OR REPLACE INTO warc_files (name, run_id, size, records, closed) "
+                              "VALUES (?, ?, ?, ?, ?)", [(n, run_id, size, recs, now()) for n, size, recs in files])
+        self.conn.commit()
+
     # ------------------------------------------------------------ sites
     def set_site(self, name: str, **cols: Any) -> None:
         if "reports" in cols:
