@@ -47,6 +47,9 @@ class ArchivePipeline:
         self.archive.conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
         self.log = self.archive.crawl
         self.run_id = self.log.start_run(list(spider.sites), self.crawler.settings.get("JOBDIR"))
+        warc = getattr(self.crawler, "nianbao_warc", None)
+        if warc is not None:
+            warc.start()  # the WARC files open with the archive (crawler/warc.py)
         spider.run_id = self.run_id  # the runner reports this run when the crawl is over
         for name, s in spider.sites.items():
             # The portal's own region places the reports whose agency names no place.
@@ -104,6 +107,10 @@ class ArchivePipeline:
         prev = log.fetch(item.url)
         parent = log.fetch(item.parent_url) if item.parent_url else None
         try:
+            if item.warc is not None and not item.warc:
+                # Its WARC record was never written (the disk filled first): keep nothing
+                # of it, so no row lacks its record; the next crawl fetches it again.
+                raise OSError(f"WARC record not written ({self.crawler.stats.get_value('nianbao/stopped')})")
             digest = self._put(item, parent)
         except OSError as e:
             # Disk full, quota, read-only raw store: the bytes are not kept (the raw store
@@ -117,6 +124,8 @@ class ArchivePipeline:
                     outcome.detail_failed += 1
             self._failed(FetchFailed(item.url, item.site, item.role, why, parent_url=item.parent_url))
             return
+        if item.warc:
+            log.note_warc_file(item.warc["file"], run)
         changed = prev is None or prev["sha256"] != digest
         log.record_fetch(item.url, run_id=run, sha256=digest, changed=changed, site=item.site, role=item.role,
                          final_url=item.final_url, http_status=item.http_status, content_type=item.content_type,
@@ -151,11 +160,12 @@ class ArchivePipeline:
 
     def _close_warc(self) -> None:
         """Close the run's last WARC file (and index it), and record its files with the run."""
-        writer = getattr(self.crawler, "warc_writer", None)
-        if writer is None:
+        warc = getattr(self.crawler, "nianbao_warc", None)
+        if warc is None:
             return
+        writer = warc.writer
         try:
-            files = writer.close()
+            files = warc.close()
         except OSError as e:
             files = list(writer.files)
             log.error("closing the WARC file failed: %s", e)

@@ -49,7 +49,16 @@ def warc_dir(settings) -> Path:
 
 
 class WarcMiddleware:
-    """Writes every exchange to WARC; `request.meta["warc"]` is where its response went."""
+    """Writes every exchange to WARC; `request.meta["warc"]` is where its response went
+    ({file, offset, length}).
+
+    Like the archive, the WARC files are opened with the first item (the item pipeline
+    calls `start()`): until then exchanges wait in memory, their `meta["warc"]` an empty
+    dict filled in place when written. So `scrapy parse`, `scrapy shell` and `scrapy
+    fetch`, which send no item to the pipeline, write no WARC file either. A crawl that
+    goes long without an item starts writing anyway (PENDING_MAX)."""
+
+    PENDING_MAX = 256  # exchanges held before the first item, at most
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -58,9 +67,11 @@ class WarcMiddleware:
                                  info={"robots": "obey" if s.getbool("ROBOTSTXT_OBEY") else "ignore",
                                        "http-header-user-agent": s.get("USER_AGENT")})
         self.failed: str | None = None
-        # The item pipeline closes the writer and records its files with the run;
-        # this is how it finds the writer.
-        crawler.warc_writer = self.writer
+        self.started = False
+        self.pending: list[tuple[Exchange, dict]] = []
+        # The item pipeline starts the writer, closes it and records its files with the
+        # run; this is how it finds it.
+        crawler.nianbao_warc = self
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -74,17 +85,40 @@ class WarcMiddleware:
     def process_response(self, request, response):
         if self.failed:  # the crawl is stopping: record nothing more, hand nothing more on
             raise IgnoreRequest(self.failed)
-        try:
-            ref = self.writer.write(_exchange(request, response))
-        except OSError as e:
-            self.failed = (f"WARC not written: {e.strerror or e}"
-                           + (f" ({e.filename})" if e.filename else f" (in {self.writer.root})"))
-            log.error("%s: stopping the crawl", self.failed)
-            self.crawler.stats.set_value(STOPPED, self.failed)
-            deferred_from_coro(self.crawler.engine.close_spider_async(reason=self.failed))
-            raise IgnoreRequest(self.failed) from None
-        request.meta["warc"] = ref.as_dict()
+        if urlsplit(request.url).scheme not in ("http", "https"):
+            return response  # a saved page read by `scrapy check` (file:): no HTTP exchange
+        ref: dict = {}
+        request.meta["warc"] = ref
+        self.pending.append((_exchange(request, response), ref))
+        if self.started or len(self.pending) > self.PENDING_MAX:
+            self.start()
+        if self.failed:
+            raise IgnoreRequest(self.failed)
         return response
+
+    def start(self) -> None:
+        """Write what waits, and every exchange from now on as it comes."""
+        self.started = True
+        while self.pending and not self.failed:
+            ex, ref = self.pending[0]
+            try:
+                ref.update(self.writer.write(ex).as_dict())
+            except OSError as e:
+                self._stop(e)
+                break
+            self.pending.pop(0)
+
+    def _stop(self, e: OSError) -> None:
+        self.failed = (f"WARC not written: {e.strerror or e}"
+                       + (f" ({e.filename})" if e.filename else f" (in {self.writer.root})"))
+        self.pending.clear()  # their refs stay empty: the pipeline stores none of them
+        log.error("%s: stopping the crawl", self.failed)
+        self.crawler.stats.set_value(STOPPED, self.failed)
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason=self.failed))
+
+    def close(self) -> list[Path]:
+        """Close the current file (and index it); returns every file written."""
+        return self.writer.close()
 
     def spider_closed(self, spider=None, reason=None):
         try:
@@ -118,6 +152,6 @@ class WarcRefMiddleware(BaseSpiderMiddleware):
 
     def get_processed_item(self, item, response):
         if (isinstance(item, FetchedDoc) and response is not None and item.body is response.body
-                and response.status != 304 and response.meta.get("warc")):
-            item.warc = response.meta["warc"]
+                and response.status != 304 and response.meta.get("warc") is not None):
+            item.warc = response.meta["warc"]  # the same dict: filled once the record is written
         return item
