@@ -27,6 +27,7 @@ WARC would archive less than it claims.
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timezone
 from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -142,7 +143,8 @@ def _exchange(request, response) -> Exchange:
         url=request.url, method=request.method, request_headers=headers, request_body=request.body or b"",
         status=response.status, reason=reason, protocol=getattr(response, "protocol", None) or "HTTP/1.1",
         response_headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, vs in response.headers.items() for v in vs],
-        body=response.body, ip_address=str(response.ip_address) if getattr(response, "ip_address", None) else None)
+        body=response.body, ip_address=str(response.ip_address) if getattr(response, "ip_address", None) else None,
+        date=datetime.now(timezone.utc))  # when it arrived, not when it is written (see start())
 
 
 class WarcRefMiddleware(BaseSpiderMiddleware):
