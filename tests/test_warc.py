@@ -283,3 +283,59 @@ def test_request_records_say_what_was_sent(crawled):
                 assert h.protocol in ("GET", "POST")
                 return
     raise AssertionError("no request record")
+
+
+def test_an_old_archive_gains_the_warc_columns(tmp_path):
+    """An archive written before WARC: its tables get the columns (NULL: no record)."""
+    from nianbao.pipeline.store import Archive
+
+    import re
+
+    from nianbao.pipeline.store import schema
+
+    db = tmp_path / "archive.db"
+    con = sqlite3.connect(db)
+    # Today's tables as they were before WARC: without the warc_* columns and warc_files.
+    old = re.sub(r",\n  warc_file TEXT,\n  warc_offset INTEGER,\n  warc_length INTEGER", "", schema.TABLES)
+    old = re.sub(r"CREATE TABLE IF NOT EXISTS warc_files \(.*?\);", "", old, flags=re.S)
+    assert "warc" not in old
+    con.executescript(old)
+    con.execute("INSERT INTO fetches (url, sha256) VALUES ('http://x/a', 'ab')")
+    con.commit()
+    con.close()
+    Archive(db).close()
+    for table in ("fetches", "documents"):
+        cols = {r[1] for r in sqlite3.connect(db).execute(f"PRAGMA table_info({table})")}
+        assert {"warc_file", "warc_offset", "warc_length"} <= cols
+    assert _q(db, "SELECT warc_file FROM fetches") == [{"warc_file": None}]
+    assert _q(db, "SELECT name FROM warc_files") == []
+
+
+def test_a_second_crawl_records_its_304s_and_keeps_the_refs(crawled, tmp_path):
+    """Runs after the others (it crawls the same archive again): the unchanged reports
+    answer 304, which is recorded in the second run's WARC, while each URL keeps pointing
+    at the record of its bytes; `export --run` takes one run's files."""
+    db = crawled["db"]
+    before = {f["url"]: f for f in _q(db, "SELECT url, warc_file, warc_offset FROM fetches WHERE role = 'detail' "
+                                          "AND sha256 IS NOT NULL")}
+    first = {f.name for f in crawled["warc"].glob("*.warc.gz")}
+    r = subprocess.run([sys.executable, "-m", "nianbao", "crawl", "--fast", "--db", str(db), "--sites",
+                        str(crawled["tmp"] / "sites")], capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, r.stdout + r.stderr[-3000:]
+    run2 = _q(db, "SELECT id, unchanged FROM runs ORDER BY id DESC LIMIT 1")[0]
+    assert run2["unchanged"] >= len(before)
+    after = {f["url"]: f for f in _q(db, "SELECT url, warc_file, warc_offset FROM fetches WHERE role = 'detail' "
+                                         "AND sha256 IS NOT NULL")}
+    assert after == before  # a 304 brought no bytes: the ref stays on the 200 that did
+    new = {r["name"] for r in _q(db, "SELECT name FROM warc_files WHERE run_id = ?", run2["id"])}
+    assert new and not new & first
+    statuses = []
+    for name in new:
+        with open(crawled["warc"] / name, "rb") as fh:
+            statuses += [rec.http_headers.get_statuscode() for rec in ArchiveIterator(fh) if rec.rec_type == "response"]
+    assert statuses.count("304") >= len(before)
+    out = tmp_path / "run2"
+    r = subprocess.run([sys.executable, "-m", "nianbao", "export", "--db", str(db), "--format", "warc", "--run",
+                        str(run2["id"]), "--out", str(out)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert {p.name for p in out.glob("*.warc.gz")} == new
