@@ -47,9 +47,6 @@ class ArchivePipeline:
         self.archive.conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
         self.log = self.archive.crawl
         self.run_id = self.log.start_run(list(spider.sites), self.crawler.settings.get("JOBDIR"))
-        warc = getattr(self.crawler, "nianbao_warc", None)
-        if warc is not None:
-            warc.start()  # the WARC files open with the archive (crawler/warc.py)
         spider.run_id = self.run_id  # the runner reports this run when the crawl is over
         for name, s in spider.sites.items():
             # The portal's own region places the reports whose agency names no place.

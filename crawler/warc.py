@@ -53,13 +53,14 @@ class WarcMiddleware:
     """Writes every exchange to WARC; `request.meta["warc"]` is where its response went
     ({file, offset, length}).
 
-    Like the archive, the WARC files are opened with the first item (the item pipeline
-    calls `start()`): until then exchanges wait in memory, their `meta["warc"]` an empty
-    dict filled in place when written. So `scrapy parse`, `scrapy shell` and `scrapy
-    fetch`, which send no item to the pipeline, write no WARC file either. A crawl that
-    goes long without an item starts writing anyway (PENDING_MAX)."""
+    Like the archive, the WARC files are opened with the first item (WarcRefMiddleware
+    calls `start()` before any item pipeline sees it): until then exchanges wait in
+    memory, their `meta["warc"]` an empty dict filled in place when written. So `scrapy
+    parse`, `scrapy shell` and `scrapy fetch`, which send no item on, write no WARC file
+    either. A crawl that goes long without an item starts writing anyway (PENDING_*)."""
 
-    PENDING_MAX = 256  # exchanges held before the first item, at most
+    PENDING_MAX = 256  # exchanges held before the first item, at most …
+    PENDING_BYTES = 64 << 20  # … and bytes of bodies
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -70,6 +71,7 @@ class WarcMiddleware:
         self.failed: str | None = None
         self.started = False
         self.pending: list[tuple[Exchange, dict]] = []
+        self.pending_bytes = 0
         # The item pipeline starts the writer, closes it and records its files with the
         # run; this is how it finds it.
         crawler.nianbao_warc = self
@@ -91,7 +93,8 @@ class WarcMiddleware:
         ref: dict = {}
         request.meta["warc"] = ref
         self.pending.append((_exchange(request, response), ref))
-        if self.started or len(self.pending) > self.PENDING_MAX:
+        self.pending_bytes += len(response.body)
+        if self.started or len(self.pending) > self.PENDING_MAX or self.pending_bytes > self.PENDING_BYTES:
             self.start()
         if self.failed:
             raise IgnoreRequest(self.failed)
@@ -108,6 +111,7 @@ class WarcMiddleware:
                 self._stop(e)
                 break
             self.pending.pop(0)
+        self.pending_bytes = 0
 
     def _stop(self, e: OSError) -> None:
         self.failed = (f"WARC not written: {e.strerror or e}"
@@ -150,9 +154,13 @@ def _exchange(request, response) -> Exchange:
 class WarcRefMiddleware(BaseSpiderMiddleware):
     """Gives a FetchedDoc the place of the response record its bytes came from: only a
     document whose body *is* the response's body (not a body derived from a page's
-    script, nor a 304 answered from the raw store)."""
+    script, nor a 304 answered from the raw store). The first item starts the WARC
+    writer, so every ref is filled before any item pipeline (local or remote) sees it."""
 
     def get_processed_item(self, item, response):
+        warc = getattr(self.crawler, "nianbao_warc", None)
+        if warc is not None and not warc.started:
+            warc.start()
         if (isinstance(item, FetchedDoc) and response is not None and item.body is response.body
                 and response.status != 304 and response.meta.get("warc") is not None):
             item.warc = response.meta["warc"]  # the same dict: filled once the record is written
