@@ -9,7 +9,9 @@ fuzzer checks exactly that promise:
 - no crash: `parse_bytes` returns a Report whose status is one of `STATUSES`, a status
   other than `ok` carries a reason, and the Report serialises to JSON (`nianbao parse
   --json`); an exception escaping it, or a dead worker, is a failure;
-- no hang: the input finishes within the time limit (pebble kills the worker);
+- no hang: the input's parse uses no more CPU time than the limit (its own and its
+  children's, e.g. LibreOffice), so the verdict does not depend on how busy the machine
+  is; a worker still running at WALL_FACTOR × the limit is stopped (pebble) and a hang;
 - memory under the cap: RLIMIT_AS in the worker; a MemoryError (even one that the
   safety net in `parse_bytes` turned into a `failed` Report) is "over memory".
 
@@ -62,12 +64,14 @@ MAX_INPUT = 4 * 1024 * 1024  # mutations that grow an input stop here (a bigger 
 
 # Outcomes. `ok` and `caught` satisfy the oracle; the others are failures.
 FAILURES = ("crash", "hang", "over_memory", "died", "bad_report")
+WALL_FACTOR = 4  # a loaded machine stretches wall time, not CPU time: the wall stop is only a backstop
 
 
 # --------------------------------------------------------------------------- limits
 @dataclass(frozen=True)
 class Limits:
-    """Per-input limits of a fuzz worker: wall time (pebble) and address space (RLIMIT_AS)."""
+    """Per-input limits of a fuzz worker: CPU time (wall time × WALL_FACTOR as the
+    backstop, pebble) and address space (RLIMIT_AS)."""
     timeout: float = 10.0
     memory_mb: int = 1024
 
@@ -111,13 +115,19 @@ def _init(limits: Limits) -> None:
 
 
 # --------------------------------------------------------------------------- oracle (runs in the worker)
+def _cpu() -> float:
+    """CPU seconds of this worker and of the children it waited for (LibreOffice)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def check_one(data: bytes, name: str | None) -> dict[str, Any]:
     """Parse one input with the product entry point and judge the result."""
     from nianbao.pipeline.document import parse_bytes
     from nianbao.pipeline.model import STATUSES, Report
     from nianbao.pipeline.sniff import sniff
 
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), _cpu()
     out: dict[str, Any] = {"kind": None, "status": None, "reason": None}
     try:
         kind = sniff(data)
@@ -144,6 +154,7 @@ def check_one(data: bytes, name: str | None) -> dict[str, Any]:
     if isinstance(report.meta, dict) and report.meta.get("traceback"):  # where the safety net caught it
         out["traceback"] = str(report.meta["traceback"])
     out["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["cpu_seconds"] = _cpu() - cpu0
     if "MemoryError" in reason:
         return {**out, "outcome": "over_memory", "detail": reason}
     if report.status == "failed" and ("crashed:" in reason):
@@ -233,20 +244,28 @@ class Fuzzer:
         self.pool.join(timeout=30)
 
     def judge(self, data: bytes, name: str | None, timeout: float | None = None) -> dict[str, Any]:
-        return self._result(self.pool.schedule(check_one, args=(data, name), timeout=timeout or self.limits.timeout),
-                            timeout or self.limits.timeout)
+        return self._result(self._schedule(data, name, timeout or self.limits.timeout), timeout or self.limits.timeout)
+
+    def _schedule(self, data: bytes, name: str | None, timeout: float):
+        return self.pool.schedule(check_one, args=(data, name), timeout=timeout * WALL_FACTOR)
 
     @staticmethod
     def _result(fut, timeout: float) -> dict[str, Any]:
         try:
-            return fut.result()
+            res = fut.result()
         except FutureTimeout:
-            return {"outcome": "hang", "detail": f"no result within the {timeout:g} s limit", "seconds": timeout}
+            wall = timeout * WALL_FACTOR
+            return {"outcome": "hang", "detail": f"no result within {wall:g} s (the wall-time backstop)",
+                    "seconds": wall}
         except MemoryError as e:
             return {"outcome": "over_memory", "detail": f"MemoryError: {e}"}
         except Exception as e:  # noqa: BLE001 - pebble.ProcessExpired: the worker died (segfault, abort, killed)
             code = getattr(e, "exitcode", None)
             return {"outcome": "died", "detail": f"{type(e).__name__}: {e}" + (f" (exit code {code})" if code else "")}
+        if res.get("cpu_seconds", 0) > timeout:
+            res = {**res, "outcome": "hang",
+                   "detail": f"{res['cpu_seconds']:.1f} s of CPU time, over the {timeout:g} s limit"}
+        return res
 
     def run(self, target: str, inputs: Iterable[bytes], *, window: int = 64, seen: set | None = None) -> Tally:
         """Judge every distinct input (up to `window` in flight) and tally the outcomes;
@@ -269,7 +288,7 @@ class Fuzzer:
                 continue
             seen.add(digest)
             tally.tried += 1
-            pending.append((data, self.pool.schedule(check_one, args=(data, name), timeout=self.limits.timeout)))
+            pending.append((data, self._schedule(data, name, self.limits.timeout)))
             drain(window)
         drain(0)
         tally.seconds = time.perf_counter() - t0

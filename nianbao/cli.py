@@ -165,18 +165,29 @@ def parse(file, as_json, timeout, memory_mb):
 @_workers_option
 @_limit_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def reparse(db, workers, timeout, memory_mb, quiet):
+@click.option("--restart", is_flag=True, help="Start over instead of resuming an interrupted reparse.")
+def reparse(db, workers, timeout, memory_mb, quiet, restart):
     """Parse every stored document again from the raw store (after a parser upgrade).
 
     No request goes out. A report's old rows are replaced only once its new parse is
-    written; publications, figures and the search index follow at the end."""
+    written; publications, figures and the search index follow. Resumable: after Ctrl-C
+    (or a crash) the next `nianbao reparse` goes on where it stopped."""
     from nianbao.pipeline.ingest import reparse as run_reparse
     from nianbao.pipeline.store import Archive
 
     if not Path(db).exists():
         raise click.ClickException(f"{db} does not exist: run `nianbao ingest PATH` or `nianbao run` first")
     with Archive(db) as archive:
-        summary = run_reparse(archive, workers=workers, limits=_limits(timeout, memory_mb), progress=not quiet)
+        try:
+            summary = run_reparse(archive, workers=workers, limits=_limits(timeout, memory_mb), progress=not quiet,
+                                  restart=restart)
+        except KeyboardInterrupt:
+            left = archive.reparse_left()
+            click.echo(f"interrupted: {left:,} document(s) still to parse; what was parsed is written. "
+                       "Run `nianbao reparse` again to resume (`--restart` starts over).", err=True)
+            sys.exit(130)
+    if summary.resumed:
+        click.echo(f"resumed an interrupted reparse: {summary.resumed:,} document(s) were already done")
     print_summary(summary)
 
 

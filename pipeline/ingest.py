@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections import Counter
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
-from collections.abc import Iterable, Iterator
 
 from . import limits as L
 from .limits import Limits
@@ -37,6 +39,7 @@ class Summary:
     problems: list[tuple[str, str, str]] = field(default_factory=list)  # (name, status, reason)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path as text, why it was not read)
     archive: dict = field(default_factory=dict)  # Archive.finish(): primary reports, publications
+    resumed: int = 0  # documents an interrupted reparse had already done
 
     def line(self) -> str:
         s = self.statuses
@@ -83,12 +86,24 @@ def iter_files(paths: Iterable[str | Path]) -> Iterable[Path]:
     return (p for p, why in walk(paths) if why is None)
 
 
+BATCH = 64  # reports written per transaction (one commit each would cost more than the parse)
+BATCH_S = 2.0  # ... or after this many seconds, so a slow batch is checkpointed too
+
+
 def parse_documents(archive: Archive, digests: list[str], *, workers: int | None = None,
                     limits: Limits | None = None, timeout: float | None = None, progress: bool = True,
-                    summary: Summary | None = None) -> Summary:
+                    summary: Summary | None = None, done: int = 0,
+                    on_written: Callable[[list[str]], None] | None = None) -> Summary:
     """Parse the given stored documents under `limits`, write their reports (replacing
     older parses), then bring the archive's derived data up to date (`Archive.finish`).
-    `timeout` overrides `limits.time_s` (older callers)."""
+    `timeout` overrides `limits.time_s` (older callers).
+
+    At most a few documents per worker are in flight and reports are written in small
+    batches, so memory stays flat over 100,000 documents and an interrupted batch keeps
+    what was parsed: `on_written(digests)` is called after each batch is committed (the
+    reparse checkpoint), `done` is how many of the whole job an earlier run finished (the
+    progress bar starts there). Ctrl-C stops the workers, writes and finishes what was
+    parsed, and re-raises KeyboardInterrupt."""
     summary = summary or Summary()
     limits = limits or Limits.from_env()
     if timeout is not None:
@@ -96,30 +111,61 @@ def parse_documents(archive: Archive, digests: list[str], *, workers: int | None
     if not digests:
         summary.archive = archive.finish()
         return summary
-    workers = workers or os.cpu_count() or 1
-    docs = {d["sha256"]: d for d in archive.db.query(
-        "SELECT sha256, type, original_name, url FROM documents WHERE sha256 IN (SELECT value FROM json_each(?))",
-        [json.dumps(digests)])}
+    workers = min(workers or os.cpu_count() or 1, len(digests))
     bar = _progress(progress)
-    with bar, L.pool(limits, min(workers, len(digests))) as pool:
-        task = bar.add_task("parsing", total=len(digests))
-        futures = []
-        for digest in digests:
-            doc = docs[digest]
-            name = doc["original_name"] or (doc["url"] or "").rsplit("/", 1)[-1] or None
-            fut = pool.schedule(L.parse_path, args=(str(archive.raw.path(digest)), name, doc["type"], limits),
-                                timeout=limits.time_s)
-            futures.append((digest, name or digest[:12], fut))
-        for digest, name, fut in futures:
-            report = L.outcome(fut, limits, docs[digest]["type"])
-            report.container = report.container or docs[digest]["type"]
-            archive.write_report(digest, report)
-            summary.statuses[report.status] += 1
-            if report.status != "ok":
-                summary.problems.append((name, report.status, report.reason or ""))
-            bar.advance(task)
-    summary.archive = archive.finish()
+    written: list[tuple[str, object]] = []
+    last = [time.monotonic()]
+
+    def flush() -> None:
+        archive.write_reports(written)
+        if on_written:
+            on_written([d for d, _ in written])
+        written.clear()
+        last[0] = time.monotonic()
+
+    try:
+        pool = L.pool(limits, workers)
+        with bar, pool:
+            task = bar.add_task("parsing", total=done + len(digests), completed=done)
+            in_flight: deque = deque()
+            todo = iter(digests)
+            for chunk in iter(lambda: list(islice(todo, 4 * workers)), []):
+                docs = {d["sha256"]: d for d in archive.db.query(
+                    "SELECT sha256, type, original_name, url FROM documents "
+                    "WHERE sha256 IN (SELECT value FROM json_each(?))", [json.dumps(chunk)])}
+                for digest in chunk:
+                    doc = docs[digest]
+                    name = doc["original_name"] or (doc["url"] or "").rsplit("/", 1)[-1] or None
+                    fut = pool.schedule(L.parse_path, args=(str(archive.raw.path(digest)), name, doc["type"], limits),
+                                        timeout=limits.time_s)
+                    in_flight.append((digest, name or digest[:12], doc["type"], fut))
+                while len(in_flight) > 4 * workers:
+                    _collect(in_flight.popleft(), limits, summary, written)
+                    bar.advance(task)
+                    if len(written) >= BATCH or time.monotonic() - last[0] > BATCH_S:
+                        flush()
+            while in_flight:
+                _collect(in_flight.popleft(), limits, summary, written)
+                bar.advance(task)
+    except KeyboardInterrupt:
+        pool.stop()  # not close(): that would wait for every scheduled parse
+        raise
+    finally:
+        # Also on Ctrl-C: what was parsed is written and the derived data follows it.
+        if written:
+            flush()
+        summary.archive = archive.finish()
     return summary
+
+
+def _collect(item, limits: Limits, summary: Summary, written: list) -> None:
+    digest, name, kind, fut = item
+    report = L.outcome(fut, limits, kind)
+    report.container = report.container or kind
+    written.append((digest, report))
+    summary.statuses[report.status] += 1
+    if report.status != "ok":
+        summary.problems.append((name, report.status, report.reason or ""))
 
 
 def ingest_paths(archive: Archive, paths: Iterable[str | Path], **kw) -> Summary:
@@ -153,13 +199,22 @@ def parse_pending(archive: Archive, **kw) -> Summary:
     return parse_documents(archive, todo, **kw)
 
 
-def reparse(archive: Archive, **kw) -> Summary:
-    """Parse every stored document again from the raw store (after a parser change)."""
-    todo = [r[0] for r in archive.conn.execute("SELECT sha256 FROM documents ORDER BY stored_at")]
+def reparse(archive: Archive, *, restart: bool = False, **kw) -> Summary:
+    """Parse every stored document again from the raw store (after a parser change).
+
+    Resumable: the documents still to parse are the archive's `reparse_todo` (filled when
+    a reparse starts, ticked off batch by batch), so after Ctrl-C, kill -9 or a power cut
+    the next `reparse` goes on where it stopped; `restart` starts over. A document parsed
+    twice (written, not yet ticked) is only replaced by the same parse."""
+    todo, total = archive.reparse_todo(restart)
     missing = [d for d in todo if d not in archive.raw]
     for d in missing:
         archive.record_failure(d, None, "reparse", "raw bytes missing from the raw store")
-    return parse_documents(archive, [d for d in todo if d not in missing], **kw)
+    archive.reparse_done(missing)
+    summary = parse_documents(archive, [d for d in todo if d not in missing], done=total - len(todo),
+                              on_written=archive.reparse_done, **kw)
+    summary.resumed = total - len(todo)
+    return summary
 
 
 def _progress(enabled: bool):

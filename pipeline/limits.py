@@ -81,6 +81,9 @@ def worker_init(limits: Limits) -> None:
 
     gazetteer.load()
     set_memory_limit(limits.memory_mb)
+    # Ctrl-C reaches the whole process group: the parent stops the pool and keeps what
+    # was parsed; a worker dying of it would be recorded as a failed document.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def pool(limits: Limits, workers: int = 1):

@@ -47,6 +47,14 @@ def _num(s: str) -> int | float | None:
     return float(s) if "." in s else int(s)
 
 
+def _shown(text: str, limit: int = 60) -> str:
+    """The cell as quoted in a reason: a merged or corrupt cell can hold a whole table's
+    text, and a reason is shown on every page and stored with every cell."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}… ({len(text)} characters)"
+
+
 def parse_cell(text: str | None, kind: str = "count", unit: str | None = None,
                default_unit: str | None = None) -> tuple[int | float | None, str | None]:
     """Parse one printed cell.
@@ -62,24 +70,24 @@ def parse_cell(text: str | None, kind: str = "count", unit: str | None = None,
     if _blank(s):
         return None, None
     if re.search(r"\d\s+\d", unicodedata.normalize("NFKC", text.replace("&nbsp;", " "))):
-        return None, f"digits separated by space {text!r}"  # 「1 1」: two cells run together?
+        return None, f"digits separated by space {_shown(text)}"  # 「1 1」: two cells run together?
     if kind == "change":
         m = re.fullmatch(r"(增加|增|新增|减少|减)(.+)", s)
         if m:
             v, why = parse_cell(m.group(2), "count")
             if v is None:
-                return None, why or f"unreadable change {text!r}"
+                return None, why or f"unreadable change {_shown(text)}"
             return (-v if m.group(1).startswith("减") else v), None
     if kind == "money":
         for u, factor in _MONEY_UNITS.items():
             if s.endswith(u):
                 v = _num(s[: -len(u)])
                 if v is None:
-                    return None, f"unreadable amount {text!r}"
+                    return None, f"unreadable amount {_shown(text)}"
                 return _convert(v, factor, unit), None
         v = _num(s)
         if v is None:
-            return None, f"unreadable amount {text!r}"
+            return None, f"unreadable amount {_shown(text)}"
         factor = _MONEY_UNITS.get(default_unit or "", None)
         return (_convert(v, factor, unit) if factor and unit else v), None
     for u in _COUNT_UNITS:
@@ -88,7 +96,7 @@ def parse_cell(text: str | None, kind: str = "count", unit: str | None = None,
             break
     v = _num(s)
     if v is None:
-        return None, f"unreadable {text!r}"
+        return None, f"unreadable {_shown(text)}"
     if isinstance(v, float) and v.is_integer():
         v = int(v)  # 「3.0」 is the count 3
     return v, None

@@ -2,6 +2,7 @@
 portals serve error pages as `.pdf` and Word files as `application/octet-stream`)."""
 from __future__ import annotations
 
+import codecs
 import io
 import re
 import zipfile
@@ -30,6 +31,12 @@ def sniff(data: bytes) -> str:
             return "image"
     if data.startswith(b"BM") and data[6:10] == b"\0\0\0\0" and len(data) > 54:  # BMP: reserved bytes are 0
         return "image"
+    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        # Notepad's and Word's "Unicode" save: judged on its text, read by the same decoder.
+        enc = "utf-16-le" if data[:2] == codecs.BOM_UTF16_LE else "utf-16-be"
+        text = data[2:8194].decode(enc, errors="replace").encode("utf-8")
+        kind = sniff(text)
+        return kind if kind in ("html", "txt") else "unknown"
     start = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     if _HTML.search(start[:2048]) and start.startswith(b"<"):
         return "html"

@@ -33,6 +33,7 @@ from nianbao.pipeline.model import Cell, Grid, GridCell, Issue
 from nianbao.pipeline.numbers import is_blank, looks_like_value, parse_cell
 
 MIN_SCORE = 0.34  # below this a label says nothing about which row it is
+HOPELESS = 0.3  # below MIN_SCORE: a score under it is never compared with a real match
 STRICT_MIN = 0.5  # for rows rebuilt from plain text lines, where order proves less
 STRONG = 0.75  # a label this close to a template row identifies the table by itself
 SHORT = 40  # header/heading cells are short; longer cells are body text in page frames
@@ -70,6 +71,9 @@ def similarity(printed: str, label: str) -> float:
     a, b = norm_label(printed), norm_label(label)
     if not a or not b:
         return 0.0
+    bound = 2 * min(len(a), len(b)) / (len(a) + len(b))  # the ratio can be no higher
+    if bound < HOPELESS:
+        return bound  # a whole table's text merged into one label: difflib is quadratic in it
     return SequenceMatcher(None, a, b, autojunk=False).ratio()
 
 

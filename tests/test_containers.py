@@ -67,3 +67,22 @@ def test_a_docx_with_broken_xml_or_deflate_is_corrupt_not_a_crash():
     raw[at:at + 64] = bytes(64)
     r = parse_bytes(bytes(raw), "damaged.docx")
     assert r.status == "failed" and "crashed" not in r.reason, r.reason
+
+
+@pytest.mark.parametrize("enc", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("render", ["html", "text"])
+def test_utf16_files_with_a_bom_parse_like_utf8(enc, render):
+    """Notepad's and Word's "Unicode" save is UTF-16 with a BOM: it was `unknown`, failed."""
+    from nianbao.devkit.generate import render_html, render_text
+
+    spec = random_report(77)
+    utf8 = render_html(spec, encoding="utf-8") if render == "html" else render_text(spec)
+    text = utf8.decode("utf-8")
+    if render == "html":
+        text = text.replace('charset="utf-8"', 'charset="utf-16"').replace("charset=utf-8", "charset=utf-16")
+    data = ("\ufeff" + text).encode(enc)
+    assert sniff(data) == ("html" if render == "html" else "txt")
+    want, got = parse_bytes(utf8), parse_bytes(data)
+    assert got.status == want.status and got.status != "failed", got.reason
+    assert {(c.table, c.row, c.col, c.value) for c in got.cells} == {(c.table, c.row, c.col, c.value) for c in want.cells}
+    assert got.title == want.title and got.agency == want.agency and got.report_year == want.report_year

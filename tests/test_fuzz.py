@@ -11,8 +11,12 @@ fails, and the marker must go.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from nianbao.devkit import fuzz
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 LIMITS = fuzz.Limits(timeout=10, memory_mb=1024)
 SEED = 12
@@ -85,18 +89,23 @@ def _repeated_line_pdf(times: int) -> bytes:
     sample = (fuzz.SAMPLES / "huaian-hongze-2023.pdf").read_bytes()
     objects = [o for o in fuzz._pdf_objects(sample)[0] if b"/XRef" not in o[2][:300]]
     page5 = next(i for i, o in enumerate(objects) if o[0] == 52)  # object 52: page 5's content stream
-    ops = [("content", page5, "repeat", 3, 5000)] * (times // 5000)  # the op repeats at most 5,000 times
+    ops = [("content", page5, "repeat", 3, min(times - k, 5000)) for k in range(0, times, 5000)]  # ≤ 5,000 a step
     return fuzz._pdf_apply(sample, ops, True)
 
 
 REPRODUCERS = {
     # pipeline/extract/pdf.py _page_chars: pdfium's FPDFText_LoadPage is quadratic in glyphs printed over
-    # one another (5,000 repeats → 5 s, 10,000 → 19 s for ONE page, 303 KB); the extractor's own deadline is only
-    # checked between pages, so one page runs unbounded (a worker time limit is the only stop).
+    # one another (5,000 repeats → 5 s, 10,000 → 19 s for ONE page, 303 KB) and no deadline reaches inside it:
+    # the copies are removed before the text page is built (_drop_overprinted), past 20,000 the text is skipped.
     "pdf: one line printed 10,000 times over itself on page 5 (303 KB)": (
         lambda: _repeated_line_pdf(10000), "x.pdf",
-        ("open: pdfium text page is quadratic in overlapping glyphs (one page 19 s) and extract_pdf checks its "
-         "deadline only between pages; found by fuzzing")),
+        "fixed: pdfium text page quadratic in overprinted glyphs (one page 19 s); found by fuzzing"),
+    # pipeline/extract/docx.py _text + pipeline/tables.py similarity: a mutated DOCX whose cells hold the whole
+    # table's text again and again (1.3 MB): difflib on 100,000-character labels, 13 M namespace lookups: 32 s.
+    "docx: cells holding the whole table's text (1.3 MB, fuzz-found)": (
+        lambda: (FIXTURES / "fuzz" / "docx-merged-table-text.docx").read_bytes(), "x.docx",
+        ("fixed: label similarity bounded by length before difflib, DOCX text walk without per-node qn(); "
+         "found by fuzzing")),
     # pipeline/extract/html.py _grids: every table walks every <tr> below it (table.iter("tr")) to keep its
     # own, so cost = Σ nesting depth over rows: 159 KB → 11 s, 312 KB → 40 s.
     "html: 250 nested tables around 16,000 rows (312 KB)": (
@@ -125,3 +134,17 @@ def test_fuzz_found(case, fuzzer, reliability):
                 f"{res['outcome']}: {res.get('status') or ''} {(res.get('detail') or res.get('reason') or '')[:120]}".strip(),
                 group="fuzz", **({"xfail": reason} if reason.startswith("open") else {}))
     assert res["outcome"] == "ok", res
+
+
+def test_overprinted_copies_removed_text_unchanged(monkeypatch):
+    """Below the skip limit the copies are removed before pdfium builds the text page:
+    the text read is the same as pdfium's own (it keeps one copy of a glyph anyway)."""
+    from nianbao.pipeline.extract import pdf
+
+    data = _repeated_line_pdf(2000)  # 16,000 text objects in one box
+    removed = pdf.extract_pdf(data)
+    monkeypatch.setattr(pdf, "OVERPRINT_CHECK", 10**9)
+    kept = pdf.extract_pdf(data)
+    assert removed.text == kept.text
+    assert any("text objects printed over identical ones, ignored" in w for w in removed.warnings)
+    assert not any("printed over" in w for w in kept.warnings)

@@ -61,3 +61,13 @@ def test_looks_like_value_tells_labels_from_figures():
     assert looks_like_value("0") and looks_like_value("") and looks_like_value("251000元")
     assert not looks_like_value("2.重复申请") and not looks_like_value("（七）总计")
     assert not looks_like_value("行政许可")
+
+
+def test_reason_quotes_at_most_a_line_of_a_huge_cell():
+    """A cell holding a whole table's text (a merged or corrupt cell) is named in its reason
+    by its start and its length: the reason is stored with the cell and shown on every page."""
+    huge = "一、本年新收政府信息公开申请数量 44 0 3 " * 5000
+    value, why = parse_cell(huge)
+    assert value is None
+    assert len(why) < 200 and f"({len(huge)} characters)" in why and why.startswith("digits separated by space")
+    assert parse_cell("1 1") == (None, "digits separated by space '1 1'")

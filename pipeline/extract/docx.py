@@ -22,15 +22,20 @@ class DocxError(ValueError):
     pass
 
 
+_T, _P = qn("w:t"), qn("w:p")
+_SPACES = frozenset((qn("w:tab"), qn("w:br"), qn("w:cr")))
+
+
 def _text(el) -> str:
     """Text of a paragraph/cell: runs joined, paragraphs and breaks as spaces."""
     parts: list[str] = []
     for node in el.iter():
-        if node.tag == qn("w:t"):
+        tag = node.tag
+        if tag == _T:
             parts.append(node.text or "")
-        elif node.tag in (qn("w:tab"), qn("w:br"), qn("w:cr")):
+        elif tag in _SPACES:
             parts.append(" ")
-        elif node.tag == qn("w:p") and parts:
+        elif tag == _P and parts:
             parts.append(" ")
     return re.sub(r"\s+", " ", "".join(parts).replace("\u3000", " ")).strip()
 

@@ -43,6 +43,11 @@ Y_TOL = 3.0  # characters whose tops differ less than this are on one line
 MAX_PAGES = 5000
 MAX_PATHS = 20000  # path objects on one page (forms excepted) before tables are given up
 DEFAULT_TIMEOUT = 120.0
+# Text objects on one page past which overprinting is looked for: a dense real page has
+# a few thousand; below this the check would only cost time.
+OVERPRINT_CHECK = 4000
+OVERPRINT_KEEP = 2  # copies of one text box kept (fake bold prints a line twice)
+MAX_OVERPRINTED = 20000  # past this many copies the page's text is not read (removing them is quadratic too)
 
 
 class PdfError(Exception):
@@ -165,7 +170,15 @@ def _extract(doc: Any, raw: Any, deadline: float) -> Extracted:
             raise PdfError(f"truncated or corrupt PDF: page {i + 1}: pdfium could not load it")
         page = _RawPage(handle)
         try:
-            chars, page_text_chars = _page_chars(page, raw)
+            dropped = _drop_overprinted(handle, raw)
+            if dropped > MAX_OVERPRINTED:
+                pages.warnings.append(f"page {i + 1}: {dropped} text objects printed over identical ones: "
+                                      "its text is not read")
+                chars, page_text_chars = [], 0
+            else:
+                if dropped:
+                    pages.warnings.append(f"page {i + 1}: {dropped} text objects printed over identical ones, ignored")
+                chars, page_text_chars = _page_chars(page, raw)
             try:
                 v, h = _page_rules(page, raw)
             except _TooManyPaths:
@@ -277,6 +290,34 @@ _SPECIAL_S = _SKIP_S | {" "}
 _SPACE_S = frozenset(c for c in map(chr, range(0x3001)) if c.isspace())
 _FIRST, _X0, _TOP = itemgetter(0), itemgetter(1), itemgetter(2)
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _drop_overprinted(handle: Any, raw: Any) -> int:
+    """Remove text objects printed again and again in the very same box, before pdfium
+    builds the text page: its duplicate-glyph check is quadratic (one line printed
+    10,000 times over itself: 19 s for one page, where no deadline can reach), and it
+    keeps one copy of such glyphs anyway, so the text read is the same. Returns how
+    many there were; past MAX_OVERPRINTED none is removed and the caller skips the text."""
+    n = raw.FPDFPage_CountObjects(handle)
+    if n < OVERPRINT_CHECK:
+        return 0
+    box = [ctypes.c_float() for _ in range(4)]
+    seen: dict[tuple, int] = {}
+    drop = []
+    for i in range(n):
+        obj = raw.FPDFPage_GetObject(handle, i)
+        if raw.FPDFPageObj_GetType(obj) != raw.FPDF_PAGEOBJ_TEXT or not raw.FPDFPageObj_GetBounds(obj, *box):
+            continue
+        key = tuple(round(b.value, 1) for b in box)
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > OVERPRINT_KEEP:
+            drop.append(obj)
+    if len(drop) > MAX_OVERPRINTED:
+        return len(drop)
+    for obj in reversed(drop):  # from the end: pdfium erases from a vector
+        if raw.FPDFPage_RemoveObject(handle, obj):
+            raw.FPDFPageObj_Destroy(obj)
+    return len(drop)
 
 
 def _page_chars(page: Any, raw: Any) -> tuple[list[Char], int]:

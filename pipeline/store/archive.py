@@ -92,6 +92,27 @@ class Archive:
                           (digest, original_name, stage, reason, now()))
         self.conn.commit()
 
+    # ---------------------------------------------------------------- reparse checkpoint
+    def reparse_todo(self, restart: bool = False) -> tuple[list[str], int]:
+        """(documents still to parse, size of the whole reparse). An unfinished reparse is
+        resumed; otherwise (or with `restart`) every document is queued, oldest first."""
+        with self.conn:
+            if restart:
+                self.conn.execute("DELETE FROM reparse_todo")
+            if not self.conn.execute("SELECT 1 FROM reparse_todo LIMIT 1").fetchone():
+                total = self.conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+                self.conn.execute("INSERT INTO reparse_todo (sha256, total) "
+                                  "SELECT sha256, ? FROM documents ORDER BY stored_at, sha256", (total,))
+        rows = self.conn.execute("SELECT sha256, total FROM reparse_todo ORDER BY rowid").fetchall()
+        return [r[0] for r in rows], (rows[0][1] if rows else 0)
+
+    def reparse_left(self) -> int:
+        return self.conn.execute("SELECT COUNT(*) FROM reparse_todo").fetchone()[0]
+
+    def reparse_done(self, digests: list[str]) -> None:
+        with self.conn:
+            self.conn.executemany("DELETE FROM reparse_todo WHERE sha256 = ?", [(d,) for d in digests])
+
     # ---------------------------------------------------------------- reports
     def write_report(self, digest: str, report: Report) -> None:
         """Replace everything stored for document `digest` with this parse, atomically."""

@@ -10,6 +10,7 @@ Base data (written by `Archive` as things happen):
 - warc_files the WARC files each run wrote (store/warc.py); documents.warc_* and
              fetches.warc_* name the response record (file, offset, length) of the bytes
 - pending    reports written since the derived data was last brought up to date
+- reparse_todo  the checkpoint of a running `nianbao reparse`: documents still to parse
 
 Derived data (written only by store/derived.py, from the base data):
 - reports.publication / is_primary / published, figures (one row of key figures per
@@ -162,6 +163,11 @@ CREATE TABLE IF NOT EXISTS failures (
 
 CREATE TABLE IF NOT EXISTS pending (
   report TEXT PRIMARY KEY
+);
+
+CREATE TABLE IF NOT EXISTS reparse_todo (
+  sha256 TEXT PRIMARY KEY,
+  total INTEGER NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS runs (
