@@ -40,7 +40,8 @@ ROOT = Path(__file__).resolve().parents[1]
 FUZZ_RESULTS = ROOT / "benchmarks" / "fuzz-results.json"
 OUT = ROOT / "RELIABILITY.md"
 TEST_FILES = ["tests/faults", "tests/test_site_limits.py", "tests/test_site_live.py", "tests/test_ingest_paths.py",
-              "tests/test_limits.py", "tests/test_parse_bounds.py", "tests/test_fuzz.py"]
+              "tests/test_limits.py", "tests/test_parse_bounds.py", "tests/test_fuzz.py", "tests/test_probe_robots.py",
+              "tests/test_reparse_resume.py"]
 STANDARD = ("group", "kind", "expected", "observed", "test", "passed")
 # The sections of the report, in order: group → (title, what the group is).
 GROUPS = {

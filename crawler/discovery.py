@@ -65,7 +65,7 @@ def find_xxgk(url: str, text: str) -> list[str]:
 
 def is_column(url: str, text: str) -> bool:
     """Is this page itself a 年报 column? Its family's list parser finds report entries
-    (a CMS list page hides its records in scripts; gkmlpt's in an API it names)."""
+    (a CMS list page hides its records in scripts; gkmlpt's and other API families' in an API it names)."""
     from . import families
     from .families.base import links_in
 
@@ -74,7 +74,7 @@ def is_column(url: str, text: str) -> bool:
         page = fam.parse_list(url, text) if fam is not families.static else None
     except Exception:
         return False
-    if page is not None and page.pages and fam.NAME == "gkmlpt":
+    if page is not None and page.pages and getattr(fam, "API_LIST", False):  # the list is behind an API it names
         return True
     links = page.links if page is not None else links_in(url, text)
     entries = sum(is_report_title(link.title) for link in links)

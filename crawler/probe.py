@@ -1,6 +1,7 @@
 """`nianbao sites add`: a few polite synchronous requests to find a column and its family."""
 from __future__ import annotations
 
+import urllib.error
 import urllib.request
 import urllib.robotparser
 from urllib.parse import urlsplit
@@ -34,12 +35,22 @@ def _get(url: str, robots: urllib.robotparser.RobotFileParser | None) -> tuple[s
 
 
 def _robots(url: str):
-    """The host's robots.txt. A 5xx answer leaves urllib's parser disallowing everything;
-    an unreachable one is the same complete disallow (RFC 9309 §2.3.1.4), said plainly."""
+    """The host's robots.txt, read as RFC 9309 says and as the crawl reads it
+    (crawler/middlewares.py): a 4xx answer (401 and 403 included) means there are no
+    rules, allow all (§2.3.1.3); a 5xx or no answer means disallow all (§2.3.1.4).
+    urllib's own `read()` disallows everything on 401/403, so it is not used."""
     parts = urlsplit(url)
-    rp = urllib.robotparser.RobotFileParser(f"{parts.scheme}://{parts.netloc}/robots.txt")
+    robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
+    rp = urllib.robotparser.RobotFileParser(robots_url)
+    req = urllib.request.Request(robots_url, headers={"User-Agent": USER_AGENT})
     try:
-        rp.read()
+        with urllib.request.urlopen(req, timeout=30) as r:
+            rp.parse(decode(r.read(), r.headers.get("content-type")).splitlines())
+    except urllib.error.HTTPError as e:
+        if not 400 <= e.code < 500:
+            raise ProbeError(f"robots.txt answered HTTP {e.code}: treated as disallow all (RFC 9309); "
+                             "try again later") from None
+        rp.allow_all = True
     except (OSError, ValueError) as e:
         raise ProbeError(f"robots.txt unreachable ({e}): treated as disallow all (RFC 9309)") from None
     return rp

@@ -190,8 +190,9 @@ def test_attachment_is_primary_and_a_failed_one_counts_nothing(tmp_path, samples
     assert rows[bad][0] == "extraction_incomplete" and rows[bad][2] == 0
     counted = con.execute("SELECT COUNT(*) FROM reports WHERE is_primary = 1 AND status = 'ok'").fetchone()[0]
     assert counted == 0, "no 0-cell page is counted as an ok report"
-    t3 = con.execute("SELECT SUM(reports_with_t3) FROM totals_by_year").fetchone()[0]
+    t3, unread = con.execute("SELECT SUM(reports_with_t3), SUM(reports_unread) FROM totals_by_year").fetchone()
     assert t3 == 1
+    assert unread == rows[bad][1] == 1, "the unread page is its publication's report, counted as unread"
     reliability("attachment failed behind a 详见附件 page", "page extraction_incomplete, no figures counted; "
                 "a parsed attachment stays primary", f"page {rows[bad][0]}; attachment primary {rows[att][1]}",
                 group="parse")

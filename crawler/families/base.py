@@ -24,12 +24,14 @@ class Link:
 
 @dataclass
 class PageRequest:
-    """A further list page: GET url, or POST `formdata` to url."""
+    """A further list page: GET url, or POST `formdata` (a form) or `body` (raw, e.g. JSON) to url."""
     url: str
     method: str = "GET"
     formdata: dict | None = None
     fallback: list["PageRequest"] | None = None  # tried when this answers with no entries
     probe: bool = False  # a guess that may not exist: its 404 is no gap (TRS new _1 / _2 numbering)
+    body: str | None = None  # a raw request body (Epoint's JSON), sent as is with method POST
+    headers: dict | None = None  # headers the CMS insists on (TrueCMS answers 404 without a Referer)
 
 
 @dataclass
@@ -222,6 +224,23 @@ def links_in(base_url: str, fragment: str) -> list[Link]:
             date = norm_date(parent.text_content().replace(title, ""))
         out.append(Link(urljoin(base_url, href), re.sub(r"\s+", "", title), date))
     return out
+
+
+def as_count(value) -> int | None:
+    """A record count from an API answer (a number or a digit string); None when absent."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    return int(value) if isinstance(value, str) and value.strip().isdigit() else None
+
+
+def page_size(asked: int, shown: int, total: int | None) -> int:
+    """Records per page as the server really pages: the size asked for, unless the first
+    page came back shorter while the column counts more (the server caps the size)."""
+    if total is not None and 0 < shown < asked and total > shown:
+        return shown
+    return asked
 
 
 def first_match(pattern: str, text: str, flags=re.S) -> str | None:

@@ -12,6 +12,7 @@ from nianbao.pipeline.titles import title_year
 from .base import Detail, Link, ListPage, PageRequest, attachment_links, detail_meta, norm_date
 
 NAME = "gkmlpt"
+API_LIST = True  # the column page lists nothing itself: its records come from the API it names
 CATEGORY_NAME = re.compile(r"年报|年度报告")
 
 

@@ -168,7 +168,7 @@ class ColumnSpider(scrapy.Spider):
         return families.get(fam), None
 
     def _req(self, url: str, callback, site: str, role: str, *, method: str = "GET", formdata=None,
-             conditional: bool = False, **meta) -> Request:
+             body: str | None = None, headers: dict | None = None, conditional: bool = False, **meta) -> Request:
         # Every request carries a ticket, settled by its callback or errback: a request
         # that vanishes without either (dropped as a redirect loop, say) is a gap, not silence.
         ticket = next(self._tickets)
@@ -176,9 +176,11 @@ class ColumnSpider(scrapy.Spider):
             self.outcome[site].pending[ticket] = (role, url)
         meta = {"site": site, "role": role, "handle_httpstatus_list": KEEP_STATUS, "conditional": conditional,
                 "ticket": ticket, **meta}
-        if method == "POST":
-            return FormRequest(url, formdata=formdata or {}, callback=callback, errback=self.on_error, meta=meta)
-        return Request(url, callback=callback, errback=self.on_error, meta=meta)
+        if method == "POST" and body is None:
+            return FormRequest(url, formdata=formdata or {}, headers=headers, callback=callback, errback=self.on_error,
+                               meta=meta)
+        return Request(url, method=method, body=body, headers=headers, callback=callback, errback=self.on_error,
+                       meta=meta)
 
     def _doc(self, response, role: str, **kw) -> FetchedDoc:
         url = (response.meta.get("redirect_urls") or [response.url])[0]
@@ -199,7 +201,7 @@ class ColumnSpider(scrapy.Spider):
         """A further list page, unless the site's pager has run past `max_pages` in this
         run (an endless pager): then the cap is recorded as a gap, once."""
         o = self.outcome[site["name"]]
-        key = (kw.get("method", "GET"), url, tuple(sorted((kw.get("formdata") or {}).items())))
+        key = (kw.get("method", "GET"), url, tuple(sorted((kw.get("formdata") or {}).items())), kw.get("body"))
         if key in o.list_pages:  # the pager of every page links the others: ask once
             return None
         cap = int(site.get("max_pages", 300))
@@ -290,10 +292,17 @@ class ColumnSpider(scrapy.Spider):
             yield update
         if self.settings.getbool("NIANBAO_STORE_LISTS", True):
             yield self._doc(response, "list")
-        if fam.NAME == "gkmlpt" and site.get("category"):
-            page = fam.parse_list(response.url, text, category=site["category"])
-        else:
-            page = fam.parse_list(response.url, text)
+        try:
+            if fam.NAME == "gkmlpt" and site.get("category"):
+                page = fam.parse_list(response.url, text, category=site["category"])
+            else:
+                page = fam.parse_list(response.url, text)
+        except ValueError as e:
+            # A list API answering something its family cannot read (an error page sent
+            # with 200, cut-off JSON): the bytes are kept above, the records are a gap.
+            url = (response.meta.get("redirect_urls") or [response.url])[0]
+            yield from self._list_failed(response.meta, url, f"unreadable {fam.NAME} list answer ({e})")
+            return
         if site.get("list_css"):
             # Site override: only links inside these elements are column entries.
             page.links = overrides.links_within(response.url, text, site["list_css"])
@@ -307,6 +316,7 @@ class ColumnSpider(scrapy.Spider):
         # ending) is capped at max_pages list pages per run, and the cap is a gap.
         for p in page.pages:
             req = self._list_req(site, p.url, method=p.method, formdata=p.formdata, probe=p.probe,
+                                 body=p.body, headers=p.headers,
                                  fallback=[(f.url, f.method, f.formdata) for f in p.fallback or []])
             if req is not None:
                 yield req

@@ -4,6 +4,7 @@ API (used by tests, benchmarks/crawl.py and `nianbao demo`):
 
     from nianbao.devkit.portals import start_portals, FAMILIES
     portals = start_portals()            # one portal per family, each on 127.0.0.N
+    start_portals(API_FAMILIES)          # the list-API families: chinatax, jpaas, truecms, epoint
     for p in portals:
         p.name, p.family                 # "mock-trs-old", "trs_old"
         p.base_url, p.column_url, p.home_url
@@ -19,6 +20,7 @@ API (used by tests, benchmarks/crawl.py and `nianbao demo`):
         p.faults[("list", None)] = faults.status(500)   # per-request faults, see faults.py
         p.quirks.add("from_2")           # family variants: trs_new "from_2", gkmlpt "one_page",
                                          # hanweb "page_only", trs_old "create_page"
+        p.per_page = 3                   # chinatax / jpaas / epoint: the server caps its page size here
     stop_portals(portals)
 
 start_portals(families=FAMILIES, *, n_reports=8, n_other=4, seed=0, delay=0.0,
@@ -39,18 +41,28 @@ from __future__ import annotations
 
 from . import faults
 from .content import Column, Item, build_column, prerender_pdfs
+from .chinatax import ChinataxPortal
+from .epoint import EpointPortal
 from .gbk_static import GbkStaticPortal
 from .gkmlpt import GkmlptPortal
 from .hanweb import HanwebPortal
+from .jpaas import JpaasPortal
 from .server import Portal
 from .trs_new import TrsNewPortal
 from .trs_old import TrsOldPortal
+from .truecms import TruecmsPortal
 
 CLASSES = {"trs_old": TrsOldPortal, "trs_new": TrsNewPortal, "hanweb": HanwebPortal,
-           "gkmlpt": GkmlptPortal, "static": GbkStaticPortal}
-FAMILIES = tuple(CLASSES)
+           "gkmlpt": GkmlptPortal, "static": GbkStaticPortal,
+           "chinatax": ChinataxPortal, "jpaas": JpaasPortal, "truecms": TruecmsPortal, "epoint": EpointPortal}
+# The default set (demo, benchmarks, the every-family crawl): the page-based families.
+# The list-API families are started by name (API_FAMILIES, or ALL_FAMILIES for both).
+FAMILIES = ("trs_old", "trs_new", "hanweb", "gkmlpt", "static")
+API_FAMILIES = ("chinatax", "jpaas", "truecms", "epoint")
+ALL_FAMILIES = FAMILIES + API_FAMILIES
 NAMES = {"trs_old": "mock-trs-old", "trs_new": "mock-trs-new", "hanweb": "mock-hanweb",
-         "gkmlpt": "mock-gkmlpt", "static": "mock-gbk-static"}
+         "gkmlpt": "mock-gkmlpt", "static": "mock-gbk-static", "chinatax": "mock-chinatax",
+         "jpaas": "mock-jpaas", "truecms": "mock-truecms", "epoint": "mock-epoint"}
 
 
 def start_portals(families=FAMILIES, *, n_reports: int = 8, n_other: int = 4, seed: int = 0, delay: float = 0.0,
@@ -79,4 +91,5 @@ def stop_portals(portals) -> None:
         p.stop()
 
 
-__all__ = ["faults", "start_portals", "stop_portals", "FAMILIES", "Portal", "Item", "Column", "build_column"]
+__all__ = ["faults", "start_portals", "stop_portals", "FAMILIES", "API_FAMILIES", "ALL_FAMILIES", "Portal",
+            "Item", "Column", "build_column"]

@@ -95,6 +95,7 @@ class Portal:
         self._tries: dict[str, int] = {}
         self._seen: dict[str, int] = {}  # requests per path, for the fault table's nth
         self._lock = threading.Lock()
+        self._local = threading.local()  # the request being answered, per server thread (headers, raw body)
         self._server = _Server((host, port), _handler_for(self))
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
@@ -164,6 +165,15 @@ class Portal:
     def change(self, item: C.Item) -> None:
         """Publish a corrected version of an HTML report: new bytes at the same URL."""
         item.version += 1
+
+    def request_header(self, name: str) -> str | None:
+        """A header of the request being answered (TrueCMS checks the Referer)."""
+        headers = getattr(self._local, "headers", None)
+        return headers.get(name) if headers is not None else None
+
+    def request_body(self) -> str:
+        """The raw body of the request being answered (Epoint's JSON is no form)."""
+        return getattr(self._local, "body", "")
 
     # ------------------------------------------------------------ to override
     def detail_path(self, item: C.Item) -> str:
@@ -294,11 +304,12 @@ def _handler_for(portal: Portal):
         def _serve(self, method: str) -> None:
             parts = urlsplit(self.path)
             query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-            form = {}
+            form, raw = {}, ""
             if method == "POST":
                 n = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(n).decode("utf-8", "replace") if n else ""
                 form = {k: v[-1] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+            portal._local.headers, portal._local.body = self.headers, raw
             with portal._lock:
                 portal.inflight += 1
                 portal.max_inflight = max(portal.max_inflight, portal.inflight)

@@ -319,6 +319,15 @@ def _normalise(gray: Any, dpi: float, mask: Any = None) -> tuple[Any, float, Any
     return gray, dpi, mask
 
 
+def image_dpi(info: dict, width: int) -> float:
+    """The resolution an image page is read at (and its cell boxes are measured in):
+    the file's own, else A4 wide (scans of reports are). The site draws boxes with it."""
+    try:
+        return float((info.get("dpi") or (0, 0))[0] or 0) or width / (595 / 72)
+    except (TypeError, ValueError, IndexError):
+        return width / (595 / 72)
+
+
 def extract_image(data: bytes, name: str | None = None) -> Extracted:
     """An image attachment (JPG, PNG, TIFF, BMP, GIF; every frame a page) read by OCR."""
     from PIL import Image
@@ -340,8 +349,7 @@ def extract_image(data: bytes, name: str | None = None) -> Extracted:
     for i in range(min(frames, MAX_FRAMES)):
         img.seek(i)
         frame = img.convert("RGB")
-        # Without a resolution, assume the page is A4 wide: scans of reports are.
-        dpi = float((img.info.get("dpi") or (0, 0))[0] or 0) or frame.width / (595 / 72)
+        dpi = image_dpi(img.info, frame.width)
         rgb = np.asarray(frame)
         grey = bool((np.abs(rgb[..., 0].astype(np.int16) - rgb[..., 1]) < 8).all())
         done.append(add_page(pages, i + 1, rgb[..., 0] if grey else rgb, dpi))

@@ -191,12 +191,17 @@ def column_labels() -> dict[str, dict[str, tuple[str, str]]]:
         "reports": REPORT_COLS, "documents": DOCUMENT_COLS, "cells": CELL_COLS, "sections": SECTION_COLS,
         "issues": ISSUE_COLS, "search": SEARCH_COLS, "failures": FAILURE_COLS, "t3_wide": t3, "figures": figs,
         "totals_by_year": {"report_year": REPORT_COLS["report_year"], "reports": ("年报数", ""),
-                           "reports_with_t3": ("含表三的年报数", "合计所依据的年报数"), **key},
+                           "reports_with_t3": ("含表三的年报数", "合计所依据的年报数"),
+                           "reports_unread": ("未能完整读取的年报数",
+                                              "状态为 extraction_incomplete 或 failed 的主年报：其数字缺失或不全，"
+                                              "合计中不含"), **key},
         "agency_series": {**region, "report": ("年报", ""), **key},
         "old": OLD_COLS, "series_comparable": COMPARABLE_COLS,
         "runs": RUN_COLS, "fetches": FETCH_COLS, "sites": SITE_COLS, "document_versions": VERSION_COLS,
         "warc_files": WARC_FILE_COLS,
         "pending": {"report": ("年报", "已写入、派生数据尚未更新的年报（批处理结束时清空）")},
+        "reparse_todo": {"sha256": ("文件", "未完成的 nianbao reparse 尚待解析的文件"),
+                         "total": ("总数", "该次重新解析的文件总数")},
     }
 
 
@@ -225,6 +230,7 @@ TABLES = {
     "document_versions": ("文件版本", "每个网址存下的每个版本，按时间先后。", []),
     "warc_files": ("WARC 文件", "每次抓取写下的 WARC 文件：每个 HTTP 请求与响应的原样记录，可用 pywb 等回放。", []),
     "pending": ("待更新", "内部：已写入但派生数据尚未更新的年报。", []),
+    "reparse_todo": ("重新解析进度", "内部：中断的 nianbao reparse 的检查点，再次运行时从这里继续。", []),
 }
 
 
@@ -442,6 +448,7 @@ def build(db_name: str, raw_root: str | None = None, limits: dict | None = None)
                    "search_fts_content"):
         tables[shadow] = {"hidden": True}
     tables["pending"]["hidden"] = True
+    tables["reparse_todo"]["hidden"] = True
     return {
         "title": TITLE, "description": DESCRIPTION, "source": SOURCE, "license": LICENSE,
         "databases": {db_name: {

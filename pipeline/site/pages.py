@@ -83,7 +83,8 @@ def _source_text(src: Any) -> str:
         return json.dumps(src, ensure_ascii=False)
     if "page" in src:
         box = src.get("bbox")
-        return f"PDF 第{src['page']}页" + (f"，坐标 {', '.join(number_text(v) for v in box)}" if box else "")
+        where = f"第{src['page']}页（扫描页，文字识别）" if "ocr_conf" in src else f"PDF 第{src['page']}页"
+        return where + (f"，坐标 {', '.join(number_text(v) for v in box)}" if box else "")
     if "line" in src:
         return f"文本第{src['line']}行第{src.get('cell', 0) + 1}格"
     if "table" in src:

@@ -1,4 +1,5 @@
-"""Draw one PDF page as PNG in a child process, within a pixel, memory and time budget.
+"""Draw one page of a PDF or an image report (a scan sent as JPG/PNG/TIFF, every frame a
+page) as PNG in a child process, within a pixel, memory and time budget.
 
 A PDF of a few hundred bytes can declare a page of 14400 × 14400 points (or draw
 millions of nested forms): drawn at a fixed scale in the server that cost 28 s and
@@ -6,7 +7,10 @@ millions of nested forms): drawn at a fixed scale in the server that cost 28 s a
 drawing runs in its own process under an address-space limit, which the server kills
 when it overruns its time (pdfium cannot be interrupted from another thread).
 
-    python -m nianbao.pipeline.site.render PDF PAGE MAX_PIXELS MEMORY_MB [x0,top,x1,bottom]
+    python -m nianbao.pipeline.site.render FILE PAGE MAX_PIXELS MEMORY_MB [x0,top,x1,bottom]
+
+The box is in points from the page's top-left corner, as cell sources store it (for an
+image: at the resolution the OCR read it at, `raster.image_dpi`).
 
 writes the PNG to stdout; exit 3: no such page; any other failure: non-zero exit.
 """
@@ -28,26 +32,53 @@ def scale_for(width: float, height: float, max_pixels: int, scale: float = SCALE
 
 
 def render(path: str, page: int, max_pixels: int, box: list[float] | None = None) -> bytes | None:
+    with open(path, "rb") as f:
+        head = f.read(1024)
+    img, scale = (_pdf_page if b"%PDF-" in head else _image_page)(path, page, max_pixels)
+    if img is None:
+        return None
+    if box and len(box) == 4:
+        from PIL import ImageDraw
+
+        draw = ImageDraw.Draw(img, "RGBA")
+        x0, top, x1, bottom = (b * scale for b in box)
+        draw.rectangle([x0 - 3, top - 3, x1 + 3, bottom + 3], outline=(220, 0, 0, 255), width=3,
+                       fill=(255, 230, 0, 70))
+    out = io.BytesIO()
+    img.save(out, "PNG")
+    return out.getvalue()
+
+
+def _pdf_page(path: str, page: int, max_pixels: int):
+    """(the page drawn, pixels per point)."""
     import pypdfium2 as pdfium
-    from PIL import ImageDraw
 
     pdf = pdfium.PdfDocument(path)
     try:
         if not 1 <= page <= len(pdf):
-            return None
+            return None, 0.0
         pg = pdf[page - 1]
         scale = scale_for(*pg.get_size(), max_pixels)
-        img = pg.render(scale=scale).to_pil().convert("RGB")
-        if box and len(box) == 4:
-            draw = ImageDraw.Draw(img, "RGBA")
-            x0, top, x1, bottom = (b * scale for b in box)
-            draw.rectangle([x0 - 3, top - 3, x1 + 3, bottom + 3], outline=(220, 0, 0, 255), width=3,
-                           fill=(255, 230, 0, 70))
-        out = io.BytesIO()
-        img.save(out, "PNG")
-        return out.getvalue()
+        return pg.render(scale=scale).to_pil().convert("RGB"), scale
     finally:
         pdf.close()
+
+
+def _image_page(path: str, page: int, max_pixels: int):
+    """(frame `page` of the image scaled to the PDF pages' size, pixels per point)."""
+    from PIL import Image
+
+    from nianbao.pipeline.extract.raster import MAX_PIXELS, image_dpi
+
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS * 4  # as the OCR reads it: past this, a decompression bomb
+    img = Image.open(path)
+    if not 1 <= page <= getattr(img, "n_frames", 1):
+        return None, 0.0
+    img.seek(page - 1)
+    pt = 72.0 / image_dpi(img.info, img.width)  # points per pixel of the file
+    scale = scale_for(img.width * pt, img.height * pt, max_pixels)
+    size = (max(1, round(img.width * pt * scale)), max(1, round(img.height * pt * scale)))
+    return img.convert("RGB").resize(size, Image.Resampling.LANCZOS), scale
 
 
 def main(argv: list[str]) -> int:

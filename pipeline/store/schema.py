@@ -341,12 +341,15 @@ def views() -> dict[str, str]:
 FROM figures r
 WHERE r.is_primary = 1 AND r.t3_cells > 0"""
     # Sums treat a blank as absent (SUM ignores NULL); `reports_with_t3` says how many
-    # reports the sums rest on, so a reader can see when blanks thin a year out.
+    # reports the sums rest on, so a reader can see when blanks thin a year out, and
+    # `reports_unread` how many of the year's reports could not be read in full (a
+    # "see attachment" page whose attachment failed, a scan without OCR): a gap, shown.
     totals_sql = ",\n  ".join(f"SUM(f.{src}) AS {name}" for src, name in KEY_TOTALS)
     series_sql = ",\n  ".join(f"f.{src} AS {name}" for src, name in KEY_TOTALS)
     totals = f"""SELECT f.report_year,
   COUNT(*) AS reports,
   SUM(f.t3_cells > 0) AS reports_with_t3,
+  SUM(f.status IN ('extraction_incomplete', 'failed')) AS reports_unread,
   {totals_sql}
 FROM figures f
 WHERE {REPORTS_COUNTED}

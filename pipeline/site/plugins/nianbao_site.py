@@ -128,7 +128,7 @@ async def cell_page(request, datasette):
     ctx = {"report": report, "cell": cell, "source": src, "where": pages._source_text(src),
            "row_label": pages.templates.ROW_LABELS.get((cell["table_no"], cell["row"]), cell["row"]),
            "col_label": pages.templates.COL_LABELS.get((cell["table_no"], cell["col"]), cell["col"]),
-           "is_pdf": (doc.get("type") == "pdf") and "page" in src and v["id"] in _raw(datasette),
+           "page_image": doc.get("type") in ("pdf", "image") and "page" in src and v["id"] in _raw(datasette),
            "database": db.name, "source_table": None}
     raw = _raw(datasette)
     if doc.get("type") in ("html", "htm") and "table" in src and v["id"] in raw:
