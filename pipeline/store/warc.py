@@ -19,9 +19,13 @@ at a record that is not there (the row is written only after the record).
 """
 from __future__ import annotations
 
+import contextlib
+import heapq
 import io
 import os
+import shutil
 import socket
+import tempfile
 import warnings
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -236,15 +240,41 @@ def _cdxj_indexer():
     return CDXJIndexer
 
 
-def merge_indexes(warcs: list[Path], out: Path) -> int:
+def merge_indexes(warcs: list[Path], out: Path, *, fan_in: int = 200) -> int:
     """One sorted CDXJ for several WARC files (their per-file indexes, made when missing);
-    returns the number of lines."""
-    lines: list[str] = []
+    returns the number of lines. Streams a merge of the sorted per-file indexes (a
+    national archive's index does not fit in memory), at most `fan_in` files open at once."""
+    fan_in = max(fan_in, 2)
+    indexes = []
     for w in warcs:
         idx = index_path(w)
         if not idx.exists():
             index_file(w)
-        lines += [ln for ln in idx.read_text(encoding="utf-8").splitlines() if ln.strip()]
-    lines.sort()
-    out.write_text("".join(ln + "\n" for ln in lines), encoding="utf-8")
-    return len(lines)
+        indexes.append(idx)
+    tmp_dir = Path(tempfile.mkdtemp(prefix="cdxj-", dir=out.parent))
+    try:
+        level = 0
+        while len(indexes) > fan_in:  # merge in groups first: the open-files limit
+            level += 1
+            groups = [indexes[i:i + fan_in] for i in range(0, len(indexes), fan_in)]
+            indexes = [tmp_dir / f"{level}-{n}.cdxj" for n in range(len(groups))]
+            for group, dest in zip(groups, indexes):
+                _merge(group, dest)
+        part = out.with_name(out.name + ".part")
+        n = _merge(indexes, part)
+        os.replace(part, out)
+        return n
+    finally:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+
+
+def _merge(sources: list[Path], dest: Path) -> int:
+    n = 0
+    with contextlib.ExitStack() as stack:
+        files = [stack.enter_context(open(p, encoding="utf-8")) for p in sources]
+        with open(dest, "w", encoding="utf-8") as fh:
+            for line in heapq.merge(*files):
+                if line.strip():
+                    fh.write(line if line.endswith("\n") else line + "\n")
+                    n += 1
+    return n
