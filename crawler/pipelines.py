@@ -104,6 +104,10 @@ class ArchivePipeline:
         prev = log.fetch(item.url)
         parent = log.fetch(item.parent_url) if item.parent_url else None
         try:
+            if item.warc is not None and not item.warc:
+                # Its WARC record was never written (the disk filled first): keep nothing
+                # of it, so no row lacks its record; the next crawl fetches it again.
+                raise OSError(f"WARC record not written ({self.crawler.stats.get_value('nianbao/stopped')})")
             digest = self._put(item, parent)
         except OSError as e:
             # Disk full, quota, read-only raw store: the bytes are not kept (the raw store
@@ -117,11 +121,13 @@ class ArchivePipeline:
                     outcome.detail_failed += 1
             self._failed(FetchFailed(item.url, item.site, item.role, why, parent_url=item.parent_url))
             return
+        if item.warc:
+            log.note_warc_file(item.warc["file"], run)
         changed = prev is None or prev["sha256"] != digest
         log.record_fetch(item.url, run_id=run, sha256=digest, changed=changed, site=item.site, role=item.role,
                          final_url=item.final_url, http_status=item.http_status, content_type=item.content_type,
                          etag=item.etag, last_modified=item.last_modified, parent_url=item.parent_url, error=None,
-                         **_meta(item.meta))
+                         **_warc(item), **_meta(item.meta))
         if item.role != "list":
             log.count(run, "new" if prev is None or not prev["sha256"] else "changed" if changed else "unchanged")
 
@@ -130,7 +136,7 @@ class ArchivePipeline:
             item.body, type=item.type, original_name=item.original_name, url=item.url, final_url=item.final_url,
             http_status=item.http_status, content_type=item.content_type, etag=item.etag,
             last_modified=item.last_modified, fetched_at=item.fetched_at, site=item.site,
-            parent_sha256=parent["sha256"] if parent else None, role=item.role)
+            parent_sha256=parent["sha256"] if parent else None, role=item.role, **_warc(item))
         return digest
 
     def _count_pages(self) -> None:
@@ -142,6 +148,7 @@ class ArchivePipeline:
             self.process_item(item)
         if self.archive is None:
             return
+        self._close_warc()
         self._count_pages()
         expected = reached = None
         for name, outcome in spider.outcome.items():
@@ -156,16 +163,40 @@ class ArchivePipeline:
         self.log.set_completeness(self.run_id, expected, reached)
         self.log.count(self.run_id, "blocked", len(spider.blocked))
 
+    def _close_warc(self) -> None:
+        """Close the run's last WARC file (and index it), and record its files with the run."""
+        warc = getattr(self.crawler, "nianbao_warc", None)
+        if warc is None:
+            return
+        writer = warc.writer
+        try:
+            files = warc.close()
+        except OSError as e:
+            files = list(writer.files)
+            log.error("closing the WARC file failed: %s", e)
+            self.stopped = self.stopped or f"WARC not closed: {e.strerror or e}"
+        self.log.record_warc_files(self.run_id, [(f.name, f.stat().st_size, writer.counts.get(f.name, 0))
+                                                 for f in files if f.exists()])
+
     def spider_closed(self, spider, reason):
         """After close_spider (Scrapy sends the signal once the pipelines are closed)."""
         if self.archive is None:
             return
+        # A crawl another part stopped (crawler/warc.py: a WARC record could not be written).
+        self.stopped = self.stopped or self.crawler.stats.get_value("nianbao/stopped")
         # A crawl the archive stopped is `failed`, not `shutdown`: its JOBDIR must not be
         # resumed (the dropped item's URL is in the seen-requests file).
         status = "finished" if reason == "finished" else "failed" if self.stopped else "shutdown"
         self.log.finish_run(self.run_id, status, None if reason == "finished" else reason)
         self.archive.finish()
         self.archive.close()
+
+
+def _warc(item: FetchedDoc) -> dict:
+    """The columns naming the WARC response record of the item's bytes (none for a
+    body derived from a page, which no response carried as such)."""
+    w = item.warc
+    return {"warc_file": w["file"], "warc_offset": w["offset"], "warc_length": w["length"]} if w else {}
 
 
 def _meta(meta: dict) -> dict:
