@@ -23,6 +23,7 @@ import pytest
 import yaml
 from warcio.archiveiterator import ArchiveIterator
 
+from dbq import rows as _q
 from nianbao.devkit.portals import faults as F
 from nianbao.devkit.portals import start_portals, stop_portals
 from nianbao.pipeline.store.warc import read_payload, read_record
@@ -32,13 +33,6 @@ ROOT = Path(__file__).resolve().parent.parent
 MAX_SIZE = 150_000  # bytes per WARC file in this crawl: several files
 
 
-def _q(db: Path, sql: str, *args) -> list[dict]:
-    con = sqlite3.connect(db)
-    con.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in con.execute(sql, args).fetchall()]
-    finally:
-        con.close()
 
 
 def _raw(tmp: Path, sha: str) -> bytes:
