@@ -22,6 +22,7 @@ class FetchedDoc:
     original_name: str | None = None
     parent_url: str | None = None
     meta: dict = field(default_factory=dict)  # title, published, publisher, index_no, report_year
+    warc: dict | None = None  # {file, offset, length} of the WARC response record holding `body` (crawler/warc.py)
 
 
 @dataclass

@@ -49,7 +49,8 @@ class ArchivePipeline:
         self.log = self.archive.crawl
         self.run_id = open_run(self.archive, spider.sites, self.crawler.settings.get("JOBDIR"))
         spider.run_id = self.run_id  # the runner reports this run when the crawl is over
-        self.recorder = Recorder(self.archive, self.run_id, not_stored=self._not_stored)
+        self.recorder = Recorder(self.archive, self.run_id, not_stored=self._not_stored,
+                                 warc_stopped=lambda: self.crawler.stats.get_value("nianbao/stopped"))
 
     def process_item(self, item):
         try:
@@ -92,6 +93,7 @@ class ArchivePipeline:
             self.process_item(item)
         if self.archive is None:
             return
+        self._close_warc()
         self._count_pages()
         expected = reached = None
         for name, outcome in spider.outcome.items():
@@ -106,10 +108,27 @@ class ArchivePipeline:
         self.log.set_completeness(self.run_id, expected, reached)
         self.log.count(self.run_id, "blocked", len(spider.blocked))
 
+    def _close_warc(self) -> None:
+        """Close the run's last WARC file (and index it), and record its files with the run."""
+        warc = getattr(self.crawler, "nianbao_warc", None)
+        if warc is None:
+            return
+        writer = warc.writer
+        try:
+            files = warc.close()
+        except OSError as e:
+            files = list(writer.files)
+            log.error("closing the WARC file failed: %s", e)
+            self.stopped = self.stopped or f"WARC not closed: {e.strerror or e}"
+        self.log.record_warc_files(self.run_id, [(f.name, f.stat().st_size, writer.counts.get(f.name, 0))
+                                                 for f in files if f.exists()])
+
     def spider_closed(self, spider, reason):
         """After close_spider (Scrapy sends the signal once the pipelines are closed)."""
         if self.archive is None:
             return
+        # A crawl another part stopped (crawler/warc.py: a WARC record could not be written).
+        self.stopped = self.stopped or self.crawler.stats.get_value("nianbao/stopped")
         # A crawl the archive stopped is `failed`, not `shutdown`: its JOBDIR must not be
         # resumed (the dropped item's URL is in the seen-requests file).
         status = "finished" if reason == "finished" else "failed" if self.stopped else "shutdown"

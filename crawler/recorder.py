@@ -31,9 +31,11 @@ class Recorder:
     """Writes items of run `run_id`. `not_stored(item, why)` hears about bytes the raw
     store refused (disk full): the fetch is then recorded as a failure."""
 
-    def __init__(self, archive: Archive, run_id: int, not_stored: Callable[[FetchedDoc, str], None] | None = None):
+    def __init__(self, archive: Archive, run_id: int, not_stored: Callable[[FetchedDoc, str], None] | None = None,
+                 warc_stopped: Callable[[], str | None] = lambda: None):
         self.archive, self.run_id, self.log = archive, run_id, archive.crawl
         self.not_stored = not_stored
+        self.warc_stopped = warc_stopped  # why the WARC writer stopped, when it did
 
     def record(self, item) -> None:
         run, log = self.run_id, self.log
@@ -70,6 +72,10 @@ class Recorder:
             parent = log.fetch(item.parent_url)
             parent_sha256 = parent["sha256"] if parent else None
         try:
+            if item.warc is not None and not item.warc:
+                # Its WARC record was never written (the disk filled first): keep nothing
+                # of it, so no row lacks its record; the next crawl fetches it again.
+                raise OSError(f"WARC record not written ({self.warc_stopped() or 'the WARC writer stopped'})")
             digest = self._put(item, parent_sha256)
         except OSError as e:
             # Disk full, quota, read-only raw store: the bytes are not kept (the raw store
@@ -79,11 +85,13 @@ class Recorder:
                 self.not_stored(item, why)
             self.failed(FetchFailed(item.url, item.site, item.role, why, parent_url=item.parent_url))
             return
+        if item.warc:
+            log.note_warc_file(item.warc["file"], run)
         changed = prev is None or prev["sha256"] != digest
         log.record_fetch(item.url, run_id=run, sha256=digest, changed=changed, site=item.site, role=item.role,
                          final_url=item.final_url, http_status=item.http_status, content_type=item.content_type,
                          etag=item.etag, last_modified=item.last_modified, parent_url=item.parent_url, error=None,
-                         **_meta(item.meta))
+                         **_warc(item), **_meta(item.meta))
         if item.role != "list":
             log.count(run, "new" if prev is None or not prev["sha256"] else "changed" if changed else "unchanged")
 
@@ -91,12 +99,19 @@ class Recorder:
         fetch = dict(original_name=item.original_name, url=item.url, final_url=item.final_url,
                      http_status=item.http_status, content_type=item.content_type, etag=item.etag,
                      last_modified=item.last_modified, fetched_at=item.fetched_at, site=item.site,
-                     parent_sha256=parent_sha256, role=item.role)
+                     parent_sha256=parent_sha256, role=item.role, **_warc(item))
         if isinstance(item, StoredDoc):  # a worker of the shared frontier put the bytes in the raw store
             digest, _ = self.archive.record_document(item.sha256, item.size, type=item.type, **fetch)
         else:
             digest, _ = self.archive.add_document(item.body, type=item.type, **fetch)
         return digest
+
+
+def _warc(item: FetchedDoc) -> dict:
+    """The columns naming the WARC response record of the item's bytes (none for a
+    body derived from a page, which no response carried as such)."""
+    w = item.warc
+    return {"warc_file": w["file"], "warc_offset": w["offset"], "warc_length": w["length"]} if w else {}
 
 
 def _meta(meta: dict) -> dict:

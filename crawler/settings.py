@@ -42,7 +42,11 @@ DOWNLOADER_MIDDLEWARES = {
     "nianbao.crawler.middlewares.ConditionalMiddleware": 580,
     "nianbao.crawler.middlewares.OffsiteRedirectMiddleware": 620,
     "nianbao.crawler.middlewares.AntiBotMiddleware": 650,
+    # Next to the downloader: sees each response as received, before decompression,
+    # redirects, retries and the 304 swap (crawler/warc.py).
+    "nianbao.crawler.warc.WarcMiddleware": 890,
 }
+SPIDER_MIDDLEWARES = {"nianbao.crawler.warc.WarcRefMiddleware": 950}
 ITEM_PIPELINES = {"nianbao.crawler.pipelines.ArchivePipeline": 300}
 EXTENSIONS = {"nianbao.crawler.progress.CrawlProgress": 500}
 SPIDER_CONTRACTS = {"nianbao.crawler.contracts.SavedPage": 10}  # `scrapy check` on saved pages
@@ -54,4 +58,9 @@ NIANBAO_ARCHIVE = "archive.db"
 NIANBAO_SITES = None
 NIANBAO_STORE_LISTS = True  # keep list pages in the archive too
 NIANBAO_DB_WAIT = 600  # seconds the crawl waits for another writer of the archive before it stops, loudly
+# WARC 1.1 of every exchange (crawler/warc.py): on by default, in warc/ beside the
+# archive unless NIANBAO_WARC_DIR says otherwise, a new file past NIANBAO_WARC_MAX_SIZE bytes.
+NIANBAO_WARC = True
+NIANBAO_WARC_DIR = None
+NIANBAO_WARC_MAX_SIZE = 1_000_000_000
 CRAWL_PROGRESS_INTERVAL = 10.0  # seconds between progress lines when stderr is not a terminal

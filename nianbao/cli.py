@@ -292,6 +292,8 @@ def _do_crawl(db, sites_dirs, names, url, family, jobdir, fast, no_lists, set_, 
     records = f", records {run['reached']}/{run['expected']}" if run.get("expected") is not None else ""
     click.echo(f"run {run['id']} {run['status']}: pages {run['pages']}, new {run['new']}, changed {run['changed']}, "
                f"unchanged {run['unchanged']}, failed {run['failed']}, blocked {run['blocked']}{records}")
+    if run["status"] != "finished" and run.get("note"):
+        click.echo(f"crawl stopped: {run['note']}", err=True)
     for s in site_rows:
         if s["status"] != "ok" or s["reason"]:  # an ok site with a reason: a pager bounded by the column's count
             click.echo(f"  {s['name']}: {s['status']}{_records(s)}{': ' + s['reason'] if s['reason'] else ''}")
@@ -575,13 +577,35 @@ def serve(db_arg, db, port, host, raw_root, limit_pairs):
 @main.command()
 @click.argument("db_arg", metavar="[DB]", required=False, type=click.Path(dir_okay=False))
 @_db_option
-@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True)
-@click.option("--out", "out_dir", default="export", show_default=True, type=click.Path(file_okay=False))
-def export(db_arg, db, fmt, out_dir):
-    """Write a tidy dataset: table2/3/4 (one row per number, with report metadata), reports, issues."""
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "warc", "wacz"]), default="csv",
+              show_default=True)
+@click.option("--out", "out_dir", default="export", show_default=True, type=click.Path(),
+              help="Output folder (for wacz: a .wacz file, or a folder to put nianbao.wacz in).")
+@click.option("--run", "run_id", type=int, help="warc/wacz: only the WARC files of this crawl run [default: all].")
+@click.option("--warc-dir", type=click.Path(file_okay=False),
+              help="warc/wacz: where the crawls wrote their WARC files [default: warc/ beside the archive].")
+def export(db_arg, db, fmt, out_dir, run_id, warc_dir):
+    """Write a tidy dataset: table2/3/4 (one row per number, with report metadata), reports, issues;
+    or (warc, wacz) the crawls' WARC files with their CDXJ index, or one WACZ package of them."""
     from nianbao.pipeline.export import export as run_export
 
-    counts = run_export(_positional_db(db_arg, db), out_dir, fmt)
+    path = _positional_db(db_arg, db)
+    if fmt in ("warc", "wacz"):
+        from nianbao.pipeline import export_warc
+
+        try:
+            if fmt == "warc":
+                got = export_warc.export_warc(path, out_dir, warc_dir=warc_dir, run=run_id)
+                click.echo(f"{out_dir}: {got['files']} WARC file(s), {got['bytes']:,} bytes, "
+                           f"index.cdxj {got['index_lines']:,} lines")
+            else:
+                out = Path(out_dir) if out_dir.endswith(".wacz") else Path(out_dir) / "nianbao.wacz"
+                got = export_warc.export_wacz(path, out, warc_dir=warc_dir, run=run_id)
+                click.echo(f"{out}: {got['files']} WARC file(s), {got['pages']:,} report pages, {got['bytes']:,} bytes")
+        except (ValueError, OSError, RuntimeError) as e:
+            raise click.ClickException(str(e)) from None
+        return
+    counts = run_export(path, out_dir, fmt)
     for name, n in counts.items():
         click.echo(f"{Path(out_dir) / (name + '.' + fmt)}: {n:,} rows")
 

@@ -86,8 +86,11 @@ def iter_files(paths: Iterable[str | Path]) -> Iterable[Path]:
     return (p for p, why in walk(paths) if why is None)
 
 
-BATCH = 64  # reports written per transaction (one commit each would cost more than the parse)
-BATCH_S = 2.0  # ... or after this many seconds, so a slow batch is checkpointed too
+# Reports written per transaction (one commit each would cost more than the parse), or
+# after BATCH_S seconds, so a slow batch is checkpointed too. NIANBAO_PARSE_BATCH sets
+# the size: smaller loses less work to a crash, larger commits less often.
+BATCH = 64
+BATCH_S = 2.0
 
 
 def parse_documents(archive: Archive, digests: list[str], *, workers: int | None = None,
@@ -115,6 +118,7 @@ def parse_documents(archive: Archive, digests: list[str], *, workers: int | None
     bar = _progress(progress)
     written: list[tuple[str, object]] = []
     last = [time.monotonic()]
+    batch = int(os.environ.get("NIANBAO_PARSE_BATCH") or BATCH)
 
     def flush() -> None:
         archive.write_reports(written)
@@ -142,7 +146,7 @@ def parse_documents(archive: Archive, digests: list[str], *, workers: int | None
                 while len(in_flight) > 4 * workers:
                     _collect(in_flight.popleft(), limits, summary, written)
                     bar.advance(task)
-                    if len(written) >= BATCH or time.monotonic() - last[0] > BATCH_S:
+                    if len(written) >= batch or time.monotonic() - last[0] > BATCH_S:
                         flush()
             while in_flight:
                 _collect(in_flight.popleft(), limits, summary, written)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from dbq import q, rows
 from nianbao.devkit.portals import start_portals, stop_portals
 
 pytestmark = pytest.mark.timeout(240)
@@ -31,21 +32,10 @@ def sites_dir(tmp: Path, portals) -> Path:
     return d
 
 
-def q(db: Path, sql: str, *args) -> list[tuple]:
-    con = sqlite3.connect(db)
-    try:
-        return con.execute(sql, args).fetchall()
-    finally:
-        con.close()
 
 
 def last_run(db: Path) -> dict:
-    con = sqlite3.connect(db)
-    con.row_factory = sqlite3.Row
-    try:
-        return dict(con.execute("SELECT * FROM runs ORDER BY id DESC LIMIT 1").fetchone())
-    finally:
-        con.close()
+    return rows(db, "SELECT * FROM runs ORDER BY id DESC LIMIT 1")[0]
 
 
 def downloads(portal, since: int = 0) -> list[str]:

@@ -6,7 +6,6 @@ seconds in all."""
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from dbq import q
 from nianbao.crawler import families
 from nianbao.crawler.families import base
 from nianbao.devkit.portals import API_FAMILIES, start_portals, stop_portals
@@ -22,12 +22,6 @@ from nianbao.pipeline.store.raw import RawStore
 pytestmark = pytest.mark.timeout(180)
 
 
-def q(db: Path, sql: str, *args) -> list[tuple]:
-    con = sqlite3.connect(db)
-    try:
-        return con.execute(sql, args).fetchall()
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")

@@ -117,6 +117,10 @@ REPRODUCERS = {
         lambda: _long_token_line(20000), "x.txt",
         ("fixed: tables.text_grid/Grid.matrix padded n lines to the longest (n² cells, 120 KB → MemoryError); "
          "found by fuzzing, hits every container (it reads the document text)")),
+    # pipeline/extract/txt.py: every tab-separated field became a cell object before any grid cap applied.
+    "text: 2.5 MB of tabs (fuzz-found)": (
+        lambda: "某某县人民政府2023年政府信息公开工作年度报告\n".encode() + b"\t" * 2_500_000 + b"\n1\t2\n", "x.txt",
+        "fixed: txt fields capped like grids (2.5 MB of tabs: MemoryError under 1 GB); found by fuzzing"),
     # issue 12 item 4: gridSpan is not bounded in the DOCX extractor, Grid.matrix expands it.
     "docx: gridSpan 10,000,000 on one cell (41 KB)": (
         lambda: _gridspan_docx("10000000"), "x.docx",

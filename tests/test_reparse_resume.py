@@ -74,14 +74,16 @@ def archive(tmp_path_factory) -> tuple[Path, dict]:
 def _interrupt(db: Path, sig: int) -> subprocess.CompletedProcess:
     """Start a reparse, send `sig` once part of it is checkpointed, return the finished process."""
     # Its own process group, signalled as a whole, as a terminal's Ctrl-C is: the workers get it too.
+    # Checkpoints of 4 reports: a fast machine would otherwise parse all 60 in one batch.
     proc = subprocess.Popen([*NIANBAO, "reparse", "--db", str(db), "-q", "-j", "2"], start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "NIANBAO_PARSE_BATCH": "4"})
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
         n = left(db)
         if n is not None and 0 < n < N_DOCS:
             break
-        time.sleep(0.05)
+        time.sleep(0.01)
     assert proc.poll() is None, f"the reparse ended before it could be interrupted: {proc.communicate()}"
     os.killpg(proc.pid, sig)
     out, err = proc.communicate(timeout=120)

@@ -235,6 +235,15 @@ class FrontierSpider(RedisMixin, ColumnSpider):
                 out.meta.setdefault("parent_sha256", meta.get("parent_sha256"))  # an attachment's other address
             batch.children.append(self.frontier.encode(out))
         elif isinstance(out, FetchedDoc):
+            # As WarcRefMiddleware does on one machine (items never reach the spider
+            # middlewares here): the first item starts the WARC writer, and a document
+            # whose bytes are the response's names that response's record.
+            warc = getattr(self.crawler, "nianbao_warc", None)
+            if warc is not None and not warc.started:
+                warc.start()
+            if (response is not None and out.body is response.body and response.status != 304
+                    and response.meta.get("warc") is not None):
+                out.warc = response.meta["warc"]
             try:
                 digest = self.raw.put(out.body)
             except OSError as e:

@@ -68,6 +68,12 @@ SOFT_404 = ('<!DOCTYPE html><html><head><meta charset="utf-8"><title>页面不�
             '<a href="/">返回首页</a></div></body></html>')
 
 
+def gzipped() -> Fault:
+    """The same answer, gzip-compressed with Content-Encoding: gzip, as most real portals'
+    servers send it (the WARC keeps it compressed, the raw store decoded)."""
+    return Fault("gzipped")
+
+
 def soft404() -> Fault:
     """200 OK with an error page ("页面不存在") instead of the document."""
     return Fault("soft404")

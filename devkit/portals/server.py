@@ -4,6 +4,7 @@ its own 127.0.0.N host, per-response delay, conditional GET (ETag/Last-Modified 
 which paths exist and what their bytes are."""
 from __future__ import annotations
 
+import gzip
 import html
 import re
 import socket
@@ -386,6 +387,9 @@ def _apply(fault: F.Fault, resp: Resp, parts, portal: Portal) -> Resp:
         text = resp.body.decode((m.group(1) if m else portal.encoding).replace("gb2312", "gbk"))
         text = re.sub(r'charset=[\w-]+', f"charset={claimed}", text, count=1)
         return Resp(resp.status, text.encode(real, "xmlcharrefreplace"), {**resp.headers, "Content-Type": f"text/html; charset={claimed}"},
+                    resp.conditional)
+    if fault.kind == "gzipped":
+        return Resp(resp.status, gzip.compress(resp.body, mtime=0), {**resp.headers, "Content-Encoding": "gzip"},
                     resp.conditional)
     if fault.kind == "gzip_bomb":
         return Resp(200, F.bomb_bytes(fault.arg), {"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip"}, False)

@@ -21,7 +21,7 @@ LICENSE = "数据：原文为政府公开信息；整理与代码：Apache-2.0"
 # Columns shown last (or not at all) on HTML table pages: bookkeeping nobody reads first.
 HIDDEN_COLUMNS = {
     "reports": ["meta", "parser_version", "parsed_at", "is_primary", "publication", "template_t2", "template_t4"],
-    "documents": ["etag", "last_modified", "stored_at"],
+    "documents": ["etag", "last_modified", "stored_at", "warc_file", "warc_offset", "warc_length"],
     "cells": ["source"],
 }
 
@@ -71,6 +71,9 @@ DOCUMENT_COLS = {
     "role": ("角色", ("list 栏目列表页；detail 年报网页；body 网页脚本中取出的正文；attachment 附件；"
                       "空：本地导入（nianbao ingest）")),
     "stored_at": ("入库时间", "UTC"),
+    "warc_file": ("WARC 文件", "首次带来这些字节的 HTTP 响应所在的 WARC 文件（archive.db 旁的 warc/）；派生正文与本地导入为空"),
+    "warc_offset": ("WARC 偏移", "该响应记录（一个 gzip 段）在 WARC 文件中的字节偏移"),
+    "warc_length": ("WARC 长度", "该响应记录的字节数"),
 }
 CELL_COLS = {
     "report": ("年报", "所属年报"), "table_no": ("表号", "2 主动公开；3 依申请公开；4 复议诉讼"),
@@ -135,6 +138,13 @@ FETCH_COLS = {
     "title": ("标题", "网页上的标题"), "published": ("发布日期", "网页上标注的发布日期"),
     "publisher": ("发布机构", "网页上的发布机构或信息来源"), "index_no": ("索引号", "政府信息公开索引号"),
     "report_year": ("报告年度", "从标题读出"), "error": ("最近错误", "最近一次失败的原因；成功后清空"),
+    "warc_file": ("WARC 文件", "带来当前版本字节的 HTTP 响应所在的 WARC 文件"),
+    "warc_offset": DOCUMENT_COLS["warc_offset"], "warc_length": DOCUMENT_COLS["warc_length"],
+}
+WARC_FILE_COLS = {
+    "name": ("文件名", "warc/ 中的 WARC 1.1 文件（gzip），旁边的 .cdxj 是它的索引"),
+    "run_id": ("抓取批次", "runs.id"), "size": ("字节数", ""), "records": ("记录数", "warcinfo、请求与响应记录"),
+    "closed": ("关闭时间", "UTC"),
 }
 SITE_COLS = {
     "name": ("网站", "网站配置名（sites/*.yaml）"), "start_url": ("栏目网址", "年报栏目（或发现栏目的起点）"),
@@ -196,6 +206,7 @@ def column_labels() -> dict[str, dict[str, tuple[str, str]]]:
         "agency_series": {**region, "report": ("年报", ""), **key},
         "old": OLD_COLS, "series_comparable": COMPARABLE_COLS,
         "runs": RUN_COLS, "fetches": FETCH_COLS, "sites": SITE_COLS, "document_versions": VERSION_COLS,
+        "warc_files": WARC_FILE_COLS,
         "pending": {"report": ("年报", "已写入、派生数据尚未更新的年报（批处理结束时清空）")},
         "reparse_todo": {"sha256": ("文件", "未完成的 nianbao reparse 尚待解析的文件"),
                          "total": ("总数", "该次重新解析的文件总数")},
@@ -227,6 +238,7 @@ TABLES = {
                        "栏目自称条数与读到条数（读到少于自称即为 partial）。"),
               ["status", "family"]),
     "document_versions": ("文件版本", "每个网址存下的每个版本，按时间先后。", []),
+    "warc_files": ("WARC 文件", "每次抓取写下的 WARC 文件：每个 HTTP 请求与响应的原样记录，可用 pywb 等回放。", []),
     "pending": ("待更新", "内部：已写入但派生数据尚未更新的年报。", []),
     "reparse_todo": ("重新解析进度", "内部：中断的 nianbao reparse 的检查点，再次运行时从这里继续。", []),
     "frontier_cycles": ("分布式抓取轮次", "内部：共享队列（Redis）上每一轮抓取对应的抓取批次。", []),

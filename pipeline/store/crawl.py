@@ -110,6 +110,18 @@ class CrawlLog:
                               "parent_url = COALESCE(?, parent_url) WHERE url = ?", (error, now(), run_id, parent_url, url))
         self.conn.commit()
 
+    # ------------------------------------------------------------ WARC files
+    def note_warc_file(self, name: str, run_id: int | None) -> None:
+        """A WARC file an item names, recorded with its run at once (size and count follow
+        when it is closed): a crawl killed before then still lists every file its rows name."""
+        self.conn.execute("INSERT OR IGNORE INTO warc_files (name, run_id) VALUES (?, ?)", (name, run_id))
+
+    def record_warc_files(self, run_id: int | None, files: list[tuple[str, int, int]]) -> None:
+        """The WARC files a run wrote: (name, size, records) each (store/warc.py)."""
+        self.conn.executemany("INSERT OR REPLACE INTO warc_files (name, run_id, size, records, closed) "
+                              "VALUES (?, ?, ?, ?, ?)", [(n, run_id, size, recs, now()) for n, size, recs in files])
+        self.conn.commit()
+
     # ------------------------------------------------------------ sites
     def set_site(self, name: str, **cols: Any) -> None:
         if "reports" in cols:

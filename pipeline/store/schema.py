@@ -8,6 +8,8 @@ Base data (written by `Archive` as things happen):
 - failures   files or documents that could not be stored or parsed, and why
 - runs, fetches, sites      crawl bookkeeping (store/crawl.py)
 - frontier_*               the shared frontier's cycles, written by `nianbao archiver`
+- warc_files the WARC files each run wrote (store/warc.py); documents.warc_* and
+             fetches.warc_* name the response record (file, offset, length) of the bytes
 - pending    reports written since the derived data was last brought up to date
 - reparse_todo  the checkpoint of a running `nianbao reparse`: documents still to parse
 
@@ -39,7 +41,10 @@ CREATE TABLE IF NOT EXISTS documents (
   site TEXT,
   parent_sha256 TEXT REFERENCES documents(sha256),
   role TEXT,
-  stored_at TEXT NOT NULL
+  stored_at TEXT NOT NULL,
+  warc_file TEXT,
+  warc_offset INTEGER,
+  warc_length INTEGER
 );
 CREATE INDEX IF NOT EXISTS documents_url ON documents(url);
 CREATE INDEX IF NOT EXISTS documents_site ON documents(site);
@@ -204,10 +209,20 @@ CREATE TABLE IF NOT EXISTS fetches (
   publisher TEXT,
   index_no TEXT,
   report_year INTEGER,
-  error TEXT
+  error TEXT,
+  warc_file TEXT,
+  warc_offset INTEGER,
+  warc_length INTEGER
 );
 CREATE INDEX IF NOT EXISTS fetches_site ON fetches(site);
 CREATE INDEX IF NOT EXISTS fetches_parent ON fetches(parent_url);
+CREATE TABLE IF NOT EXISTS warc_files (
+  name TEXT PRIMARY KEY,
+  run_id INTEGER,
+  size INTEGER,
+  records INTEGER,
+  closed TEXT
+);
 CREATE TABLE IF NOT EXISTS sites (
   name TEXT PRIMARY KEY,
   start_url TEXT,
@@ -418,6 +433,9 @@ def create(conn: sqlite3.Connection) -> None:
     _add_missing_columns(conn, "reports", {"agency_titled": "TEXT", "agency_id": "TEXT", "adcode": "TEXT",
                                            "region_from": "TEXT", "template_old": "TEXT"})
     _add_missing_columns(conn, "issues", {"evidence": "TEXT"})
+    warc = {"warc_file": "TEXT", "warc_offset": "INTEGER", "warc_length": "INTEGER"}
+    _add_missing_columns(conn, "documents", warc)
+    _add_missing_columns(conn, "fetches", warc)
     _add_missing_columns(conn, "figures", {"agency_id": "TEXT", "adcode": "TEXT"})
     conn.executescript(TABLES)
     conn.executescript(FIGURES)

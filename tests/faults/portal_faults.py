@@ -5,7 +5,6 @@ Kept out of a conftest on purpose (tests/faults/ is shared with the kill tests).
 from __future__ import annotations
 
 import resource
-import sqlite3
 import subprocess
 import sys
 import time
@@ -13,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from test_crawl import q  # noqa: F401  (one query helper for every crawl test)
+from dbq import q, rows  # noqa: F401  (one query helper for every crawl test)
 
 # Retries and timeouts short enough for a test, long enough to be real: every retried
 # fault is still retried (2 times), a stalled answer still times out.
@@ -49,13 +48,6 @@ def crawl(db: Path, sites: Path, *args: str, command: str = "crawl", timeout: fl
     return Crawl(p.returncode, p.stdout, p.stderr, time.time() - t, rss)
 
 
-def rows(db: Path, sql: str, *args) -> list[dict]:
-    con = sqlite3.connect(db)
-    con.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in con.execute(sql, args).fetchall()]
-    finally:
-        con.close()
 
 
 def site(db: Path, name: str) -> dict:
