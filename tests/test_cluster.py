@@ -322,6 +322,11 @@ def test_three_workers_on_two_scrapyd_nodes_equal_one_machine(cluster, reliabili
     assert_same_archive(db, c["single"])
     documents = rows(db, "SELECT COUNT(*) FROM documents")[0][0]
     assert documents > 20 * 3  # lists, report pages and attachments of every portal
+    # WARC: the workers wrote the records (beside the archive here), the archiver the references.
+    no_warc = "SELECT role, COUNT(*) FROM documents WHERE warc_file IS NULL GROUP BY role"
+    assert rows(db, no_warc) == rows(c["single"], no_warc)
+    for name, in rows(db, "SELECT DISTINCT warc_file FROM documents WHERE warc_file IS NOT NULL"):
+        assert (db.parent / "warc" / name).is_file(), name
     logs = [node.job_log(job) for node, job in jobs]
     assert all(logs), "a Scrapyd job left no log"
     # The next cycle reads every column again (its own duplicate filter), asking

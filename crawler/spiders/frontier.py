@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict
+from pathlib import Path
 
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Request
@@ -96,6 +97,10 @@ class FrontierSpider(RedisMixin, ColumnSpider):
         url = settings.get("NIANBAO_FRONTIER") or settings.get("REDIS_URL")
         if url:
             settings.set("REDIS_URL", url, priority="spider")
+        if settings.get("NIANBAO_RAW") and not settings.get("NIANBAO_WARC_DIR"):
+            # The shared store's layout is the archive's: raw/ and warc/ side by side.
+            settings.set("NIANBAO_WARC_DIR", str(Path(settings.get("NIANBAO_RAW")).parent / "warc"),
+                         priority="spider")
         settings.setdict({
             "SCHEDULER": "nianbao.crawler.cluster.frontier.FrontierScheduler",
             "DUPEFILTER_CLASS": "nianbao.crawler.cluster.frontier.CycleDupeFilter",
