@@ -422,6 +422,7 @@ def test_redis_stopped_and_restarted_mid_crawl(cluster, reliability):
     for p in c["portals"]:
         p.delay = 0.3
     try:
+        arch = None
         seed(c, db)
         c["redis"].r.rpush("nianbao:items", b"\xff not a message")  # bad input: set aside, not fatal
         jobs = schedule_workers(c, raw, n=2)
@@ -439,6 +440,9 @@ def test_redis_stopped_and_restarted_mid_crawl(cluster, reliability):
         assert code == 1, out
         wait_jobs_done(c, jobs)
     finally:
+        if arch is not None and arch.poll() is None:  # a failed assertion above: no archiver left behind
+            arch.kill()
+            arch.wait()
         for p in c["portals"]:
             p.delay = 0.0
         if c["redis"].proc.poll() is not None:
