@@ -30,6 +30,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from enospc import RAW_STORE_FULL
 from nianbao.crawler.cluster import seed as seeding
 from nianbao.devkit.portals import start_portals, stop_portals
 
@@ -475,21 +476,6 @@ def test_due_spring_weekly_otherwise_monthly_with_site_override():
 
 # A worker whose raw store fills up (writes fail with ENOSPC after a byte budget, half-way
 # through a file, as in tests/faults/test_store_faults.py).
-_ENOSPC_WORKER = """
-import errno, os, pathlib, runpy, sys
-budget = [int(os.environ["NIANBAO_TEST_RAW_BUDGET"])]
-real = pathlib.Path.write_bytes
-def write_bytes(self, data):
-    if ".tmp" in self.name and budget[0] < len(data):
-        real(self, bytes(data[: max(budget[0], 0)]))
-        budget[0] = 0
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
-    budget[0] -= len(data) if ".tmp" in self.name else 0
-    return real(self, data)
-pathlib.Path.write_bytes = write_bytes
-sys.argv = ["nianbao", *sys.argv[1:]]
-runpy.run_module("nianbao", run_name="__main__")
-"""
 
 
 def test_worker_disk_full_is_a_recorded_gap(cluster, reliability):
@@ -501,7 +487,7 @@ def test_worker_disk_full_is_a_recorded_gap(cluster, reliability):
     c = cluster
     db, raw = fresh(c, "diskfull")
     seed(c, db)
-    worker = subprocess.Popen([sys.executable, "-c", _ENOSPC_WORKER, "crawl", "--frontier", c["redis"].url,
+    worker = subprocess.Popen([sys.executable, "-c", RAW_STORE_FULL, "crawl", "--frontier", c["redis"].url,
                                "--db", str(db), "--raw", str(raw), "--fast", "--idle-exit", "1",
                                "-s", "NIANBAO_FRONTIER_POLL=0.2"],
                               env={**os.environ, "NIANBAO_TEST_RAW_BUDGET": "40000"},

@@ -75,9 +75,12 @@ def _interrupt(db: Path, sig: int) -> subprocess.CompletedProcess:
     """Start a reparse, send `sig` once part of it is checkpointed, return the finished process."""
     # Its own process group, signalled as a whole, as a terminal's Ctrl-C is: the workers get it too.
     # Checkpoints of 4 reports: a fast machine would otherwise parse all 60 in one batch.
+    # SIGINT back to its default first: under `cmd &` (a CI runner) it is inherited ignored, and
+    # Python then never turns it into KeyboardInterrupt; a terminal's Ctrl-C always reaches it.
     proc = subprocess.Popen([*NIANBAO, "reparse", "--db", str(db), "-q", "-j", "2"], start_new_session=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "NIANBAO_PARSE_BATCH": "4"})
+                            env={**os.environ, "NIANBAO_PARSE_BATCH": "4"},
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
         n = left(db)

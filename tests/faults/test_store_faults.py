@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from enospc import RAW_STORE_FULL
 from portal_faults import crawl, fetch, q, rows, site, stored_urls, write_sites
 
 from nianbao.devkit.portals import faults as F
@@ -36,25 +37,7 @@ def _expected(p) -> set[str]:
 
 # ---------------------------------------------------------------- disk full
 
-# Without root (no tmpfs), the crawl runs in a `python -c` that makes the raw store's
-# writes fail with ENOSPC after a byte budget, half-way through a file, as a full disk does.
-_ENOSPC_HOOK = """
-import errno, os, pathlib, runpy, sys
-budget = [int(os.environ["NIANBAO_TEST_RAW_BUDGET"])]
-real = pathlib.Path.write_bytes
-def write_bytes(self, data):
-    if ".tmp" in self.name and budget[0] < len(data):
-        real(self, bytes(data[: max(budget[0], 0)]))  # the part that fitted
-        budget[0] = 0
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
-    budget[0] -= len(data) if ".tmp" in self.name else 0
-    return real(self, data)
-pathlib.Path.write_bytes = write_bytes
-sys.argv = ["nianbao", *sys.argv[1:]]
-runpy.run_module("nianbao", run_name="__main__")
-"""
-
-
+# Without root (no tmpfs), the crawl runs as `python -c RAW_STORE_FULL` (tests/enospc.py).
 def _mount_tmpfs(where: Path, size: str) -> bool:
     if os.geteuid() != 0 or os.environ.get("NIANBAO_TEST_NO_TMPFS"):
         return False
@@ -74,7 +57,7 @@ def test_disk_full_while_writing_raw_bytes(tmp_path, portal, reliability):
             res = crawl(db, sites)
         else:
             how = "ENOSPC hook in the crawl process"
-            res = crawl(db, sites, python=[sys.executable, "-c", _ENOSPC_HOOK],
+            res = crawl(db, sites, python=[sys.executable, "-c", RAW_STORE_FULL],
                         env={**os.environ, "NIANBAO_TEST_RAW_BUDGET": "48000"})
         assert res.code in (1, 3), res.out + res.err[-2000:]
         # Every stored document is whole: its bytes hash to its name.
