@@ -130,7 +130,8 @@ def reparse(db: Path, workers: int, interrupt_at: float | None = None) -> dict:
     t0, peak, runs = time.monotonic(), 0.0, []
     for attempt in range(2):
         proc = subprocess.Popen([*NIANBAO, "reparse", "--db", str(db), "-j", str(workers)], start_new_session=True,
-                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # not inherited ignored
+                                # SIGINT not left ignored by a `cmd &` parent
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         interrupted = False
         while proc.poll() is None:
             peak = max(peak, _tree_rss_mb(proc.pid))
