@@ -490,12 +490,19 @@ def apply_byte_ops(data: bytes, ops: list[tuple], others: list[bytes]) -> bytes:
     return bytes(b)
 
 
-def byte_strategy(seeds: list[bytes], all_seeds: list[bytes]) -> st.SearchStrategy[bytes]:
+def _seeded(seeds: list[bytes], op: st.SearchStrategy, max_ops: int, apply: Callable[..., bytes],
+            *plans: st.SearchStrategy) -> st.SearchStrategy[bytes]:
+    """A seed, 1..max_ops operations and one draw of each plan, applied: the shape of
+    every mutation strategy here (structure and byte level)."""
     @st.composite
     def mutated(draw) -> bytes:
         data = seeds[draw(st.integers(0, len(seeds) - 1))]
-        return apply_byte_ops(data, draw(st.lists(_BYTE_OP, min_size=1, max_size=8)), all_seeds)
+        return apply(data, draw(st.lists(op, min_size=1, max_size=max_ops)), *(draw(p) for p in plans))
     return mutated()
+
+
+def byte_strategy(seeds: list[bytes], all_seeds: list[bytes]) -> st.SearchStrategy[bytes]:
+    return _seeded(seeds, _BYTE_OP, 8, lambda data, ops: apply_byte_ops(data, ops, all_seeds))
 
 
 # --------------------------------------------------------------------------- text values
@@ -624,11 +631,7 @@ def _xml_safe(s: str) -> str:
 
 
 def html_strategy(seeds: list[bytes]) -> st.SearchStrategy[bytes]:
-    @st.composite
-    def mutated(draw) -> bytes:
-        data = seeds[draw(st.integers(0, len(seeds) - 1))]
-        return _html_apply(data, draw(st.lists(_HTML_OP, min_size=1, max_size=6)), draw(_ENCODING_PLAN))
-    return mutated()
+    return _seeded(seeds, _HTML_OP, 6, _html_apply, _ENCODING_PLAN)
 
 
 # --------------------------------------------------------------------------- DOCX structure
@@ -741,11 +744,7 @@ def _docx_apply(data: bytes, ops: list[tuple]) -> bytes:
 
 
 def docx_strategy(seeds: list[bytes]) -> st.SearchStrategy[bytes]:
-    @st.composite
-    def mutated(draw) -> bytes:
-        data = seeds[draw(st.integers(0, len(seeds) - 1))]
-        return _docx_apply(data, draw(st.lists(_DOCX_OP, min_size=1, max_size=6)))[:MAX_INPUT]
-    return mutated()
+    return _seeded(seeds, _DOCX_OP, 6, lambda data, ops: _docx_apply(data, ops)[:MAX_INPUT])
 
 
 # --------------------------------------------------------------------------- PDF structure
@@ -922,11 +921,7 @@ def _pdf_apply(data: bytes, ops: list[tuple], rebuild: bool) -> bytes:
 
 
 def pdf_strategy(seeds: list[bytes]) -> st.SearchStrategy[bytes]:
-    @st.composite
-    def mutated(draw) -> bytes:
-        data = seeds[draw(st.integers(0, len(seeds) - 1))]
-        return _pdf_apply(data, draw(st.lists(_PDF_OP, min_size=1, max_size=5)), draw(st.booleans()))
-    return mutated()
+    return _seeded(seeds, _PDF_OP, 5, _pdf_apply, st.booleans())
 
 
 # --------------------------------------------------------------------------- text structure
@@ -967,11 +962,7 @@ def _txt_apply(data: bytes, ops: list[tuple], enc_plan: tuple) -> bytes:
 
 
 def txt_strategy(seeds: list[bytes]) -> st.SearchStrategy[bytes]:
-    @st.composite
-    def mutated(draw) -> bytes:
-        data = seeds[draw(st.integers(0, len(seeds) - 1))]
-        return _txt_apply(data, draw(st.lists(_TXT_OP, min_size=1, max_size=6)), draw(_ENCODING_PLAN))
-    return mutated()
+    return _seeded(seeds, _TXT_OP, 6, _txt_apply, _ENCODING_PLAN)
 
 
 # --------------------------------------------------------------------------- campaigns
