@@ -22,6 +22,7 @@ them): a gap is the main result, not a footnote.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -122,7 +123,13 @@ def run_fuzz(n: int, *, workers: int, timeout: float, memory_mb: int, seed: int,
     t0 = last = time.perf_counter()
     rnd = 0
     stale = dict.fromkeys(todo, 0)  # rounds in a row that drew nothing new (a small search space is exhausted)
-    with fuzz.Fuzzer(limits, workers=workers) as fz:
+    with contextlib.ExitStack() as stack:
+        # One pool for the extractors that share the limits; OCR targets get their own (OCR on, longer limit).
+        shared = stack.enter_context(fuzz.Fuzzer(limits, workers=workers))
+        fuzzers = {t: shared if fuzz.limits_for(t, limits) == limits else
+                   stack.enter_context(fuzz.Fuzzer.for_target(t, limits, workers=workers)) for t in todo}
+        out["limits_by_target"] = {t: {"timeout_s": f.limits.timeout, "memory_mb": f.limits.memory_mb}
+                                   for t, f in fuzzers.items() if f is not shared}
         while True:
             left = [t for t in todo if tallies[t].tried < plan[t] and stale[t] < 3]
             if not left or (stop_at and time.monotonic() > stop_at):
@@ -130,13 +137,13 @@ def run_fuzz(n: int, *, workers: int, timeout: float, memory_mb: int, seed: int,
             for t in left:
                 if stop_at and time.monotonic() > stop_at:
                     break
-                size = min(chunk if t != "doc" else 5, plan[t] - tallies[t].tried)
+                size = min(chunk if t not in fuzz.SLOW + fuzz.OCR_TARGETS else 5, plan[t] - tallies[t].tried)
                 fresh = []
                 for data in fuzz.draw(strategies[t], max(size, 20), seed * 100003 + rnd):
                     if len(fresh) < size and hashlib.sha256(data).digest() not in tallies[t]._seen:
                         fresh.append(data)
                 stale[t] = 0 if fresh else stale[t] + 1
-                tallies[t].merge(fz.run(t, fresh, seen=tallies[t]._seen))
+                tallies[t].merge(fuzzers[t].run(t, fresh, seen=tallies[t]._seen))
             rnd += 1
             out["targets"].update({t: tally.to_dict() for t, tally in tallies.items()})
             FUZZ_RESULTS.write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -152,7 +159,7 @@ def run_fuzz(n: int, *, workers: int, timeout: float, memory_mb: int, seed: int,
             for tally in tallies.values():
                 for f in tally.failures:
                     try:
-                        _minimize(fz, fuzz, tally.target, f, minimize_s)
+                        _minimize(fuzzers[tally.target], fuzz, tally.target, f, minimize_s)
                     except Exception as e:  # noqa: BLE001 - a failed shrink must not lose the run's tally
                         f["minimal_error"] = f"{type(e).__name__}: {e}"
         out["targets"].update({t: tally.to_dict() for t, tally in tallies.items()})
@@ -176,15 +183,18 @@ def _minimize(fz, fuzz, target: str, failure: dict[str, Any], budget_s: float) -
 
 
 def fuzz_plan(n: int) -> dict[str, int]:
-    """Inputs per extractor. DOC goes through LibreOffice (about a second an input), so it
-    gets one input in a thousand (at least 10); the others share the rest evenly."""
-    doc = max(10, n // 1000) if n >= 100 else min(n, 2)
-    rest = n - doc
-    targets = ["html", "pdf", "docx", "txt"]
+    """Inputs per extractor. DOC and XLS go through LibreOffice (about a second an
+    input): one input in a thousand each (at least 10); images through OCR (seconds an
+    input): one in five hundred (at least 10); the others share the rest evenly."""
+    from nianbao.devkit import fuzz
+
+    small = {t: (max(10, n // 1000) if n >= 100 else min(n, 2)) for t in fuzz.SLOW}
+    small |= {t: (max(10, n // 500) if n >= 100 else min(n, 2)) for t in fuzz.OCR_TARGETS}
+    rest = n - sum(small.values())
+    targets = [t for t in fuzz.TARGETS if t not in small]
     plan = {t: rest // len(targets) for t in targets}
     plan["html"] += rest - sum(plan.values())
-    plan["doc"] = doc
-    return plan
+    return plan | small
 
 
 # --------------------------------------------------------------------------- rendering
@@ -308,7 +318,10 @@ def _fuzz_section(fuzz: dict[str, Any] | None) -> list[str]:
     lines = [f"Command: `{fuzz.get('command', '?')}`; started {fuzz.get('started', '?')}, finished "
              f"{fuzz.get('finished', 'not finished (partial results)')}; commit `{fuzz.get('commit', '?')}`; "
              f"{fuzz.get('workers', '?')} worker(s); per input: {lim.get('timeout_s', '?')} s, "
-             f"{lim.get('memory_mb', '?')} MB address space (RLIMIT_AS). Requested {fuzz.get('requested', '?'):,} inputs"
+             f"{lim.get('memory_mb', '?')} MB address space (RLIMIT_AS)"
+             + "".join(f"; {t}: {v['timeout_s']:g} s, {v['memory_mb']} MB with OCR on"
+                       for t, v in (fuzz.get("limits_by_target") or {}).items())
+             + f". Requested {fuzz.get('requested', '?'):,} inputs"
              + (f"; **stopped by the {fuzz['stopped']}** before every extractor had its share." if fuzz.get("stopped")
                 else ".") if isinstance(fuzz.get("requested"), int) else "", "",
              ("Oracle: `parse_bytes` returns a Report with a known status (and a reason when not `ok`) that serialises "
@@ -316,12 +329,12 @@ def _fuzz_section(fuzz: dict[str, Any] | None) -> list[str]:
              "without a MemoryError under the cap. *Reached* = sniffed as that container (the rest stopped at "
              "sniffing, e.g. `unknown`). *Caught* = an exception inside an extractor that `parse_bytes` turned into a "
              "`failed` Report: not an oracle failure, but a bug behind the safety net. *Worker max RSS* = the high-water "
-              "mark of the worker process (shared by all extractors), not a per-input figure; the per-input bound is "
-              "the address-space cap."), ""]
+              "mark of the worker process (VmHWM; shared by the extractors of one pool), not a per-input figure; the "
+              "per-input bound is the address-space cap."), ""]
     head = ["extractor", "planned", "inputs tried", "reached", "inputs/s", *FUZZ_COLUMNS, "failures", "caught", "worker max RSS MB"]
     body = []
-    for name in ("html", "pdf", "docx", "doc", "txt", *[k for k in fuzz["targets"] if k not in
-                                                         ("html", "pdf", "docx", "doc", "txt")]):
+    order = ("html", "pdf", "docx", "doc", "txt", "ofd", "xlsx", "xls", "image")
+    for name in (*order, *[k for k in fuzz["targets"] if k not in order]):
         t = fuzz["targets"].get(name)
         if not t or "tried" not in t:
             body.append([name, (fuzz.get("plan") or {}).get(name, ""), "not run", *[""] * (len(head) - 3)])

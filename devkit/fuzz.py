@@ -58,8 +58,17 @@ SAMPLES = ROOT / "tests" / "fixtures" / "samples"
 PORTAL_PAGES = ROOT / "tests" / "fixtures" / "portals"
 ARTIFACTS = ROOT / "test-artifacts" / "fuzz"
 
-TARGETS = ("html", "pdf", "docx", "doc", "txt")
-EXT = {"html": "html", "pdf": "pdf", "docx": "docx", "doc": "doc", "txt": "txt"}
+TARGETS = ("html", "pdf", "docx", "doc", "txt", "ofd", "xlsx", "xls", "image")
+EXT = {"html": "html", "pdf": "pdf", "docx": "docx", "doc": "doc", "txt": "txt", "ofd": "ofd", "xlsx": "xlsx",
+       "xls": "xls", "image": "png"}
+# Extractors that start LibreOffice for every input (about a second each): small shares.
+SLOW = ("doc", "xls")
+# Images are read by OCR (experimental, on with NIANBAO_OCR=1): seconds of CPU per page, so
+# their inputs get a longer limit and a pool whose workers have OCR switched on.
+OCR_TARGETS = ("image",)
+OCR_ENV = {"NIANBAO_OCR": "1", "NIANBAO_OCR_THREADS": "1"}
+OCR_TIMEOUT = 40.0
+OCR_MEMORY_MB = 2048  # the product's default parse limit: the OCR models and ONNX Runtime's arenas map ~1 GB
 MAX_INPUT = 4 * 1024 * 1024  # mutations that grow an input stop here (a bigger file tests the disk, not the parser)
 
 # Outcomes. `ok` and `caught` satisfy the oracle; the others are failures.
@@ -80,12 +89,21 @@ class Limits:
 def _delete_or_copy(el, kind: str, op) -> None:
     """The element removed ("del_…") or repeated op[2] times after itself ("dup_…")."""
     parent = el.getparent()
+    if parent is None:  # the document element: neither removable nor repeatable
+        return
     if kind.startswith("del"):
-        if parent is not None:
-            parent.remove(el)
+        parent.remove(el)
         return
     for _ in range(op[2]):
         el.addnext(copy.deepcopy(el))
+
+def limits_for(target: str, limits: Limits) -> Limits:
+    """OCR targets: at least OCR_TIMEOUT and OCR_MEMORY_MB (a real page takes seconds of
+    recognition and the engine maps about a gigabyte); the others: `limits`."""
+    if target in OCR_TARGETS:
+        return Limits(max(limits.timeout, OCR_TIMEOUT), max(limits.memory_mb, OCR_MEMORY_MB))
+    return limits
+
 
 def worker_init(limits: Limits) -> None:
     """Pebble initializer: cap the worker's address space, then import the heavy
@@ -104,7 +122,14 @@ def worker_init(limits: Limits) -> None:
     gazetteer.load()
 
 
-def _init(limits: Limits) -> None:
+def _init(limits: Limits, env: dict[str, str] | None = None) -> None:
+    import os
+
+    os.environ.update(env or {})
+    if (env or {}).get("NIANBAO_OCR") == "1":  # load the OCR models once, outside any input's clock
+        from nianbao.pipeline.extract import ocr
+        if ocr.available():
+            ocr._engine()
     try:
         from nianbao.pipeline.limits import Limits as ProductLimits
         from nianbao.pipeline.limits import worker_init as product_worker_init
@@ -119,6 +144,18 @@ def _cpu() -> float:
     """CPU seconds of this worker and of the children it waited for (LibreOffice)."""
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _peak_rss_mb() -> float:
+    """This worker's own peak resident memory. VmHWM, not ru_maxrss: Linux carries
+    ru_maxrss across exec, so a spawned worker would report its parent's peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def check_one(data: bytes, name: str | None) -> dict[str, Any]:
@@ -153,7 +190,7 @@ def check_one(data: bytes, name: str | None) -> dict[str, Any]:
     reason = report.reason or ""
     if isinstance(report.meta, dict) and report.meta.get("traceback"):  # where the safety net caught it
         out["traceback"] = str(report.meta["traceback"])
-    out["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["maxrss_mb"] = _peak_rss_mb()
     out["cpu_seconds"] = _cpu() - cpu0
     if "MemoryError" in reason:
         return {**out, "outcome": "over_memory", "detail": reason}
@@ -222,9 +259,15 @@ class Fuzzer:
     """A pebble process pool whose workers run `check_one` under `limits`."""
 
     def __init__(self, limits: Limits = Limits(), workers: int = 1, artifacts: Path | None = ARTIFACTS,
-                 keep: int = 1):
-        self.limits, self.workers, self.artifacts, self.keep = limits, workers, artifacts, keep
+                 keep: int = 1, env: dict[str, str] | None = None):
+        self.limits, self.workers, self.artifacts, self.keep, self.env = limits, workers, artifacts, keep, env
         self.pool = None
+
+    @classmethod
+    def for_target(cls, target: str, limits: Limits = Limits(), **kw) -> Fuzzer:
+        """The fuzzer an extractor needs: OCR targets get OCR switched on in the workers
+        and a limit of OCR_TIMEOUT (a real page takes seconds of recognition)."""
+        return cls(limits_for(target, limits), env=OCR_ENV if target in OCR_TARGETS else None, **kw)
 
     def __enter__(self) -> Self:
         import multiprocessing
@@ -234,7 +277,7 @@ class Fuzzer:
         # Spawned, not forked: a worker must not inherit the parent's state (a test session
         # that already ran pdfium forked a worker that segfaulted on an input a fresh worker
         # reads fine), so an input's outcome depends on the input alone.
-        self.pool = ProcessPool(max_workers=self.workers, initializer=_init, initargs=(self.limits,),
+        self.pool = ProcessPool(max_workers=self.workers, initializer=_init, initargs=(self.limits, self.env),
                                 context=multiprocessing.get_context("spawn"))
         self.pool.schedule(_noop).result()  # start (and warm) a worker outside the first input's clock
         return self
@@ -407,14 +450,51 @@ def seed_corpus(targets: Iterable[str] = TARGETS, *, generated: int = 3, cache: 
             seeds["docx"] += docx
     if "pdf" in targets:
         seeds["pdf"] += sorted(p.read_bytes() for p in SAMPLES.glob("*.pdf"))
-        if soffice and generated:
-            seeds["pdf"] += _cached(cache, "pdf", specs[:2], lambda: g.render_many_pdf(specs[:2]))
     if "doc" in targets and soffice:
         from nianbao.pipeline.extract import convert_with_libreoffice
 
         seeds["doc"] += _cached(cache, "doc", specs[:2],
                                 lambda: [convert_with_libreoffice(d, "docx", "doc") for d in docx[:2]])
+    if "xlsx" in targets or "xls" in targets:
+        from nianbao.devkit import sheets
+
+        if "xlsx" in targets:
+            seeds["xlsx"] += [sheets.render_xlsx(sp, layout=("whole", "sheets")[i % 2], numbers=i % 3 != 2)
+                              for i, sp in enumerate(specs)]
+        if "xls" in targets and soffice:
+            seeds["xls"] += _cached(cache, "xls", specs[:2], lambda: [sheets.render_xls(sp) for sp in specs[:2]])
+    printed = _cached(cache, "pdf", specs[:2], lambda: g.render_many_pdf(specs[:2])) if soffice and generated else []
+    if "ofd" in targets and printed:
+        from nianbao.devkit import ofd
+
+        # Every producer variant (text runs/chars/outlines, rules as lines/rects/boxes, origins).
+        variants = ofd.VARIANTS + [ofd.Variant("outlines", "lines", "boundary", False)]
+        seeds["ofd"] += [ofd.pdf_to_ofd(printed[i % len(printed)], v) for i, v in enumerate(variants)]
+    if "image" in targets and printed:
+        seeds["image"] += _image_seeds(printed[0])
+    if "pdf" in targets:
+        seeds["pdf"] += printed
     return {t: v for t, v in seeds.items() if v}
+
+
+def _image_seeds(pdf: bytes) -> list[bytes]:
+    """A report's title page and a table page as a scanner delivers them (100 dpi, so one
+    input costs seconds of OCR, not tens), as PNG, JPEG and a one-page scanned PDF."""
+    import pypdfium2 as pdfium
+
+    from nianbao.devkit import scan
+
+    n = len(pdfium.PdfDocument(pdf))
+    table_page = min(n, 3)
+    grey = scan.Damage(dpi=100)
+    noisy = scan.Damage(dpi=100, skew=0.8, speckle=0.002, jpeg=70, seed=7)
+    png = scan.as_images(pdf, "png", grey)
+    jpeg = scan.as_images(pdf, "jpeg", noisy)
+    one = pdfium.PdfDocument.new()
+    one.import_pages(pdfium.PdfDocument(pdf), [table_page - 1])
+    buf = io.BytesIO()
+    one.save(buf)
+    return [png[0], png[table_page - 1], jpeg[table_page - 1], scan.as_scan(buf.getvalue(), dpi=100)]
 
 
 def _cached(cache: Path | None, ext: str, specs, make: Callable[[], list[bytes]]) -> list[bytes]:
@@ -634,6 +714,57 @@ def html_strategy(seeds: list[bytes]) -> st.SearchStrategy[bytes]:
     return _seeded(seeds, _HTML_OP, 6, _html_apply, _ENCODING_PLAN)
 
 
+# --------------------------------------------------------------------------- zip containers
+def _zip_members(data: bytes) -> tuple[dict[str, bytes], list[str]]:
+    zin = zipfile.ZipFile(io.BytesIO(data))
+    members = {i.filename: zin.read(i.filename) for i in zin.infolist()}
+    return members, list(members)
+
+
+def _zip_write(members: dict[str, bytes], order: list[str], zip_ops: list[tuple], main: str) -> bytes:
+    """The package written again after the zip-level operations (members dropped,
+    `main` truncated, members duplicated, a member's bytes replaced, a member that
+    inflates 1,000-fold): what every zip container (DOCX, XLSX, OFD) shares."""
+    extra = []
+    for op in zip_ops:
+        kind = op[0]
+        name = order[op[1] % len(order)] if order else main
+        if kind == "zip_drop" and name in members:
+            del members[name]
+            order.remove(name)
+        elif kind == "zip_truncate_xml":
+            d = members.get(main, b"")
+            if d:
+                members[main] = d[:op[1] % len(d)]
+        elif kind == "zip_dup_member":
+            extra.append((name, members.get(name, b"")))
+        elif kind == "zip_garbage_member" and name in members:
+            members[name] = op[2]
+        elif kind == "zip_inflate" and name in members:
+            members[name] = members[name] + b" " * (op[2] * 1024 * 1024)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # duplicate names are the point
+            for n in order:
+                # Level 1 for the inflated members: level 6 on hundreds of MB of spaces costs the drawing seconds.
+                z.writestr(n, members[n], compresslevel=1 if len(members[n]) > MAX_INPUT else None)
+            for n, d in extra:
+                z.writestr(n, d)
+    return out.getvalue()
+
+
+_ZIP_OP = st.one_of(
+    st.tuples(st.just("zip_drop"), _SEL),
+    st.tuples(st.just("zip_truncate_xml"), _SEL),
+    st.tuples(st.just("zip_dup_member"), _SEL),
+    st.tuples(st.just("zip_garbage_member"), _SEL, st.binary(max_size=256)),
+    # Below and above the bomb check (200 MB unpacked, or 200:1 past 20 MB).
+    st.tuples(st.just("zip_inflate"), _SEL, st.sampled_from([1, 8, 19, 30, 210])),
+)
+
+
 # --------------------------------------------------------------------------- DOCX structure
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _DOCX_OP = st.one_of(
@@ -648,22 +779,17 @@ _DOCX_OP = st.one_of(
     st.tuples(st.just("drop_grid"), _SEL),
     st.tuples(st.just("gridcols"), _SEL, st.integers(0, 5000)),
     st.tuples(st.just("deep"), st.integers(1, 3000)),
-    st.tuples(st.just("zip_drop"), _SEL),
-    st.tuples(st.just("zip_truncate_xml"), _SEL),
-    st.tuples(st.just("zip_dup_member"), _SEL),
-    st.tuples(st.just("zip_garbage_member"), _SEL, st.binary(max_size=256)),
+    _ZIP_OP,
 )
 
 
 def _docx_apply(data: bytes, ops: list[tuple]) -> bytes:
     from lxml import etree
 
-    zin = zipfile.ZipFile(io.BytesIO(data))
-    members = {i.filename: zin.read(i.filename) for i in zin.infolist()}
-    order = list(members)
+    members, order = _zip_members(data)
     root = etree.fromstring(members["word/document.xml"])
     w = f"{{{_W}}}"
-    zip_ops, extra = [], []
+    zip_ops = []
     for op in ops:
         tbls = list(root.iter(w + "tbl"))
         trs = list(root.iter(w + "tr"))
@@ -717,34 +843,243 @@ def _docx_apply(data: bytes, ops: list[tuple]) -> bytes:
         else:
             zip_ops.append(op)
     members["word/document.xml"] = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
-    for op in zip_ops:
-        kind = op[0]
-        name = order[op[1] % len(order)]
-        if kind == "zip_drop" and name in members:
-            del members[name]
-            order.remove(name)
-        elif kind == "zip_truncate_xml":
-            d = members.get("word/document.xml", b"")
-            if d:
-                members["word/document.xml"] = d[:op[1] % len(d)]
-        elif kind == "zip_dup_member":
-            extra.append((name, members.get(name, b"")))
-        elif kind == "zip_garbage_member" and name in members:
-            members[name] = op[2]
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        import warnings
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # duplicate names are the point
-            for n in order:
-                z.writestr(n, members[n])
-            for n, d in extra:
-                z.writestr(n, d)
-    return out.getvalue()
+    return _zip_write(members, order, zip_ops, "word/document.xml")
 
 
 def docx_strategy(seeds: list[bytes]) -> st.SearchStrategy[bytes]:
     return _seeded(seeds, _DOCX_OP, 6, lambda data, ops: _docx_apply(data, ops)[:MAX_INPUT])
+
+
+# --------------------------------------------------------------------------- XML inside packages (OFD, XLSX)
+_XML_NUMBERS = ["0", "-1", "1e308", "-1e308", "NaN", "inf", "", "  ", "1e7", "9999999", "0.0000001", "abc", "1,2",
+                "3 4 5 6 7 8 9 10 11 12", "g 100000000 1", "g -5 1", "g 3", "g g g", "1 " * 2000]
+_LOCS = ["", "/", ".", "..", "../../../../etc/passwd", "/etc/passwd", "Doc_0/Document.xml", "OFD.xml", "Doc_0/",
+         "Doc_0/Pages/Page_0/Content.xml", "C:\\Windows\\win.ini", "a" * 5000, "Doc_0/Pages/../../OFD.xml"]
+# Entity expansion and external entities: the extractors' XML parsers must refuse both.
+_XML_HOSTILE = [
+    b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+    b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">'
+    b'<!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;"><!ENTITY f "&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;">'
+    b'<!ENTITY g "&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;"><!ENTITY h "&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;">]><r>&h;</r>',
+    b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>',
+    b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "http://127.0.0.1:9/x">]><r>&x;</r>',
+    b'<?xml version="1.0" encoding="GB18030"?><r>\xd5\xfe</r>',
+    b"<r>" + b"<a>" * 5000 + b"</a>" * 5000 + b"</r>",
+]
+
+
+def _xml_ops(root, ops: list[tuple], names: dict[str, list[str]]) -> list[tuple]:
+    """Apply the element-level operations shared by OFD and XLSX to one XML tree:
+    attributes set to hostile values, elements deleted/repeated/nested deep, text
+    replaced. `names` maps an operation to the local names it may touch. Returns the
+    operations it did not handle."""
+    rest = []
+    for op in ops:
+        kind = op[0]
+        if kind not in names:
+            rest.append(op)
+            continue
+        els = [e for e in root.iter() if isinstance(e.tag, str) and e.tag.rsplit("}", 1)[-1] in names[kind]]
+        if not els:
+            continue
+        el = els[op[1] % len(els)]
+        if kind in ("num", "loc", "ref"):
+            attrs = [a for a in el.attrib if a.rsplit("}", 1)[-1] in names["attrs_" + kind]] or list(el.attrib)
+            if attrs:
+                el.set(attrs[op[2] % len(attrs)], _xml_safe(op[3]))
+        elif kind in ("del_el", "dup_el"):
+            _delete_or_copy(el, kind, op)
+        elif kind == "text":
+            el.text = _xml_safe(op[2])
+        elif kind == "deep":
+            inner = el
+            for _ in range(op[2]):
+                inner = _sub(inner, el.tag)
+    return rest
+
+
+def _sub(parent, tag: str):
+    from lxml import etree
+    return etree.SubElement(parent, tag)
+
+
+def _xml_tree(data: bytes):
+    from lxml import etree
+    try:
+        return etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True, recover=True))
+    except etree.XMLSyntaxError:
+        return None
+
+
+def _xml_bytes(root) -> bytes:
+    from lxml import etree
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def _package_apply(data: bytes, ops: list[tuple], names: dict[str, list[str]], main: str) -> bytes:
+    """Element operations on one XML member of a zip package (chosen per operation),
+    then hostile XML and the zip-level operations."""
+    try:
+        members, order = _zip_members(data)
+    except (zipfile.BadZipFile, ValueError):
+        return data
+    xml_parts = [n for n in order if n.endswith(".xml") or n.endswith(".rels")]
+    zip_ops, trees = [], {}
+    for op in ops:
+        kind = op[0]
+        if kind == "hostile" and xml_parts:
+            part = xml_parts[op[1] % len(xml_parts)]
+            trees.pop(part, None)
+            members[part] = _XML_HOSTILE[op[2] % len(_XML_HOSTILE)]
+        elif kind.startswith("zip_"):
+            zip_ops.append(op)
+        elif xml_parts:
+            part = xml_parts[op[-1] % len(xml_parts)] if op[-1] % 3 else main  # a third of them on the main part
+            if part not in trees:
+                trees[part] = _xml_tree(members.get(part, b""))
+            if trees[part] is not None:
+                _xml_ops(trees[part], [op[:-1]], names)
+    for part, root in trees.items():
+        if root is not None:
+            members[part] = _xml_bytes(root)
+    return _zip_write(members, order, zip_ops, main)[:MAX_INPUT]
+
+
+def _package_op(names: dict[str, list[str]], texts: st.SearchStrategy[str]) -> st.SearchStrategy[tuple]:
+    """Operations of `_package_apply`; the last element of each picks the XML part."""
+    part = _SEL
+    return st.one_of(
+        st.tuples(st.just("num"), _SEL, _SEL, st.sampled_from(_XML_NUMBERS), part),
+        st.tuples(st.just("del_el"), _SEL, part),
+        st.tuples(st.just("dup_el"), _SEL, st.integers(1, 3000), part),
+        st.tuples(st.just("text"), _SEL, texts, part),
+        st.tuples(st.just("deep"), _SEL, st.integers(1, 3000), part),
+        *([st.tuples(st.just("loc"), _SEL, _SEL, st.sampled_from(_LOCS), part)] if "loc" in names else []),
+        *([st.tuples(st.just("ref"), _SEL, _SEL, st.sampled_from(_CELL_REFS), part)] if "ref" in names else []),
+        st.tuples(st.just("hostile"), _SEL, _SEL),
+        _ZIP_OP,
+    )
+
+
+# OFD: positions, sizes, transforms, repeats, page references, path data.
+_OFD_NAMES = {
+    "num": ["TextObject", "PathObject", "TextCode", "PhysicalBox", "Page", "ImageObject"],
+    "attrs_num": ["Boundary", "CTM", "DeltaX", "DeltaY", "X", "Y", "Size", "LineWidth"],
+    "del_el": ["TextObject", "PathObject", "TextCode", "Page", "Layer", "DocBody", "Template", "TemplatePage"],
+    "dup_el": ["TextObject", "PathObject", "TextCode", "Page", "Layer", "TemplatePage", "Template"],
+    "text": ["TextCode", "AbbreviatedData", "PhysicalBox", "DocRoot", "Title"],
+    "deep": ["Layer", "TextObject", "PageBlock"],
+    "loc": ["Page", "TemplatePage", "Template", "DocRoot"],
+    "attrs_loc": ["BaseLoc", "TemplateID"],
+}
+_OFD_TEXT = st.one_of(_GARBAGE, st.sampled_from(["M 0 0 " + "L 1 1 " * 100000, "M " * 50000, "C " * 50000,
+                                                   "g 100000000 1", "0 0 1e7 1e7", "/", "Doc_0/Document.xml"]))
+
+
+def ofd_strategy(seeds: list[bytes]) -> st.SearchStrategy[bytes]:
+    return _seeded(seeds, _package_op(_OFD_NAMES, _OFD_TEXT), 6,
+                   lambda data, ops: _package_apply(data, ops, _OFD_NAMES, "Doc_0/Pages/Page_0/Content.xml"))
+
+
+# XLSX: cell references, merged ranges, dimensions, cell types and values, shared strings, sheets.
+_CELL_REFS = ["A1:XFD1048576", "A1:A1048576", "A1:XFD1", "B2:A1", "ZZZZ1:A1", "A0:B0", "A1", "", "A1:B2:C3",
+              "XFD1048576", "A-1", "1A", "AAAAAAAAAAA99999999999", "A1:A1", "C3:C3"]
+_XLSX_NAMES = {
+    "num": ["row", "c", "col", "sheetFormatPr", "pageSetup", "si"],
+    "attrs_num": ["r", "s", "t", "spans", "min", "max", "width", "count", "uniqueCount", "ht"],
+    "del_el": ["row", "c", "mergeCell", "sheet", "si", "v", "sheetData", "definedName"],
+    "dup_el": ["row", "c", "mergeCell", "sheet", "si", "definedName"],
+    "text": ["v", "t", "f", "definedName"],
+    "deep": ["sheetData", "row", "si", "r"],
+    "ref": ["mergeCell", "dimension", "c", "row", "selection", "autoFilter"],
+    "attrs_ref": ["ref", "r", "sqref", "spans", "activeCell"],
+}
+_XLSX_TEXT = st.one_of(_GARBAGE, st.sampled_from(["999999", "-1", "1e400", "#DIV/0!", "=1/0", "SUM(A1:XFD1048576)",
+                                                    "true", "2023-13-45", "1" * 400]))
+
+
+def xlsx_strategy(seeds: list[bytes]) -> st.SearchStrategy[bytes]:
+    return _seeded(seeds, _package_op(_XLSX_NAMES, _XLSX_TEXT), 6,
+                   lambda data, ops: _package_apply(data, ops, _XLSX_NAMES, "xl/worksheets/sheet1.xml"))
+
+
+# --------------------------------------------------------------------------- images (OCR)
+_IMAGE_OP = st.one_of(
+    st.tuples(st.just("resize"), st.sampled_from([(1, 1), (1, 20000), (20000, 1), (8000, 8000), (30, 30), (200, 60),
+                                                   (3000, 40), (12000, 16000)])),
+    st.tuples(st.just("scale"), st.floats(0.2, 2.5)),
+    st.tuples(st.just("rotate"), st.floats(-30, 30)),
+    st.tuples(st.just("crop"), _SEL, _SEL, st.floats(0.05, 1.0)),
+    st.tuples(st.just("noise"), _SEL, st.floats(0.0, 0.6)),
+    st.tuples(st.just("invert"),),
+    st.tuples(st.just("mode"), st.sampled_from(["1", "L", "P", "RGB", "RGBA", "CMYK", "I;16", "F", "LA"])),
+    st.tuples(st.just("tile"), st.integers(2, 6), st.integers(1, 4)),
+    st.tuples(st.just("blank"), st.sampled_from([0, 255, 128])),
+)
+
+
+def _image_apply(data: bytes, ops: list[tuple], fmt: str, frames: int) -> bytes:
+    """Pixel-level damage, odd sizes and modes, then saved in one of the formats a
+    portal serves (PNG, JPEG, GIF, BMP, TIFF with `frames` pages, WebP)."""
+    import numpy as np
+    from PIL import Image, ImageOps
+
+    try:
+        img = Image.open(io.BytesIO(data))
+        img.load()
+    except Exception:  # noqa: BLE001 - a seed that is a scanned PDF: only byte mutations apply to it
+        return data
+    img = img.convert("L")
+    for op in ops:
+        kind = op[0]
+        if kind == "resize":
+            img = img.resize(op[1])
+        elif kind == "scale":
+            img = img.resize((max(1, int(img.width * op[1])), max(1, int(img.height * op[1]))))
+        elif kind == "rotate":
+            img = img.rotate(op[1], expand=True, fillcolor=255)
+        elif kind == "crop":
+            w, h = max(1, int(img.width * op[3])), max(1, int(img.height * op[3]))
+            x, y = op[1] % max(1, img.width - w + 1), op[2] % max(1, img.height - h + 1)
+            img = img.crop((x, y, x + w, y + h))
+        elif kind == "noise" and img.width * img.height <= 20_000_000:
+            a = np.asarray(img.convert("L"), dtype=np.uint8).copy()
+            rng = np.random.default_rng(op[1])
+            mask = rng.random(a.shape) < op[2]
+            a[mask] = rng.integers(0, 256, int(mask.sum()), dtype=np.uint8)
+            img = Image.fromarray(a)
+        elif kind == "invert":
+            img = ImageOps.invert(img.convert("L"))
+        elif kind == "mode":
+            img = img.convert(op[1])
+        elif kind == "tile":
+            w, h = img.width, img.height
+            if w * h * op[1] * op[2] <= 50_000_000:
+                big = Image.new(img.mode, (w * op[1], h * op[2]))
+                for i in range(op[1]):
+                    for j in range(op[2]):
+                        big.paste(img, (i * w, j * h))
+                img = big
+        elif kind == "blank":
+            img = Image.new("L", img.size, op[1])
+    out = io.BytesIO()
+    try:
+        if fmt == "TIFF" and frames > 1:
+            img.save(out, "TIFF", save_all=True, append_images=[img] * (frames - 1))
+        else:
+            if fmt in ("JPEG", "BMP", "GIF", "WEBP") and img.mode not in ("1", "L", "RGB", "P"):
+                img = img.convert("L")
+            if fmt == "WEBP" and max(img.size) > 16383:
+                fmt = "PNG"
+            img.save(out, fmt)
+    except (OSError, ValueError):
+        return data
+    return out.getvalue()[:MAX_INPUT]
+
+
+def image_strategy(seeds: list[bytes]) -> st.SearchStrategy[bytes]:
+    return _seeded(seeds, _IMAGE_OP, 4, _image_apply, st.sampled_from(["PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP"]),
+                   st.sampled_from([1] * 6 + [2, 3]))
 
 
 # --------------------------------------------------------------------------- PDF structure
@@ -966,7 +1301,8 @@ def txt_strategy(seeds: list[bytes]) -> st.SearchStrategy[bytes]:
 
 
 # --------------------------------------------------------------------------- campaigns
-_STRUCTURE = {"html": html_strategy, "docx": docx_strategy, "pdf": pdf_strategy, "txt": txt_strategy}
+_STRUCTURE = {"html": html_strategy, "docx": docx_strategy, "pdf": pdf_strategy, "txt": txt_strategy,
+              "ofd": ofd_strategy, "xlsx": xlsx_strategy, "image": image_strategy}
 
 
 def strategy(target: str, seeds: dict[str, list[bytes]], *, structure_share: int = 1) -> st.SearchStrategy[bytes]:

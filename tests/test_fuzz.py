@@ -20,7 +20,8 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 LIMITS = fuzz.Limits(timeout=10, memory_mb=1024)
 SEED = 12
-SLICE = {"html": 60, "pdf": 50, "docx": 60, "txt": 60, "doc": 2}  # DOC goes through LibreOffice: ~1 s an input
+# DOC and XLS go through LibreOffice (~1 s an input); images through OCR (seconds a page).
+SLICE = {"html": 60, "pdf": 50, "docx": 60, "txt": 60, "doc": 2, "ofd": 60, "xlsx": 60, "xls": 2, "image": 6}
 EXPECTED = f"no crash, no hang past {LIMITS.timeout:g} s, no MemoryError under {LIMITS.memory_mb} MB"
 
 pytestmark = pytest.mark.slow
@@ -30,6 +31,17 @@ pytestmark = pytest.mark.slow
 def fuzzer(artifacts):
     with fuzz.Fuzzer(LIMITS, workers=1, artifacts=artifacts / "fuzz") as f:
         yield f
+
+
+@pytest.fixture(scope="module")
+def ocr_fuzzer(artifacts):
+    """Workers with OCR on (NIANBAO_OCR=1) and the OCR limits (fuzz.limits_for)."""
+    with fuzz.Fuzzer.for_target("image", LIMITS, workers=1, artifacts=artifacts / "fuzz") as f:
+        yield f
+
+
+def _fuzzer_for(target: str, request) -> fuzz.Fuzzer:
+    return request.getfixturevalue("ocr_fuzzer" if target in fuzz.OCR_TARGETS else "fuzzer")
 
 
 @pytest.fixture(scope="module")
@@ -43,11 +55,15 @@ def _observed(t: fuzz.Tally) -> str:
 
 
 @pytest.mark.parametrize("target", fuzz.TARGETS)
-def test_fuzz_slice(target, fuzzer, seeds, reliability):
+def test_fuzz_slice(target, seeds, reliability, request):
     if target not in seeds:
         pytest.fail(f"no {target} seeds: LibreOffice (soffice) is needed to print them (./dev setup installs it)")
-    tally = fuzz.campaign(fuzzer, target, seeds, SLICE[target], seed=SEED, chunk=SLICE[target])
-    reliability(f"fuzz {target} (seeded slice)", EXPECTED, _observed(tally), group="fuzz",
+    fz = _fuzzer_for(target, request)
+    tally = fuzz.campaign(fz, target, seeds, SLICE[target], seed=SEED, chunk=SLICE[target])
+    limits = fz.limits
+    expected = (f"no crash, no hang past {limits.timeout:g} s, no MemoryError under {limits.memory_mb} MB"
+                + (" (OCR on)" if target in fuzz.OCR_TARGETS else ""))
+    reliability(f"fuzz {target} (seeded slice)", expected, _observed(tally), group="fuzz",
                 inputs=tally.tried, failures=tally.failed)
     assert tally.tried >= SLICE[target] * 0.7, f"Hypothesis drew only {tally.tried} distinct inputs"
     assert tally.failed == 0, "\n".join(f"{f['outcome']}: {f['detail']} ({f.get('path')})" for f in tally.failures)
@@ -93,6 +109,44 @@ def _repeated_line_pdf(times: int) -> bytes:
     return fuzz._pdf_apply(sample, ops, True)
 
 
+def _tiny_ofd() -> bytes:
+    from nianbao.devkit import ofd
+    return ofd._package([(595.0, 842.0, [{"text": c, "x0": 72 + 12 * i, "x1": 84 + 12 * i, "top": 72, "bottom": 84,
+                                          "size": 12} for i, c in enumerate("2023年政府信息公开工作年度报告")], [])],
+                        ofd.Variant(), "2023年政府信息公开工作年度报告")
+
+
+def _damaged_entry(package: bytes, member: str) -> bytes:
+    """`member`'s local header signature broken; the central directory still lists it."""
+    at = package.index(b"PK\x03\x04")
+    while package[at + 30:at + 30 + len(member)] != member.encode():
+        at = package.index(b"PK\x03\x04", at + 4)
+    return package[:at] + b"PK\x03\x05" + package[at + 4:]
+
+
+def _xlsx_with(part: str, data: bytes | None, replace: tuple[bytes, bytes] | None = None) -> bytes:
+    from nianbao.devkit import generate, sheets
+    members, order = fuzz._zip_members(sheets.render_xlsx(generate.random_report(1000)))
+    members[part] = data if data is not None else members[part].replace(*replace, 1)
+    return fuzz._zip_write(members, order, [], part)
+
+
+def _page_png(size: tuple[int, int] | None = None, speckle: float = 0.0) -> bytes:
+    import io
+
+    import numpy as np
+    from PIL import Image, ImageDraw
+    img = Image.new("L", size or (827, 1169), 255)
+    ImageDraw.Draw(img).rectangle((80, 300, 740, 700), outline=0, width=2)
+    if speckle:  # incompressible pixels: a cut falls inside the pixel data, past the header
+        a = np.asarray(img).copy()
+        a[np.random.default_rng(1).random(a.shape) < speckle] = 0
+        img = Image.fromarray(a)
+    buf = io.BytesIO()
+    img.save(buf, "PNG", dpi=(100, 100))
+    return buf.getvalue()
+
+
 REPRODUCERS = {
     # pipeline/extract/pdf.py _page_chars: pdfium's FPDFText_LoadPage is quadratic in glyphs printed over
     # one another (5,000 repeats → 5 s, 10,000 → 19 s for ONE page, 303 KB) and no deadline reaches inside it:
@@ -122,6 +176,27 @@ REPRODUCERS = {
         lambda: "某某县人民政府2023年政府信息公开工作年度报告\n".encode() + b"\t" * 2_500_000 + b"\n1\t2\n", "x.txt",
         "fixed: txt fields capped like grids (2.5 MB of tabs: MemoryError under 1 GB); found by fuzzing"),
     # issue 12 item 4: gridSpan is not bounded in the DOCX extractor, Grid.matrix expands it.
+    # pipeline/extract/ofd.py _Package.xml: a zip entry whose local header is damaged raised BadZipFile
+    # (the central directory still lists it) out of the extractor: "ofd extractor crashed".
+    "ofd: a part whose zip entry is damaged (fuzz-found)": (
+        lambda: _damaged_entry(_tiny_ofd(), "Doc_0/Document.xml"), "x.ofd",
+        "fixed: OFD part read raised BadZipFile past the extractor; found by fuzzing"),
+    # pipeline/extract/sheet.py: openpyxl raises what its XML layer raises (XMLSyntaxError, ParseError,
+    # TypeError from a typed attribute…); only zip/Key/Value/OSError were turned into "corrupt workbook".
+    "xlsx: styles part nested 5,000 deep (fuzz-found)": (
+        lambda: _xlsx_with("xl/styles.xml", b"<r>" + b"<a>" * 5000 + b"</a>" * 5000 + b"</r>"), "x.xlsx",
+        "fixed: openpyxl's XMLSyntaxError escaped the XLSX extractor; found by fuzzing"),
+    "xlsx: a typed attribute that is not a number (fuzz-found)": (
+        lambda: _xlsx_with("xl/worksheets/sheet1.xml", None, (b'<row r="1"', b'<row r="1" ht="abc"')), "x.xlsx",
+        "fixed: openpyxl's TypeError escaped the XLSX extractor; found by fuzzing"),
+    # pipeline/extract/raster.py extract_image: PIL decodes lazily, so a truncated stream failed in
+    # convert(), past the open() that was guarded; a sliver page reached OpenCV kernels larger than it.
+    "image: PNG whose pixel data is cut off (fuzz-found)": (
+        lambda: (lambda d: d[:len(d) * 7 // 10])(_page_png(speckle=0.3)), "x.png",
+        "fixed: PIL's 'image file is truncated' escaped the image extractor; found by fuzzing"),
+    "image: a 2,000 × 3 px sliver": (
+        lambda: _page_png(size=(2000, 3)), "x.png",
+        "guard: a page too small to hold a line is not OCR'd (fuzzing hit an OpenCV kernel assertion; input not kept)"),
     "docx: gridSpan 10,000,000 on one cell (41 KB)": (
         lambda: _gridspan_docx("10000000"), "x.docx",
         "fixed: issue 12 item 4, DOCX gridSpan 10^7 expanded Grid.matrix (1.3 GB); found by fuzzing as gridSpan 2^32+1"),
@@ -131,10 +206,13 @@ REPRODUCERS = {
 @pytest.mark.parametrize("case", [
     pytest.param(k, marks=[pytest.mark.xfail(strict=True, reason=v[2])] if v[2].startswith("open") else [])
     for k, v in REPRODUCERS.items()])
-def test_fuzz_found(case, fuzzer, reliability):
+def test_fuzz_found(case, reliability, request):
     make, name, reason = REPRODUCERS[case]
-    res = fuzzer.judge(make(), name, timeout=REPRO_TIMEOUT)
-    reliability(f"fuzz-found: {case}", f"a Report within {REPRO_TIMEOUT} s under {LIMITS.memory_mb} MB",
+    target = "image" if name.endswith((".png", ".bmp")) else "any"
+    fz = _fuzzer_for(target, request)
+    timeout = REPRO_TIMEOUT if target not in fuzz.OCR_TARGETS else fz.limits.timeout
+    res = fz.judge(make(), name, timeout=timeout)
+    reliability(f"fuzz-found: {case}", f"a Report within {timeout:g} s under {fz.limits.memory_mb} MB",
                 f"{res['outcome']}: {res.get('status') or ''} {(res.get('detail') or res.get('reason') or '')[:120]}".strip(),
                 group="fuzz", **({"xfail": reason} if reason.startswith("open") else {}))
     assert res["outcome"] == "ok", res
@@ -152,3 +230,21 @@ def test_overprinted_copies_removed_text_unchanged(monkeypatch):
     assert removed.text == kept.text
     assert any("text objects printed over identical ones, ignored" in w for w in removed.warnings)
     assert not any("printed over" in w for w in kept.warnings)
+
+
+def test_ocr_out_of_memory_is_a_memory_error(monkeypatch):
+    """ONNX Runtime reports an allocation refused under the parse's memory limit as its
+    own RuntimeException ("std::bad_alloc", found by fuzzing images under 1 GB): it must
+    reach the limits code as a MemoryError, so the reason names the memory limit."""
+    import numpy as np
+    from nianbao.pipeline.extract import ocr
+
+    def engine(*a, **k):
+        raise RuntimeError("[ONNXRuntimeError] : 6 : RUNTIME_EXCEPTION : Non-zero status code returned while "
+                           "running Clip node. Status Message: std::bad_alloc")
+    monkeypatch.setattr(ocr, "_engine", lambda: engine)
+    with pytest.raises(MemoryError, match="OCR engine out of memory on a 30×20 image"):
+        ocr.read(np.zeros((20, 30), dtype=np.uint8))
+    monkeypatch.setattr(ocr, "_engine", lambda: lambda *a, **k: (_ for _ in ()).throw(RuntimeError("other")))
+    with pytest.raises(RuntimeError, match="other"):
+        ocr.read_line(np.zeros((20, 30), dtype=np.uint8))

@@ -54,7 +54,7 @@ def read(gray: Any) -> list[Word]:
     img = np.ascontiguousarray(gray)
     if img.ndim == 2:
         img = np.stack([img] * 3, axis=-1)  # the models take three channels
-    result, _ = _engine()(img, use_cls=False, return_word_box=True)
+    result, _ = _run(img, use_cls=False, return_word_box=True)
     words: list[Word] = []
     for item in result or []:
         quad, text, conf = item[0], str(item[1]), float(item[2])
@@ -71,10 +71,22 @@ def read_line(gray: Any) -> tuple[str, float]:
     img = np.ascontiguousarray(gray)
     if img.ndim == 2:
         img = np.stack([img] * 3, axis=-1)
-    result, _ = _engine()(img, use_det=False, use_cls=False)
+    result, _ = _run(img, use_det=False, use_cls=False)
     if not result:
         return "", 0.0
     return str(result[0][0]), float(result[0][1])
+
+
+def _run(img: Any, **kw: Any) -> Any:
+    """The engine on one image. ONNX Runtime reports an allocation that failed under
+    the parse's memory limit as its own RuntimeException ("std::bad_alloc"): raised
+    here as the MemoryError it is, so the document's reason names the memory limit."""
+    try:
+        return _engine()(img, **kw)
+    except Exception as e:  # noqa: BLE001 - onnxruntime's exception types live in a private module
+        if "bad_alloc" in str(e) or "Failed to allocate memory" in str(e):
+            raise MemoryError(f"OCR engine out of memory on a {img.shape[1]}×{img.shape[0]} image") from e
+        raise
 
 
 Box = tuple[str, float, float, float, float]  # char, x0, top, x1, bottom

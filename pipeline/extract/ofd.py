@@ -16,6 +16,7 @@ import io
 import posixpath
 import re
 import zipfile
+import zlib
 from typing import Any, Iterator
 
 from lxml import etree
@@ -104,7 +105,11 @@ class _Package:
         if path not in self.names:
             raise OfdError(f"OFD package lacks {path}")
         try:
-            return etree.fromstring(self.z.read(self.names[path]), _PARSER)
+            raw = self.z.read(self.names[path])
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError) as e:
+            raise OfdError(f"OFD part {path} cannot be unpacked (damaged zip entry): {e}") from e
+        try:
+            return etree.fromstring(raw, _PARSER)
         except etree.XMLSyntaxError as e:
             raise OfdError(f"OFD part {path} is not well-formed XML: {e}") from e
 

@@ -21,6 +21,7 @@ DPI = 200  # scans are rendered/normalised to this resolution before OCR
 MAX_PIXELS = 40_000_000  # one page image; larger ones are scaled down first
 MAX_SKEW = 3.0  # degrees searched when straightening a page
 MAX_FRAMES = 200  # pages of one multi-page TIFF/GIF
+MIN_SIDE = 24  # pixels (at the reading resolution): a smaller page holds no readable line
 
 
 def straighten(gray: Any) -> tuple[Any, float]:
@@ -182,6 +183,10 @@ def add_page(pages: Any, page_no: int, image: Any, dpi: float) -> dict[str, Any]
         # a 3×3 median removes them. Not on clean pages: it also thins 1-px strokes.
         gray = cv2.medianBlur(gray, 3)
     pt = 72.0 / dpi
+    if min(gray.shape[:2]) < MIN_SIDE:  # a sliver (a rule, a spacer GIF): no line of text fits in it
+        pages.add(page_no, [], [], [], gray.shape[0] * pt, has_text=False)
+        pages.warnings.append(f"page {page_no}: image {gray.shape[1]}×{gray.shape[0]} px too small to read")
+        return {"page": page_no, "too_small": True}
     if float((gray < 200).mean()) < 0.0005:  # a blank page (faint print is still ink): nothing to read
         pages.add(page_no, [], [], [], gray.shape[0] * pt, has_text=False)
         return {"page": page_no, "blank": True}
@@ -347,8 +352,14 @@ def extract_image(data: bytes, name: str | None = None) -> Extracted:
     pages = Pages()
     done = []
     for i in range(min(frames, MAX_FRAMES)):
-        img.seek(i)
-        frame = img.convert("RGB")
+        try:
+            img.seek(i)
+            frame = img.convert("RGB")  # PIL decodes here: a truncated or broken stream fails here
+        except (OSError, ValueError, EOFError, SyntaxError) as e:
+            if not done:
+                raise ValueError(f"unreadable image: {e}") from e
+            pages.warnings.append(f"frame {i + 1} of {frames} unreadable ({e}): it and the frames after it not read")
+            break
         dpi = image_dpi(img.info, frame.width)
         rgb = np.asarray(frame)
         grey = bool((np.abs(rgb[..., 0].astype(np.int16) - rgb[..., 1]) < 8).all())

@@ -11,7 +11,6 @@ table interpreter says so).
 from __future__ import annotations
 
 import io
-import zipfile
 from typing import Any
 
 from ..model import Extracted, Grid, GridCell
@@ -29,8 +28,12 @@ def extract_xlsx(data: bytes, name: str | None = None, *, container: str = "xlsx
 
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True, read_only=False)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
-        raise SheetError(f"corrupt {container.upper()} workbook: {e}") from e
+    except MemoryError:
+        raise
+    except Exception as e:  # noqa: BLE001 - openpyxl raises whatever its XML/zip/descriptor layers raise
+        # (BadZipFile, zlib.error, XMLSyntaxError, ElementTree.ParseError, TypeError from a typed
+        # attribute, KeyError from a missing part…): all of them mean this workbook cannot be read.
+        raise SheetError(f"corrupt {container.upper()} workbook: {type(e).__name__}: {e}") from e
     tables: list[Grid] = []
     texts: list[str] = []
     warnings: list[str] = []
