@@ -132,6 +132,13 @@ def unreadable(ex: Extracted) -> str | None:
     cannot be concluded from its text, and the report is incomplete instead."""
     if ex.meta.get("scanned"):
         what = "scanned PDF" if ex.container == "pdf" else f"{ex.container.upper()} drawn as images or outlines"
+        done = (ex.meta.get("ocr") or {}).get("pages")
+        if done:  # OCR ran and read nothing: asking for OCR again would send the user in a circle
+            small = sum(1 for d in done if d.get("too_small"))
+            blank = sum(1 for d in done if d.get("blank"))
+            return (f"{what}: OCR read no text on its {len(done)} page(s)"
+                    + (f" ({blank} blank, {small} too small to hold a line)" if blank or small else "")
+                    + ": not a readable document, or a scan too faint/damaged to read; the bytes are kept")
         return (f"{what}, without a text layer: its text and figures need OCR (experimental: "
                 "NIANBAO_OCR=1 with the `ocr` extra installed, then `nianbao reparse`); the bytes are kept")
     garbled = ex.meta.get("garbled_chars", 0)

@@ -108,3 +108,21 @@ def test_a_blank_page_is_not_read(parse):
     report = parse(as_scan(buf.getvalue(), damage=Damage(dpi=200)), "blank.pdf")
     assert report.meta["ocr"]["pages"] == [{"page": 1, "blank": True}]
     assert report.status == "extraction_incomplete" and "OCR" in report.reason
+
+
+@pytest.mark.parametrize("image", ["blank", "sliver"])
+def test_an_image_ocr_reads_nothing_from_says_so(image, parse):
+    """An image that OCR ran on and read no text from is not a report we can read, and
+    the reason says OCR ran: it must not send the user to switch OCR on (it is on)."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("L", (827, 1169) if image == "blank" else (1600, 4), 255).save(buf, "PNG", dpi=(100, 100))
+    report = parse(buf.getvalue(), f"{image}.png")
+    assert report.status in ("extraction_incomplete", "failed"), report.status
+    assert "OCR read no text on its 1 page(s)" in report.reason, report.reason
+    assert ("1 blank" if image == "blank" else "1 too small") in report.reason
+    assert "NIANBAO_OCR=1" not in report.reason
+    assert not any("OCR not done" in w for w in report.meta.get("warnings", [])), report.meta

@@ -26,6 +26,7 @@ from .pdf_layout import (
     decode_pdf_string,
     lattice_to_grid,
     normalise_cell_text,
+    ocr_verdict,
     path_rules,
     settle_tables,
     tidy_page_text,
@@ -206,7 +207,7 @@ def _extract(doc: Any, raw: Any, deadline: float) -> Extracted:
     if ocr_done:
         from .ocr import ENGINE
 
-        ex.meta["ocr"] = {"engine": ENGINE, "pages": ocr_done}
+        ocr_verdict(ex, ENGINE, ocr_done)
     return ex
 
 

@@ -368,12 +368,22 @@ def _is_rect(pts: list[tuple[float, float]]) -> bool:
     return True
 
 
+NO_TEXT_LAYER = "no text layer (scanned PDF?): OCR not done"
+
+
+def ocr_verdict(ex: Extracted, engine: str, pages: list[dict[str, Any]]) -> None:
+    """Record the OCR that ran on `ex`'s pages; when it read nothing, the warning says
+    so instead of "OCR not done" (the user must not be sent to switch OCR on)."""
+    ex.meta["ocr"] = {"engine": engine, "pages": pages}
+    ex.warnings = [f"OCR ({engine}) read no text on any page" if w == NO_TEXT_LAYER else w for w in ex.warnings]
+
+
 def scan_verdict(meta: dict[str, Any], warnings: list[str], n_pages: int, textless: list[int]) -> None:
     """Scans have no text layer: say so, for the whole document or for some pages
     (a scanned annex, a signed last page), so that OCR can be aimed later."""
     if n_pages and len(textless) == n_pages:
         meta["scanned"] = True
-        warnings.append("no text layer (scanned PDF?): OCR not done")
+        warnings.append(NO_TEXT_LAYER)
     elif textless:
         meta["pages_without_text"] = textless
         warnings.append(f"pages without text layer (scanned?): {textless}")

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..model import Extracted
 from . import ocr
+from .pdf_layout import ocr_verdict
 
 THRESHOLD = 0.90  # recogniser confidence below which a figure is not trusted
 DPI = 200  # scans are rendered/normalised to this resolution before OCR
@@ -368,7 +369,7 @@ def extract_image(data: bytes, name: str | None = None) -> Extracted:
         pages.warnings.append(f"only the first {MAX_FRAMES} of {frames} frames read")
     ex = pages.extracted(title=None, encrypted=False, n_pages=min(frames, MAX_FRAMES))
     ex.container = "image"
-    ex.meta["ocr"] = {"engine": ocr.ENGINE, "pages": done}
+    ocr_verdict(ex, ocr.ENGINE, done)
     return ex
 
 
