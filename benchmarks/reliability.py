@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -130,28 +131,41 @@ def run_fuzz(n: int, *, workers: int, timeout: float, memory_mb: int, seed: int,
                    stack.enter_context(fuzz.Fuzzer.for_target(t, limits, workers=workers)) for t in todo}
         out["limits_by_target"] = {t: {"timeout_s": f.limits.timeout, "memory_mb": f.limits.memory_mb}
                                    for t, f in fuzzers.items() if f is not shared}
-        while True:
-            left = [t for t in todo if tallies[t].tried < plan[t] and stale[t] < 3]
-            if not left or (stop_at and time.monotonic() > stop_at):
-                break
-            for t in left:
-                if stop_at and time.monotonic() > stop_at:
+        def draw_fresh(t: str, rnd: int) -> list[bytes]:
+            size = min(chunk if t not in fuzz.SLOW + fuzz.OCR_TARGETS else 5, plan[t] - tallies[t].tried)
+            fresh = []
+            for data in fuzz.draw(strategies[t], max(size, 20), seed * 100003 + rnd):
+                if len(fresh) < size and hashlib.sha256(data).digest() not in tallies[t]._seen:
+                    fresh.append(data)
+            return fresh
+
+        # Drawing (Hypothesis and the mutations, in this process) takes about as long as judging
+        # (in the workers): the next batch is drawn in a thread while the workers judge this one.
+        with ThreadPoolExecutor(1, thread_name_prefix="draw") as drawer:
+            while True:
+                left = [t for t in todo if tallies[t].tried < plan[t] and stale[t] < 3]
+                if not left or (stop_at and time.monotonic() > stop_at):
                     break
-                size = min(chunk if t not in fuzz.SLOW + fuzz.OCR_TARGETS else 5, plan[t] - tallies[t].tried)
-                fresh = []
-                for data in fuzz.draw(strategies[t], max(size, 20), seed * 100003 + rnd):
-                    if len(fresh) < size and hashlib.sha256(data).digest() not in tallies[t]._seen:
-                        fresh.append(data)
-                stale[t] = 0 if fresh else stale[t] + 1
-                tallies[t].merge(fuzzers[t].run(t, fresh, seen=tallies[t]._seen))
-            rnd += 1
-            out["targets"].update({t: tally.to_dict() for t, tally in tallies.items()})
-            FUZZ_RESULTS.write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
-            if progress and time.perf_counter() - last > 30:
-                last = time.perf_counter()
-                done = sum(x.tried for x in tallies.values())
-                print(f"{_now()}  {done:,}/{n:,} inputs, {sum(x.failed for x in tallies.values())} failures, "
-                      f"{done / (last - t0):.1f}/s  " + " ".join(f"{t}:{x.tried}" for t, x in tallies.items()), flush=True)
+                ahead = {left[0]: drawer.submit(draw_fresh, left[0], rnd)}
+                for i, t in enumerate(left):
+                    if stop_at and time.monotonic() > stop_at:
+                        break
+                    if i + 1 < len(left):
+                        ahead[left[i + 1]] = drawer.submit(draw_fresh, left[i + 1], rnd)
+                    fresh = ahead.pop(t).result()
+                    stale[t] = 0 if fresh else stale[t] + 1
+                    tallies[t].merge(fuzzers[t].run(t, fresh, seen=tallies[t]._seen))
+                for fut in ahead.values():
+                    fut.cancel()
+                rnd += 1
+                out["targets"].update({t: tally.to_dict() for t, tally in tallies.items()})
+                FUZZ_RESULTS.write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
+                if progress and time.perf_counter() - last > 30:
+                    last = time.perf_counter()
+                    done = sum(x.tried for x in tallies.values())
+                    print(f"{_now()}  {done:,}/{n:,} inputs, {sum(x.failed for x in tallies.values())} failures, "
+                          f"{done / (last - t0):.1f}/s  " + " ".join(f"{t}:{x.tried}" for t, x in tallies.items()),
+                          flush=True)
         short = [t for t in todo if tallies[t].tried < plan[t]]
         out["stopped"] = None if not short else (
             "time budget" if stop_at and time.monotonic() > stop_at else "search space (Hypothesis drew no new inputs)")

@@ -39,12 +39,21 @@ def is_blank(text: str | None) -> bool:
     return text is None or _blank(normalize(text))
 
 
+# No count or amount in these reports comes near it (the national budget is ~10^13 yuan);
+# past it a "figure" is cells run together or garbage, and SQLite stores no integer ≥ 2^63.
+MAX_FIGURE = 10**15
+
+
 def _num(s: str) -> int | float | None:
     """A bare number: int, or float when printed with a decimal point."""
     if not _NUMBER.fullmatch(s):
         return None
     s = s.replace(",", "")
     return float(s) if "." in s else int(s)
+
+
+def _implausible(v: int | float | None) -> bool:
+    return v is not None and not abs(v) < MAX_FIGURE
 
 
 def _shown(text: str, limit: int = 60) -> str:
@@ -57,6 +66,16 @@ def _shown(text: str, limit: int = 60) -> str:
 
 def parse_cell(text: str | None, kind: str = "count", unit: str | None = None,
                default_unit: str | None = None) -> tuple[int | float | None, str | None]:
+    """Parse one printed cell (see `_parse_cell`); a figure of 10^15 or more is NULL
+    with a reason, never stored."""
+    v, why = _parse_cell(text, kind, unit, default_unit)
+    if _implausible(v):
+        return None, f"implausible figure {_shown(text or '')} (10^15 or more)"
+    return v, why
+
+
+def _parse_cell(text: str | None, kind: str = "count", unit: str | None = None,
+                default_unit: str | None = None) -> tuple[int | float | None, str | None]:
     """Parse one printed cell.
 
     kind: "count", "change" (signed: 「减少3」 → -3) or "money".
@@ -74,7 +93,7 @@ def parse_cell(text: str | None, kind: str = "count", unit: str | None = None,
     if kind == "change":
         m = re.fullmatch(r"(增加|增|新增|减少|减)(.+)", s)
         if m:
-            v, why = parse_cell(m.group(2), "count")
+            v, why = _parse_cell(m.group(2), "count")
             if v is None:
                 return None, why or f"unreadable change {_shown(text)}"
             return (-v if m.group(1).startswith("减") else v), None

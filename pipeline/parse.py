@@ -137,7 +137,7 @@ def unreadable(ex: Extracted) -> str | None:
             small = sum(1 for d in done if d.get("too_small"))
             blank = sum(1 for d in done if d.get("blank"))
             return (f"{what}: OCR read no text on its {len(done)} page(s)"
-                    + (f" ({blank} blank, {small} too small to hold a line)" if blank or small else "")
+                    + (f" ({blank} blank, {small} too small or too narrow to be a page)" if blank or small else "")
                     + ": not a readable document, or a scan too faint/damaged to read; the bytes are kept")
         return (f"{what}, without a text layer: its text and figures need OCR (experimental: "
                 "NIANBAO_OCR=1 with the `ocr` extra installed, then `nianbao reparse`); the bytes are kept")

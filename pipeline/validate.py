@@ -43,7 +43,7 @@ def _check(cells, parts: list[tuple[int, str, str]], whole: tuple[int, str, str]
 
 
 def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else str(x)
+    return str(x) if isinstance(x, int) or not x.is_integer() else str(int(x))
 
 
 def rule_issues(report: Report) -> list[Issue]:

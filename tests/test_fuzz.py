@@ -197,6 +197,25 @@ REPRODUCERS = {
     "image: a 2,000 × 3 px sliver": (
         lambda: _page_png(size=(2000, 3)), "x.png",
         "guard: a page too small to hold a line is not OCR'd (fuzzing hit an OpenCV kernel assertion; input not kept)"),
+    # pipeline/extract/ofd.py: Document.xml listing one page 2,960 times (17 KB): every listing parsed
+    # and laid out again, 24 s. A repeated page reference is now read once, with a warning.
+    "ofd: one page listed 2,960 times (fuzz-found)": (
+        lambda: (FIXTURES / "fuzz" / "ofd-one-page-listed-2960-times.ofd").read_bytes(), "x.ofd",
+        "fixed: OFD pages listed again were read again (24 s of CPU for 17 KB); found by fuzzing"),
+    # pipeline/validate.py _num: float() of a 40-digit figure in a rule's message; numbers.parse_cell now
+    # makes a figure of 10^15 or more NULL with a reason (SQLite stores no integer of 2^63 or more either).
+    "xlsx: a 40-digit figure in a checked row (fuzz-found)": (
+        lambda: (FIXTURES / "fuzz" / "xlsx-figure-over-2-63.xlsx").read_bytes(), "x.xlsx",
+        "fixed: OverflowError on a figure over 2^63 escaped parse_bytes; found by fuzzing (HTML and XLSX)"),
+    # pipeline/extract/docx.py: python-docx raises AttributeError when a relationships part holds other XML.
+    "docx: a relationships part that is not one (fuzz-found)": (
+        lambda: (FIXTURES / "fuzz" / "docx-relationships-part-not-rels.docx").read_bytes(), "x.docx",
+        "fixed: python-docx's AttributeError escaped the DOCX extractor; found by fuzzing"),
+    # pipeline/extract/ocr.py + raster.py: a 1 × 20,000 px image reached the recogniser, whose resize to
+    # 0 px raised ResizeImgError; strips and slivers are now "not a page" before any scaling.
+    "image: 1 × 20,000 px (fuzz-found)": (
+        lambda: (FIXTURES / "fuzz" / "image-1x20000.png").read_bytes(), "x.png",
+        "fixed: rapidocr's ResizeImgError escaped the image extractor; found by fuzzing"),
     "docx: gridSpan 10,000,000 on one cell (41 KB)": (
         lambda: _gridspan_docx("10000000"), "x.docx",
         "fixed: issue 12 item 4, DOCX gridSpan 10^7 expanded Grid.matrix (1.3 GB); found by fuzzing as gridSpan 2^32+1"),

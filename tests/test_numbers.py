@@ -71,3 +71,18 @@ def test_reason_quotes_at_most_a_line_of_a_huge_cell():
     assert value is None
     assert len(why) < 200 and f"({len(huge)} characters)" in why and why.startswith("digits separated by space")
     assert parse_cell("1 1") == (None, "digits separated by space '1 1'")
+
+
+@pytest.mark.parametrize("text,kind", [("99999999999999999999999", "count"), ("1,000,000,000,000,000", "count"),
+                                       ("增加10000000000000000000", "change"), ("9223372036854775808", "money"),
+                                       ("1000000000000000万元", "money")])
+def test_implausible_figures_are_null_with_a_reason(text, kind):
+    """A figure of 10^15 or more is cells run together or garbage (and SQLite stores no
+    integer of 2^63 or more): NULL with a reason, never stored as a figure."""
+    value, why = parse_cell(text, kind, unit="yuan" if kind == "money" else None)
+    assert value is None and "implausible figure" in why
+
+
+def test_large_but_plausible_figures_are_kept():
+    assert parse_cell("999999999999999") == (999999999999999, None)
+    assert parse_cell("1,234,567") == (1234567, None)

@@ -118,7 +118,11 @@ def _body_blocks(body):
 def extract_docx(data: bytes, name: str | None = None) -> Extracted:
     try:
         document = docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError, PackageNotFoundError) as e:
+    except MemoryError:
+        raise
+    except Exception as e:  # noqa: BLE001 - python-docx raises what its zip/XML/part layers raise
+        # (BadZipFile, KeyError, PackageNotFoundError, an AttributeError when a relationships part
+        # holds some other XML…): each means this package cannot be read as a .docx.
         raise DocxError(f"not a readable .docx: {type(e).__name__}: {e}") from e
     lines: list[str] = []
     grids: list[Grid] = []

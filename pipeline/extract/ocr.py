@@ -84,6 +84,9 @@ def _run(img: Any, **kw: Any) -> Any:
     try:
         return _engine()(img, **kw)
     except Exception as e:  # noqa: BLE001 - onnxruntime's exception types live in a private module
+        if type(e).__name__ == "ResizeImgError":
+            # A strip so thin that scaling it to the model's input size leaves 0 px: no text to read.
+            return None, None
         if "bad_alloc" in str(e) or "Failed to allocate memory" in str(e):
             raise MemoryError(f"OCR engine out of memory on a {img.shape[1]}×{img.shape[0]} image") from e
         raise

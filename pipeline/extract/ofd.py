@@ -66,8 +66,16 @@ def extract_ofd(data: bytes, name: str | None = None) -> Extracted:
     pages = Pages()
     if len(bodies) > 1:
         pages.warnings.append(f"OFD package holds {len(bodies)} documents: only the first was read")
+    seen: dict[str, int] = {}
+    repeats = 0
     for no, ref in enumerate(page_refs, 1):
         page_path = pkg.resolve(base, ref.get("BaseLoc", ""))
+        if page_path in seen:
+            # A page listed again is the same content printed again: a producer's slip, or
+            # a 160 KB Document.xml that lists one page 3,000 times to buy minutes of work.
+            repeats += 1
+            continue
+        seen[page_path] = no
         page = pkg.xml(page_path)
         box = _box(_text(_child(page, "Area"), "PhysicalBox")) or default_box
         drawn = _Drawn()
@@ -78,7 +86,9 @@ def extract_ofd(data: bytes, name: str | None = None) -> Extracted:
         drawn.content(_child(page, "Content"))
         has_text = any(c[0].strip() for c in drawn.chars)
         pages.add(no, drawn.chars, drawn.v, drawn.h, (box[3] - box[1]) * PT_PER_MM, has_text=has_text)
-    ex = pages.extracted(title=title, encrypted=False, n_pages=len(page_refs))
+    if repeats:
+        pages.warnings.append(f"{repeats} page reference(s) repeat a page already read (same content): not read again")
+    ex = pages.extracted(title=title, encrypted=False, n_pages=len(page_refs) - repeats)
     ex.container = "ofd"
     return ex
 

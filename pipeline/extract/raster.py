@@ -22,7 +22,8 @@ DPI = 200  # scans are rendered/normalised to this resolution before OCR
 MAX_PIXELS = 40_000_000  # one page image; larger ones are scaled down first
 MAX_SKEW = 3.0  # degrees searched when straightening a page
 MAX_FRAMES = 200  # pages of one multi-page TIFF/GIF
-MIN_SIDE = 24  # pixels (at the reading resolution): a smaller page holds no readable line
+MIN_SIDE = 24  # pixels: a smaller page holds no readable line
+MAX_ASPECT = 20  # a page is at most 20 times longer than wide (an A4 page: 1.4)
 
 
 def straighten(gray: Any) -> tuple[Any, float]:
@@ -178,6 +179,13 @@ def add_page(pages: Any, page_no: int, image: Any, dpi: float) -> dict[str, Any]
 
     gray = without_seals(image) if image.ndim == 3 else image
     seal = _red(image).astype("uint8") * 255 if image.ndim == 3 else None
+    h0, w0 = gray.shape[:2]
+    if min(h0, w0) < MIN_SIDE or max(h0, w0) > MAX_ASPECT * min(h0, w0):
+        # A sliver or a strip (a rule, a spacer GIF, a banner): scaled to reading size it
+        # would be millions of pixels of nothing, and no page of a report has this shape.
+        pages.add(page_no, [], [], [], h0 * 72.0 / (dpi or DPI), has_text=False)
+        pages.warnings.append(f"page {page_no}: image {w0}×{h0} px is not a page (too small or too narrow to read)")
+        return {"page": page_no, "too_small": True}
     gray, dpi, seal = _normalise(gray, dpi, seal)
     if _speckled(gray):
         # Salt-and-pepper specks (dust, a noisy scanner) make blank cells look inked;
