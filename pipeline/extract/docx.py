@@ -12,7 +12,6 @@ import re
 import zipfile
 
 import docx
-from docx.opc.exceptions import PackageNotFoundError
 from docx.oxml.ns import qn
 
 from nianbao.pipeline.model import MAX_COLUMNS, Extracted, Grid, GridCell
