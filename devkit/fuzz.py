@@ -68,7 +68,7 @@ SLOW = ("doc", "xls")
 OCR_TARGETS = ("image",)
 OCR_ENV = {"NIANBAO_OCR": "1", "NIANBAO_OCR_THREADS": "1"}
 OCR_TIMEOUT = 40.0
-OCR_MEMORY_MB = 2048  # the product's default parse limit: the OCR models and ONNX Runtime's arenas map ~1 GB
+OCR_MEMORY_MB = 3072  # the product's default parse limit with OCR on (pipeline/limits.DEFAULT_OCR_MEMORY_MB)
 MAX_INPUT = 4 * 1024 * 1024  # mutations that grow an input stop here (a bigger file tests the disk, not the parser)
 
 # Outcomes. `ok` and `caught` satisfy the oracle; the others are failures.
@@ -277,7 +277,8 @@ class Fuzzer:
         # Spawned, not forked: a worker must not inherit the parent's state (a test session
         # that already ran pdfium forked a worker that segfaulted on an input a fresh worker
         # reads fine), so an input's outcome depends on the input alone.
-        self.pool = ProcessPool(max_workers=self.workers, initializer=_init, initargs=(self.limits, self.env),
+        self.pool = ProcessPool(max_workers=self.workers, max_tasks=_tasks_per_worker(),
+                                initializer=_init, initargs=(self.limits, self.env),
                                 context=multiprocessing.get_context("spawn"))
         self.pool.schedule(_noop).result()  # start (and warm) a worker outside the first input's clock
         return self
@@ -295,7 +296,9 @@ class Fuzzer:
     @staticmethod
     def _result(fut, timeout: float) -> dict[str, Any]:
         try:
-            res = fut.result()
+            # pebble stops the task at the wall backstop; past that plus a minute the pool
+            # itself has stalled, which is a finding too, not a reason to wait for ever.
+            res = fut.result(timeout=timeout * WALL_FACTOR + 60)
         except FutureTimeout:
             wall = timeout * WALL_FACTOR
             return {"outcome": "hang", "detail": f"no result within {wall:g} s (the wall-time backstop)",
@@ -363,6 +366,15 @@ class Fuzzer:
         if self.artifacts is not None:
             entry["path"] = str(save(self.artifacts, target, outcome, data, res))
         bucket.append(entry)
+
+
+def _tasks_per_worker() -> int:
+    """Workers are replaced as often as the product's (pipeline/limits.TASKS_PER_WORKER)."""
+    try:
+        from nianbao.pipeline.limits import TASKS_PER_WORKER
+    except ImportError:  # a checkout from before it
+        return 0
+    return TASKS_PER_WORKER
 
 
 def _noop() -> None:

@@ -10,7 +10,7 @@ names the limit. The fuzz harness reuses `pool`, `parse_path`/`parse_data` and
 `outcome`, so a fuzz input is judged under exactly the limits of a real parse.
 
 Defaults: 120 s and 2048 MB per document (a warmed worker maps ~250 MB; the largest
-real reports, 300-page PDFs, stay under 600 MB). Override with `--timeout` /
+real reports, 300-page PDFs, stay under 600 MB); 3072 MB with OCR on (NIANBAO_OCR=1). Override with `--timeout` /
 `--memory-mb` or the environment variables NIANBAO_PARSE_TIMEOUT /
 NIANBAO_PARSE_MEMORY_MB (0 turns the memory limit off).
 """
@@ -28,6 +28,15 @@ from .model import FAILED, Report
 
 DEFAULT_TIME_S = 120.0
 DEFAULT_MEMORY_MB = 2048
+# With OCR on (NIANBAO_OCR=1) a worker maps ONNX Runtime and both models (~1.4 GB of
+# address space before the first page) and a page's detection needs ~0.6 GB more: under
+# 2 GB a worker that has read a few pages fails the next one for memory it would free.
+DEFAULT_OCR_MEMORY_MB = 3072
+# A worker is replaced after this many documents: the C allocator keeps what a big document
+# made it map, so a long-lived worker creeps towards its address-space limit, and one that
+# hits it while receiving its next task dies inside pebble's shared task channel (seen
+# while fuzzing: the other worker then reads garbage from the channel and the pool stalls).
+TASKS_PER_WORKER = 100
 ENV_TIME = "NIANBAO_PARSE_TIMEOUT"
 ENV_MEMORY = "NIANBAO_PARSE_MEMORY_MB"
 
@@ -45,7 +54,8 @@ class Limits:
         if time_s is None:
             time_s = float(env.get(ENV_TIME) or DEFAULT_TIME_S)
         if memory_mb is None:
-            memory_mb = int(env.get(ENV_MEMORY) or DEFAULT_MEMORY_MB)
+            ocr = env.get("NIANBAO_OCR", "0") == "1"
+            memory_mb = int(env.get(ENV_MEMORY) or (DEFAULT_OCR_MEMORY_MB if ocr else DEFAULT_MEMORY_MB))
         if time_s <= 0 or memory_mb < 0:
             raise ValueError(f"limits must be positive: {time_s} s, {memory_mb} MB")
         return cls(float(time_s), int(memory_mb))
@@ -98,7 +108,7 @@ def pool(limits: Limits, workers: int = 1):
 
     from pebble import ProcessPool
 
-    return ProcessPool(max_workers=workers, initializer=worker_init, initargs=(limits,),
+    return ProcessPool(max_workers=workers, max_tasks=TASKS_PER_WORKER, initializer=worker_init, initargs=(limits,),
                        context=multiprocessing.get_context("spawn"))
 
 

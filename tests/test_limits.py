@@ -37,6 +37,9 @@ def test_defaults_are_stated_and_configurable():
     assert L.Limits() == L.Limits.from_env(env={}) == L.Limits(L.DEFAULT_TIME_S, L.DEFAULT_MEMORY_MB)
     assert L.Limits.from_env(env={L.ENV_TIME: "7.5", L.ENV_MEMORY: "300"}) == L.Limits(7.5, 300)
     assert L.Limits.from_env(3, 0, env={L.ENV_TIME: "7.5"}) == L.Limits(3, 0)
+    # OCR on: a bigger default (the engine maps ~1.4 GB), an explicit value still wins.
+    assert L.Limits.from_env(env={"NIANBAO_OCR": "1"}).memory_mb == L.DEFAULT_OCR_MEMORY_MB > L.DEFAULT_MEMORY_MB
+    assert L.Limits.from_env(env={"NIANBAO_OCR": "1", L.ENV_MEMORY: "900"}).memory_mb == 900
     with pytest.raises(ValueError):
         L.Limits.from_env(-1)
     for cmd in ("parse", "ingest", "reparse", "run"):

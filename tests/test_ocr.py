@@ -126,3 +126,32 @@ def test_an_image_ocr_reads_nothing_from_says_so(image, parse):
     assert ("1 blank" if image == "blank" else "1 too small") in report.reason
     assert "NIANBAO_OCR=1" not in report.reason
     assert not any("OCR not done" in w for w in report.meta.get("warnings", [])), report.meta
+
+
+def test_a_noisy_page_reads_a_bounded_number_of_cells(monkeypatch):
+    """Speckle makes every cell of a lattice look inked, and each inked blank cell is read
+    alone (~30 ms): a fuzz-found page took 46 s. Past the page's budget the cells are
+    NULL-bound ("?") with a reason and a warning, not read, not silently blank."""
+    import numpy as np
+
+    from nianbao.pipeline.extract import raster
+    from nianbao.pipeline.extract.pdf import Pages
+
+    img = np.full((1100, 800), 255, dtype=np.uint8)
+    for k in range(13):  # a 12 × 12 lattice of 50-px cells
+        img[100 + 50 * k:102 + 50 * k, 100:702] = 0
+        img[100:702, 100 + 50 * k:102 + 50 * k] = 0
+    rng = np.random.default_rng(3)
+    specks = rng.random(img.shape) < 0.02
+    img[specks] = 0
+    reads = []
+    real = ocr.read_line
+    monkeypatch.setattr(ocr, "read_line", lambda crop: reads.append(1) or real(crop))
+    monkeypatch.setattr(raster, "MAX_CELL_READS", 5)
+    pages = Pages()
+    raster.add_page(pages, 1, img, 100)
+    assert len(reads) <= 5
+    assert any("more than 5 cells needed a second reading" in w for w in pages.warnings), pages.warnings
+    unread = [c for g in pages.tables for row in g.rows for c in row
+              if "not read: the page had more than 5" in (c.source.get("doubt") or "")]
+    assert unread and all(c.text == "?" for c in unread)

@@ -23,6 +23,7 @@ MAX_PIXELS = 40_000_000  # one page image; larger ones are scaled down first
 MAX_SKEW = 3.0  # degrees searched when straightening a page
 MAX_FRAMES = 200  # pages of one multi-page TIFF/GIF
 MIN_SIDE = 24  # pixels: a smaller page holds no readable line
+MAX_CELL_READS = 400  # cells read alone per page: a report page has ~200 cells
 MAX_ASPECT = 20  # a page is at most 20 times longer than wide (an A4 page: 1.4)
 
 
@@ -210,15 +211,19 @@ def add_page(pages: Any, page_no: int, image: Any, dpi: float) -> dict[str, Any]
     before = len(pages.tables)
     pages.add(page_no, chars, v, h, gray.shape[0] * pt, has_text=bool(chars))
     doubtful = 0
+    budget = [MAX_CELL_READS]
     for grid in pages.tables[before:]:
         for row in grid.rows:
             for cell in row:
                 if cell.text.strip() in _DASHES:
                     cell.text = "—"  # a lone dash (blank mark) reads as 一 or - : the same mark
                 if not cell.text.strip() and cell.source.get("bbox"):
-                    doubtful += _missed(cell, gray, pt) or _under_seal(cell, seal, pt)
+                    doubtful += _missed(cell, gray, pt, budget) or _under_seal(cell, seal, pt)
                 elif _judge(cell, confs):
-                    doubtful += not _second_reading(cell, gray, pt)
+                    doubtful += not _second_reading(cell, gray, pt, budget)
+    if budget[0] < 0:
+        pages.warnings.append(f"page {page_no}: more than {MAX_CELL_READS} cells needed a second reading "
+                              "(a noisy scan?): the rest are NULL with a reason, not read")
     return {"page": page_no, "skew": round(angle, 2), "words": len(words),
             "low_confidence_words": sum(1 for w in words if w.conf < THRESHOLD), "doubtful_cells": doubtful}
 
@@ -278,12 +283,23 @@ def _cell_ink(cell: Any, gray: Any, pt: float) -> Any:
     return cv2.copyMakeBorder(crop, pad, pad, pad * 2, pad * 2, cv2.BORDER_CONSTANT, value=255)
 
 
-def _missed(cell: Any, gray: Any, pt: float) -> int:
+def _spend(budget: list[int]) -> bool:
+    """One more cell read alone on this page, if the page's budget allows (a cell read
+    costs ~30 ms; a speckled page can make every one of 1,500 lattice cells look inked)."""
+    budget[0] -= 1
+    return budget[0] >= 0
+
+
+def _missed(cell: Any, gray: Any, pt: float, budget: list[int]) -> int:
     """A cell the page reading left empty although it holds ink: a lone glyph the
     detector did not box. Read it alone; unsure → doubt, never a silent blank."""
     crop = _cell_ink(cell, gray, pt)
     if crop is None:
         return 0
+    if not _spend(budget):
+        cell.text = "?"
+        cell.source["doubt"] = f"ink in the cell, not read: the page had more than {MAX_CELL_READS} such cells"
+        return 1
     text, conf = ocr.read_line(crop)
     cell.source["ocr_second"] = [text, round(conf, 3)]
     if text.strip() in _DASHES and conf >= 0.5:
@@ -297,12 +313,12 @@ def _missed(cell: Any, gray: Any, pt: float) -> int:
     return 1
 
 
-def _second_reading(cell: Any, gray: Any, pt: float) -> bool:
+def _second_reading(cell: Any, gray: Any, pt: float, budget: list[int]) -> bool:
     """A doubtful figure read again from its cell alone (borders cut off, white margin):
     the page's detector often boxes a lone digit poorly. Trusted only when both
     readings agree and together confident; then the doubt is lifted."""
     crop = _cell_ink(cell, gray, pt)
-    if crop is None:
+    if crop is None or not _spend(budget):
         return False
     text, conf = ocr.read_line(crop)
     cell.source["ocr_second"] = [text, round(conf, 3)]
