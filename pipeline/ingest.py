@@ -25,6 +25,7 @@ from pathlib import Path
 
 from . import limits as L
 from .limits import Limits
+from .model import NOT_A_REPORT, Report
 from .sniff import sniff
 from .store import Archive
 
@@ -135,13 +136,22 @@ def parse_documents(archive: Archive, digests: list[str], *, workers: int | None
             todo = iter(digests)
             for chunk in iter(lambda: list(islice(todo, 4 * workers)), []):
                 docs = {d["sha256"]: d for d in archive.db.query(
-                    "SELECT sha256, type, original_name, url FROM documents "
-                    "WHERE sha256 IN (SELECT value FROM json_each(?))", [json.dumps(chunk)])}
+                    "SELECT d.sha256, d.type, d.original_name, d.url, d.role, p.url AS parent_url FROM documents d "
+                    "LEFT JOIN documents p ON p.sha256 = d.parent_sha256 "
+                    "WHERE d.sha256 IN (SELECT value FROM json_each(?))", [json.dumps(chunk)])}
+                attached = archive.attached_images(sorted({_publication(d) for d in docs.values()
+                                                           if d["type"] == "html" and _publication(d)}))
                 for digest in chunk:
                     doc = docs[digest]
                     name = doc["original_name"] or (doc["url"] or "").rsplit("/", 1)[-1] or None
-                    fut = pool.schedule(L.parse_path, args=(str(archive.raw.path(digest)), name, doc["type"], limits),
-                                        timeout=limits.time_s)
+                    if doc["type"] == "image" and doc["role"] == "attachment" and doc["parent_url"]:
+                        in_flight.append((digest, name or digest[:12], "image", _page_of(doc)))
+                        continue
+                    images = [(u, str(archive.raw.path(sha)) if sha and sha in archive.raw else None,
+                               None if sha and sha in archive.raw else (err or "raw bytes missing"), sha)
+                              for u, sha, err in attached.get(_publication(doc), [])] if doc["type"] == "html" else []
+                    fut = pool.schedule(L.parse_path, args=(str(archive.raw.path(digest)), name, doc["type"], limits,
+                                                            doc["url"], images or None), timeout=limits.time_s)
                     in_flight.append((digest, name or digest[:12], doc["type"], fut))
                 while len(in_flight) > 4 * workers:
                     _collect(in_flight.popleft(), limits, summary, written)
@@ -162,9 +172,25 @@ def parse_documents(archive: Archive, digests: list[str], *, workers: int | None
     return summary
 
 
+def _publication(doc: dict) -> str | None:
+    """The detail page a document belongs to (derived.publication_of, for fetched pages)."""
+    url = doc["parent_url"] if doc["role"] in ("body", "attachment") and doc["parent_url"] else doc["url"]
+    return url[:-5] if url and url.endswith("#body") else url
+
+
+def _page_of(doc: dict) -> Report:
+    """An image the crawler fetched from an article's body: one page of that article's
+    report, read there in page order (document.parse_bytes), not a report on its own —
+    and not OCR'd twice."""
+    why = (f"an image from the body of the article {doc['parent_url']}: read there, in page order, as a page of "
+           "that publication's report when it has the size and shape of a page (decorations are left out)")
+    return Report(status=NOT_A_REPORT, reason=why, container="image", meta={"type": "image",
+                                                                          "page_of": doc["parent_url"]})
+
+
 def _collect(item, limits: Limits, summary: Summary, written: list) -> None:
     digest, name, kind, fut = item
-    report = L.outcome(fut, limits, kind)
+    report = fut if isinstance(fut, Report) else L.outcome(fut, limits, kind)
     report.container = report.container or kind
     written.append((digest, report))
     summary.statuses[report.status] += 1

@@ -153,18 +153,22 @@ def _memory_checked(report: Report, limits: Limits) -> Report:
     return report
 
 
-def parse_data(data: bytes, name: str | None, kind: str | None, limits: Limits) -> Report:
-    """Runs in a worker: one document's bytes → Report."""
+def parse_data(data: bytes, name: str | None, kind: str | None, limits: Limits, **context) -> Report:
+    """Runs in a worker: one document's bytes → Report (`context`: its url and
+    attached page images, see document.parse_bytes)."""
     from .document import parse_bytes
 
     try:
-        return _memory_checked(parse_bytes(data, name, kind), limits)
+        return _memory_checked(parse_bytes(data, name, kind, **context), limits)
     except MemoryError:
         return Report(status=FAILED, reason=limits.memory_reason, container=kind, meta={"type": kind})
 
 
-def parse_path(path: str, name: str | None, kind: str | None, limits: Limits) -> Report:
-    """Runs in a worker: read a regular file (never a FIFO or device) and parse it."""
+def parse_path(path: str, name: str | None, kind: str | None, limits: Limits, url: str | None = None,
+               attached: list[tuple[str, str | None, str | None, str | None]] | None = None) -> Report:
+    """Runs in a worker: read a regular file (never a FIFO or device) and parse it.
+    `attached`: (url, raw path or None, error or None, sha256) of the images fetched as
+    attachments of the document's publication (an article of page images)."""
     why = not_a_regular_file(path)
     if why:
         return Report(status=FAILED, reason=why, container=kind, meta={"type": kind})
@@ -175,7 +179,20 @@ def parse_path(path: str, name: str | None, kind: str | None, limits: Limits) ->
     except OSError as e:
         return Report(status=FAILED, reason=f"cannot read the file: {e.strerror or e}", container=kind,
                       meta={"type": kind})
-    return parse_data(data, name, kind, limits)
+    if not attached:
+        return parse_data(data, name, kind, limits, url=url)
+    from .extract.article import PageImage
+
+    images = []
+    for a_url, a_path, error, sha in attached:
+        if a_path is None:
+            images.append(PageImage(a_url, error=error or "not fetched"))
+            continue
+        try:
+            images.append(PageImage(a_url, data=read_regular(a_path), sha256=sha))
+        except OSError as e:
+            images.append(PageImage(a_url, error=f"raw bytes unreadable: {e.strerror or e}"))
+    return parse_data(data, name, kind, limits, url=url, attached=images)
 
 
 def outcome(future, limits: Limits, kind: str | None = None) -> Report:

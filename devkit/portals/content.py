@@ -131,14 +131,14 @@ def report_pdf(item: Item) -> bytes:
 
 def prerender_pdfs(items: list[Item]) -> None:
     """Render every missing PDF in one LibreOffice batch (seconds per call, not per file)."""
-    todo = [it for it in items if it.form == "pdf" and it.is_report and not _key(it, "pdf").exists()]
+    todo = [it for it in items if it.form in ("pdf", "images") and it.is_report and not _key(it, "pdf").exists()]
     if todo:
         from nianbao.devkit import generate
         pdfs = generate.render_many_pdf([it.spec for it in todo])
         for it, data in zip(todo, pdfs):
             _atomic_write(_key(it, "pdf"), data)
     for it in items:  # load now: a portal's bytes never change behind its back
-        if it.is_report and it.form == "pdf":
+        if it.is_report and it.form in ("pdf", "images"):
             report_pdf(it)
         elif it.is_report and it.form == "docx":
             report_docx(it)
