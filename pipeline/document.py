@@ -77,8 +77,8 @@ def _image_article(data: bytes, report: Report, url: str | None, attached: list,
         # A shell whose body is another document (gkmlpt hides it in a script, kept as
         # `…#body`): the publication's page images are read with that body, not here.
         return _incomplete(report, "page_images_elsewhere",
-                           f"the figures of this publication are in the {len(attached)} image(s) of its body, read with the "
-                           "article body that shows them (the page's derived body document), not on this page",
+                           f"the figures of this publication are in the {len(attached)} image(s) of its body, read "
+                           "with the article body that shows them (the page's derived body document), not here",
                            {"images": [im.url for im in attached][:20]})
     if not images:
         shown = article_images(text, url or "")
