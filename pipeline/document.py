@@ -17,20 +17,72 @@ from .validate import validate
 
 
 def parse_bytes(data: bytes, name: str | None = None, kind: str | None = None, *,
-                url: str | None = None, attached: Iterable | None = None) -> Report:
+                url: str | None = None, attached: Iterable | None = None, sheets: Iterable | None = None) -> Report:
     """`url`: where the document was fetched (relative links resolve against it);
-    `attached`: the images fetched as attachments of its publication (extract.article
-    PageImage, bytes or the reason there are none), for an article whose body is its
-    report's pages as images."""
+    `attached`: the images fetched as attachments of its publication (model.Attached:
+    bytes or the reason there are none), for an article whose body is its report's pages
+    as images; `sheets`: the workbooks attached to its publication, whose tables are the
+    report's when the document itself prints none."""
     report = _parse_bytes(data, name, kind)
     if report.container == "html" and report.status != FAILED:
         try:
-            return _image_article(data, report, url, list(attached or ()), name)
+            report = _image_article(data, report, url, list(attached or ()), name)
         except Exception as e:  # a crash reading the pages is this document's failure, not the batch's
             return Report(status=FAILED, reason=f"page images of the article crashed the reader: {type(e).__name__}: "
                           f"{e}", container="html", title=report.title,
                           meta={"type": "html", "traceback": traceback.format_exc(limit=5)})
+    books = list(sheets or ())
+    if books and report.status not in (FAILED, NOT_A_REPORT) and not any(c.value is not None for c in report.cells):
+        report = _with_sheets(data, name, kind, report, books)
     return report
+
+
+def _with_sheets(data: bytes, name: str | None, kind: str | None, report: Report, books: list) -> Report:
+    """The report's tables published as a separate workbook (「附件：统计表.xlsx」): the
+    text, title and metadata are this document's, the cells the workbook's, each cell
+    pointing at the workbook's document. The workbook stays a document of the same
+    publication; this joined parse, which has the report's text as well as its figures,
+    is the one derived.py makes primary."""
+    from dataclasses import replace
+
+    from .parse import parse_extracted
+
+    main: list = []
+    _parse_bytes(data, name, kind, ex_out=main)
+    if not main:
+        return report
+    grids, used, notes = [], [], []
+    for book in books:
+        if book.data is None:
+            notes.append(f"workbook {book.url} not read: {book.error}")
+            continue
+        try:
+            ex = extract(book.data, book.kind or sniff(book.data), book.url.rsplit("/", 1)[-1])
+        except Exception as e:  # an unreadable workbook is a note, the document's own parse stands
+            notes.append(f"workbook {book.url} not read: {e}")
+            continue
+        for g in ex.tables:
+            where = {"url": book.url, **({"document": book.sha256} if book.sha256 else {})}
+            g.source.update(where)
+            for row in g.rows:
+                for cell in row:
+                    cell.source.update(where)
+        if ex.tables:
+            grids += ex.tables
+            used.append({"url": book.url, "document": book.sha256, "type": book.kind})
+    if not grids:
+        if notes:
+            report.meta.setdefault("warnings", []).extend(notes)
+        return report
+    joined = replace(main[0], tables=list(main[0].tables) + grids)
+    rep = parse_extracted(joined)
+    if not any(c.value is not None for c in rep.cells):
+        return report
+    rep.container = rep.container or joined.container
+    rep.meta = {**joined.meta, **rep.meta, "type": kind, "tables_from": used}
+    if joined.warnings or notes:
+        rep.meta["warnings"] = list(joined.warnings) + notes
+    return validate(rep)
 
 
 def _parse_bytes(data: bytes, name: str | None = None, kind: str | None = None, ex_out: list | None = None) -> Report:

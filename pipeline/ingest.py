@@ -139,19 +139,18 @@ def parse_documents(archive: Archive, digests: list[str], *, workers: int | None
                     "SELECT d.sha256, d.type, d.original_name, d.url, d.role, p.url AS parent_url FROM documents d "
                     "LEFT JOIN documents p ON p.sha256 = d.parent_sha256 "
                     "WHERE d.sha256 IN (SELECT value FROM json_each(?))", [json.dumps(chunk)])}
-                attached = archive.attached_images(sorted({_publication(d) for d in docs.values()
-                                                           if d["type"] == "html" and _publication(d)}))
+                attached = archive.attached(sorted({_publication(d) for d in docs.values()
+                                                    if d["type"] in MAIN_TYPES and _publication(d)}))
                 for digest in chunk:
                     doc = docs[digest]
                     name = doc["original_name"] or (doc["url"] or "").rsplit("/", 1)[-1] or None
                     if doc["type"] == "image" and doc["role"] == "attachment" and doc["parent_url"]:
                         in_flight.append((digest, name or digest[:12], "image", _page_of(doc)))
                         continue
-                    images = [(u, str(archive.raw.path(sha)) if sha and sha in archive.raw else None,
-                               None if sha and sha in archive.raw else (err or "raw bytes missing"), sha)
-                              for u, sha, err in attached.get(_publication(doc), [])] if doc["type"] == "html" else []
+                    images, sheets = _attached(archive, attached.get(_publication(doc), []), doc)
                     fut = pool.schedule(L.parse_path, args=(str(archive.raw.path(digest)), name, doc["type"], limits,
-                                                            doc["url"], images or None), timeout=limits.time_s)
+                                                            doc["url"], images or None, sheets or None),
+                                        timeout=limits.time_s)
                     in_flight.append((digest, name or digest[:12], doc["type"], fut))
                 while len(in_flight) > 4 * workers:
                     _collect(in_flight.popleft(), limits, summary, written)
@@ -170,6 +169,28 @@ def parse_documents(archive: Archive, digests: list[str], *, workers: int | None
             flush()
         summary.archive = archive.finish()
     return summary
+
+
+# Documents that may be a publication's main document: the text of its report, with
+# figures perhaps in its page images (HTML) or in a workbook attached beside it.
+MAIN_TYPES = ("html", "pdf", "docx", "doc", "ofd", "rtf", "txt")
+
+
+def _attached(archive: Archive, rows: list, doc: dict) -> tuple[list, list]:
+    """What of its publication's attachments a main document is parsed with: page images
+    (HTML pages only; a failed fetch is passed on as its error) and workbooks."""
+    if doc["type"] not in MAIN_TYPES:
+        return [], []
+    images, sheets = [], []
+    for url, sha, err, kind in rows:
+        here = bool(sha) and sha in archive.raw
+        if kind in ("xlsx", "xls"):
+            if here and sha != doc["sha256"]:
+                sheets.append((url, str(archive.raw.path(sha)), sha, kind))
+        elif doc["type"] == "html":
+            images.append((url, str(archive.raw.path(sha)) if here else None,
+                           None if here else (err or "raw bytes missing"), sha))
+    return images, sheets
 
 
 def _publication(doc: dict) -> str | None:

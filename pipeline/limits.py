@@ -165,10 +165,12 @@ def parse_data(data: bytes, name: str | None, kind: str | None, limits: Limits, 
 
 
 def parse_path(path: str, name: str | None, kind: str | None, limits: Limits, url: str | None = None,
-               attached: list[tuple[str, str | None, str | None, str | None]] | None = None) -> Report:
+               attached: list[tuple[str, str | None, str | None, str | None]] | None = None,
+               sheets: list[tuple[str, str, str, str]] | None = None) -> Report:
     """Runs in a worker: read a regular file (never a FIFO or device) and parse it.
     `attached`: (url, raw path or None, error or None, sha256) of the images fetched as
-    attachments of the document's publication (an article of page images)."""
+    attachments of the document's publication (an article of page images); `sheets`:
+    (url, raw path, sha256, type) of the workbooks attached to it (its tables)."""
     why = not_a_regular_file(path)
     if why:
         return Report(status=FAILED, reason=why, container=kind, meta={"type": kind})
@@ -179,20 +181,24 @@ def parse_path(path: str, name: str | None, kind: str | None, limits: Limits, ur
     except OSError as e:
         return Report(status=FAILED, reason=f"cannot read the file: {e.strerror or e}", container=kind,
                       meta={"type": kind})
-    if not attached:
-        return parse_data(data, name, kind, limits, url=url)
-    from .extract.article import PageImage
+    from .model import Attached
 
+    books = []
+    for s_url, s_path, sha, s_kind in sheets or ():
+        try:
+            books.append(Attached(s_url, data=read_regular(s_path), sha256=sha, kind=s_kind))
+        except OSError as e:
+            books.append(Attached(s_url, error=f"raw bytes unreadable: {e.strerror or e}", kind=s_kind))
     images = []
-    for a_url, a_path, error, sha in attached:
+    for a_url, a_path, error, sha in attached or ():
         if a_path is None:
-            images.append(PageImage(a_url, error=error or "not fetched"))
+            images.append(Attached(a_url, error=error or "not fetched"))
             continue
         try:
-            images.append(PageImage(a_url, data=read_regular(a_path), sha256=sha))
+            images.append(Attached(a_url, data=read_regular(a_path), sha256=sha))
         except OSError as e:
-            images.append(PageImage(a_url, error=f"raw bytes unreadable: {e.strerror or e}"))
-    return parse_data(data, name, kind, limits, url=url, attached=images)
+            images.append(Attached(a_url, error=f"raw bytes unreadable: {e.strerror or e}"))
+    return parse_data(data, name, kind, limits, url=url, attached=images, sheets=books)
 
 
 def outcome(future, limits: Limits, kind: str | None = None) -> Report:

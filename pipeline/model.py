@@ -28,6 +28,18 @@ MAX_POSITIONS = 250_000
 
 
 @dataclass
+class Attached:
+    """Another document of the same publication, handed to the parse of its main
+    document: a page image of an article, or a workbook holding its tables. Its bytes,
+    or why there are none (a fetch that failed: a gap of the report)."""
+    url: str
+    data: bytes | None = None
+    error: str | None = None
+    sha256: str | None = None  # the archive's document holding the bytes (provenance)
+    kind: str | None = None  # sniffed type (workbooks: xlsx or xls)
+
+
+@dataclass
 class GridCell:
     """One cell of a table as the container holds it.
 

@@ -25,7 +25,7 @@ from dbq import q, rows
 from nianbao.devkit.portals import faults, start_portals, stop_portals
 from nianbao.devkit.portals.image_article import layout
 from nianbao.pipeline.document import parse_bytes
-from nianbao.pipeline.extract.article import PageImage
+from nianbao.pipeline.model import Attached
 from nianbao.pipeline.page_images import article_images, image_order, not_a_page
 
 pytestmark = pytest.mark.timeout(300)
@@ -101,8 +101,8 @@ def test_image_article_without_ocr_is_incomplete_with_what_to_do(monkeypatch):
     assert alone.status == "extraction_incomplete" and "crawl the page" in alone.reason
     assert alone.report_year == 2023 and alone.title
     u = "http://www.xx.gov.cn/zfxxgk/nb/202401/W1_0{}.png".format
-    images = [PageImage(u(2), _png(827, 1169)), PageImage("http://www.xx.gov.cn/images/qr.png", _png(180, 180)),
-              PageImage(u(1), _png(827, 1169)), PageImage(u(3), error="HTTP 404")]
+    images = [Attached(u(2), _png(827, 1169)), Attached("http://www.xx.gov.cn/images/qr.png", _png(180, 180)),
+              Attached(u(1), _png(827, 1169)), Attached(u(3), error="HTTP 404")]
     rep = parse_bytes(html, "page.html", url=BASE, attached=images)
     assert rep.status == "extraction_incomplete"
     assert "NIANBAO_OCR=1" in rep.reason and "2 page image(s)" in rep.reason and u(3) in rep.reason
@@ -110,7 +110,7 @@ def test_image_article_without_ocr_is_incomplete_with_what_to_do(monkeypatch):
     assert [d["url"] for d in rep.meta["page_images"]["decorative"]] == ["http://www.xx.gov.cn/images/qr.png"]
     assert rep.issues[0].kind == "extraction" and rep.issues[0].code == "needs_ocr"
     # Only decorations: said, not an `ok` without figures.
-    deco = parse_bytes(html, "page.html", url=BASE, attached=[PageImage(u(1), _png(60, 60))])
+    deco = parse_bytes(html, "page.html", url=BASE, attached=[Attached(u(1), _png(60, 60))])
     assert deco.status == "extraction_incomplete" and "size and shape of a page" in deco.reason
 
 

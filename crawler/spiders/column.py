@@ -38,7 +38,7 @@ from ..items import FetchedDoc, FetchFailed, NotModified, SiteUpdate
 from ..soft404 import soft_404
 
 log = logging.getLogger(__name__)
-DOC_KINDS = {"pdf", "doc", "docx", "ofd", "rtf", "xlsx", "zip", "wps"}
+DOC_KINDS = {"pdf", "doc", "docx", "ofd", "rtf", "xlsx", "xls", "zip", "wps"}  # xls: also Kingsoft ET workbooks
 KEEP_STATUS = [304, 404, 410, 403, 500]  # callbacks see these (fallbacks, errors) instead of HttpError
 
 

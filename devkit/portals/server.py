@@ -285,6 +285,8 @@ class Portal:
             body = C.report_html(it)
         elif it.form == "images":
             body = image_article.markup(self, it)
+        elif it.form in ("xlsx", "xls"):  # the text in the page, the tables in the attached workbook
+            body = C.report_text_html(it) + f"<p>附件：</p>{attachment_markup}"
         elif it.form == "none":
             body = f"<p>{html.escape(it.title)}。各有关单位：现将有关事项通知如下。</p><p>特此通知。</p>"
         else:
@@ -295,6 +297,9 @@ class Portal:
         return body
 
     def attachment(self, it: C.Item) -> Resp:
+        if it.form in ("xlsx", "xls"):
+            return Resp(200, C.report_workbook(it), {"Content-Type": "application/octet-stream",
+                                                     "Content-Disposition": f'attachment; filename="{it.id}.{it.form}"'})
         if it.form == "pdf":
             return Resp(200, C.report_pdf(it), {"Content-Type": "application/pdf"})
         return Resp(200, C.report_docx(it), {"Content-Type": "application/octet-stream",

@@ -11,26 +11,16 @@ not be fetched or read is a gap: the report is incomplete, the other pages still
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from ..model import Attached
 from ..model import Extracted
 from ..page_images import not_a_page
 from . import ocr, raster
 
 
-@dataclass
-class PageImage:
-    """One image of the article, in page order: its bytes, or why there are none."""
-    url: str
-    data: bytes | None = None
-    error: str | None = None
-    sha256: str | None = None  # the archive's document holding the bytes (provenance)
-
-
-def sizes(images: list[PageImage]) -> tuple[list[tuple[PageImage, int]], list[dict], list[dict]]:
+def sizes(images: list[Attached]) -> tuple[list[tuple[Attached, int]], list[dict], list[dict]]:
     """(pages with their page number, images left out as decoration, gaps). Reads
     image headers only: no pixels are decoded here."""
-    pages: list[tuple[PageImage, int]] = []
+    pages: list[tuple[Attached, int]] = []
     skipped: list[dict] = []
     gaps: list[dict] = []
     for im in images:
@@ -63,7 +53,7 @@ def needs_ocr(n_pages: int) -> str:
             "NIANBAO_OCR=1 with the `ocr` extra installed, then `nianbao reparse`); the images are kept")
 
 
-def read_pages(html: Extracted, images: list[PageImage]) -> Extracted:
+def read_pages(html: Extracted, images: list[Attached]) -> Extracted:
     """The article's page images read by OCR as one document (OCR must be available).
     Title and meta tags come from the HTML page; text and tables from the pages."""
     from .pdf import Pages

@@ -120,20 +120,23 @@ class Archive:
     def documents(self) -> Iterable[dict]:
         return self.db.query("SELECT * FROM documents ORDER BY stored_at, sha256")
 
-    def attached_images(self, publications: list[str]) -> dict[str, list[tuple[str, str | None, str | None]]]:
-        """Per publication (a detail page's URL): the images fetched as its attachments —
-        an article whose body is its report's pages — as (url, sha256 of the current
-        bytes or None, the fetch error or None), and the attachments that failed to
-        come (their type unknown: the parser keeps those its page shows as images)."""
+    def attached(self, publications: list[str]) -> dict[str, list[tuple[str, str | None, str | None, str | None]]]:
+        """Per publication (a detail page's URL): the attachments a report may be made of
+        beside its main document — images (an article whose body is its report's pages)
+        and workbooks (its tables published as a separate spreadsheet) — as (url,
+        sha256 of the current bytes or None, the fetch error or None, type), and the
+        attachments that failed to come (type unknown: the parser keeps those its page
+        shows as images)."""
         out: dict[str, list] = {}
         if not publications:
             return out
-        for pub, url, sha, error in self.conn.execute(
-                "SELECT f.parent_url, f.url, f.sha256, f.error FROM fetches f "
+        for pub, url, sha, error, kind in self.conn.execute(
+                "SELECT f.parent_url, f.url, f.sha256, f.error, d.type FROM fetches f "
                 "LEFT JOIN documents d ON d.sha256 = f.sha256 "
                 "WHERE f.role = 'attachment' AND f.parent_url IN (SELECT value FROM json_each(?)) "
-                "AND (d.type = 'image' OR f.sha256 IS NULL) ORDER BY f.first_seen, f.url", (json.dumps(publications),)):
-            out.setdefault(pub, []).append((url, sha, error))
+                "AND (d.type IN ('image', 'xlsx', 'xls') OR f.sha256 IS NULL) ORDER BY f.first_seen, f.url",
+                (json.dumps(publications),)):
+            out.setdefault(pub, []).append((url, sha, error, kind))
         return out
 
     def has_report(self, digest: str) -> bool:
