@@ -3,8 +3,9 @@ ways agencies lay them out (XLS and ET are the same workbook saved by LibreOffic
 
 Layouts: "whole" (one sheet: title, every section's text in a cell of its own row,
 tables under their headings, blank rows between), "sheets" (title on the first sheet,
-one sheet per table), "tables" (only the tables under their captions, the title in the
-file's properties: the statistics attached to a report published as a page or a PDF). Figures as numbers or as the printed text (thousands
+one sheet per table), "tables" (only the tables under their captions, the title in
+the file's properties: the statistics attached to a report published as a page or a
+PDF). Figures as numbers or as the printed text (thousands
 separators, full-width digits, dashes for blanks).
 """
 from __future__ import annotations

@@ -298,8 +298,9 @@ class Portal:
 
     def attachment(self, it: C.Item) -> Resp:
         if it.form in ("xlsx", "xls"):
+            name = f'attachment; filename="{it.id}.{it.form}"'
             return Resp(200, C.report_workbook(it), {"Content-Type": "application/octet-stream",
-                                                     "Content-Disposition": f'attachment; filename="{it.id}.{it.form}"'})
+                                                     "Content-Disposition": name})
         if it.form == "pdf":
             return Resp(200, C.report_pdf(it), {"Content-Type": "application/pdf"})
         return Resp(200, C.report_docx(it), {"Content-Type": "application/octet-stream",
