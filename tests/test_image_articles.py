@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -242,4 +243,19 @@ def test_ocr_reads_the_pages_in_order_as_one_report(tmp_path):
     read = [json.loads(c["source"]) for c in got.values() if c["source"] and "page" in json.loads(c["source"])]
     assert len(read) >= len(right)
     for src in read:
-        assert src["image"] == e["page_images"][src["page"] - 1] and src["document"]
+        assert src["image"] == e["page_images"][src["page"] - 1] and src["document"] and src["frame"] == 1
+    # The site shows the page image the figure was read on, with its box.
+    from nianbao.pipeline.site import server
+
+    (table, row, col), c = next((k, c) for k, c in got.items() if c["value"] is not None)
+    src = json.loads(c["source"])
+    proc, url = server.start(db)
+    try:
+        with urllib.request.urlopen(f"{url}/report/{r['id']}/cell/{table}/{row}/{col}", timeout=30) as resp:
+            html = resp.read().decode()
+        assert f"/report/{src['document']}/page/1.png?box=" in html
+        box = ",".join(str(v) for v in src["bbox"])
+        with urllib.request.urlopen(f"{url}/report/{src['document']}/page/1.png?box={box}", timeout=30) as resp:
+            assert resp.headers["content-type"] == "image/png" and resp.read()[:4] == b"\x89PNG"
+    finally:
+        server.stop(proc)

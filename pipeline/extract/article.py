@@ -77,6 +77,8 @@ def read_pages(html: Extracted, images: list[Attached]) -> Extracted:
             for row in grid.rows:
                 for cell in row:
                     cell.source.update({"image": im.url, **({"document": im.sha256} if im.sha256 else {})})
+                    if "page" in cell.source:  # the frame of that file (a multi-page TIFF holds several)
+                        cell.source["frame"] = cell.source["page"] - n
         n += frames
     ex = book.extracted(title=html.title, encrypted=False, n_pages=n)
     ex.container = "html"
