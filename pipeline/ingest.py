@@ -244,9 +244,12 @@ def ingest_paths(archive: Archive, paths: Iterable[str | Path], **kw) -> Summary
 
 
 def parse_pending(archive: Archive, **kw) -> Summary:
-    """Parse every stored document that has no report yet (after a crawl)."""
+    """Parse every stored document that has no report yet (after a crawl), and again the
+    main documents of publications that gained a page image or workbook since."""
     todo = [r[0] for r in archive.conn.execute(
         "SELECT sha256 FROM documents WHERE sha256 NOT IN (SELECT id FROM reports) ORDER BY stored_at")]
+    seen = set(todo)
+    todo += [d for d in archive.outdated_by_attachments() if d not in seen]
     return parse_documents(archive, todo, **kw)
 
 

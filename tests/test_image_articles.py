@@ -141,13 +141,14 @@ def crawled(tmp_path_factory):
         lost = victim["page_images"][1]
         ps[0].faults[(lost[len(ps[0].base_url):], None)] = faults.status(404)
         db = tmp / "archive.db"
-        out = nb("run", "--fast", "--archive", str(db), "--sites-dir", str(_sites(tmp, ps)), "--workers", "2", code=3)
+        sites = _sites(tmp, ps)
+        out = nb("run", "--fast", "--archive", str(db), "--sites-dir", str(sites), "--workers", "2", code=3)
         expected = {p.name: p.expected_reports() for p in ps}
         layouts = {e["url"]: layout(it) for p in ps for it, e in zip(p.reports(), p.expected_reports())}
+        yield {"db": db, "expected": expected, "lost": lost, "victim": victim["url"], "out": out.stdout,
+               "layouts": layouts, "portals": ps, "sites": sites}
     finally:
         stop_portals(ps)
-    return {"db": db, "expected": expected, "lost": lost, "victim": victim["url"], "out": out.stdout,
-            "layouts": layouts}
 
 
 def test_layouts_vary(crawled):
@@ -201,6 +202,18 @@ def test_a_lost_page_image_is_a_gap_of_the_site(crawled):
     site = rows(db, "SELECT status, reason FROM sites WHERE name = 'mock-trs-old'")[0]
     assert site["status"] == "partial" and crawled["lost"] in site["reason"]
     assert q(db, "SELECT COUNT(*) FROM failures WHERE original_name = ?", crawled["lost"]) == [(1,)]
+
+
+def test_a_page_image_that_comes_later_completes_the_report(crawled):
+    """The lost page answers on the next crawl: the article's report is parsed again
+    with it (the page itself is unchanged, 304), and the site is whole."""
+    db, lost = crawled["db"], crawled["lost"]
+    crawled["portals"][0].faults.clear()
+    nb("run", "--fast", "--archive", str(db), "--sites-dir", str(crawled["sites"]), "--workers", "2")
+    (r,) = rows(db, "SELECT * FROM reports WHERE publication = ? AND is_primary = 1", crawled["victim"])
+    assert r["status"] == "extraction_incomplete" and lost not in r["reason"] and "NIANBAO_OCR=1" in r["reason"]
+    assert lost in json.loads(r["meta"])["page_images"]["images"]
+    assert rows(db, "SELECT status FROM sites WHERE name = 'mock-trs-old'")[0]["status"] == "ok"
 
 
 # ---------------------------------------------------------------- with OCR: one article, read

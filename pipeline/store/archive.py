@@ -139,6 +139,17 @@ class Archive:
             out.setdefault(pub, []).append((url, sha, error, kind))
         return out
 
+    def outdated_by_attachments(self) -> list[str]:
+        """Main documents whose report was parsed before an image or workbook of their
+        publication arrived (a page image that failed and came on the next crawl, a
+        workbook fetched after its unchanged page): their reports are parsed again."""
+        return [r[0] for r in self.conn.execute("""
+            SELECT DISTINCT r.id FROM reports r JOIN documents d ON d.sha256 = r.id
+            JOIN fetches f ON f.parent_url = r.publication AND f.role = 'attachment'
+            JOIN documents a ON a.sha256 = f.sha256
+            WHERE a.type IN ('image', 'xlsx', 'xls') AND d.type IN ('html', 'pdf', 'docx', 'doc', 'ofd', 'rtf', 'txt')
+              AND a.stored_at > r.parsed_at ORDER BY d.stored_at""")]
+
     def has_report(self, digest: str) -> bool:
         return self.conn.execute("SELECT 1 FROM reports WHERE id = ?", (digest,)).fetchone() is not None
 
