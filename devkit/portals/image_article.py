@@ -6,7 +6,8 @@ JPEG or PNG) with a layout drawn from the report's seed, so no two look alike:
 - the picture's address in `src`, or lazy-loaded (`data-src`, `data-original`,
   `original`, `_src`) with a placeholder GIF in `src`;
 - each page in a <p>, a <div>, a <center>, bare, or linked to itself;
-- relative (./x.jpg), root-relative (/path/x.jpg) or absolute (http://host/x.jpg) URLs;
+- relative (./x.jpg), root-relative (/path/x.jpg) or absolute (http://host/x.jpg) URLs,
+  or the pages on another host (the portal's CDN, Portal.cdn_base);
 - decorative images before, among and after the pages: a spacer GIF, a "print" icon,
   a QR code, and in the page's chrome a logo and share buttons.
 The decorations are real files (the crawl fetches what the page shows as its body), so
@@ -29,7 +30,7 @@ def layout(item) -> dict:
     rng = random.Random(item.seed or item.id)
     return {"attr": rng.choice(["src", "data-src", "data-original", "original", "_src"]),
             "wrap": rng.choice(["p", "div", "center", "bare", "link"]),
-            "urls": rng.choice(["relative", "root", "absolute"]),
+            "urls": rng.choice(["relative", "root", "absolute", "cdn"]),
             "fmt": rng.choice(["jpeg", "png"]),
             "spacer": rng.random() < 0.7, "among": rng.random() < 0.7, "qr": rng.random() < 0.7,
             "declared": rng.random() < 0.5, "caption": rng.random() < 0.5}
@@ -51,6 +52,12 @@ def page_path(portal, item, n: int) -> str:
     return f"{folder}/W0{item.id}_{n:02d}.{ext}"
 
 
+def page_url(portal, item, n: int) -> str:
+    """Where page n is fetched from: the portal, or its CDN host (layout "cdn")."""
+    base = portal.cdn_base() if layout(item)["urls"] == "cdn" else portal.base_url
+    return base + page_path(portal, item, n)
+
+
 def markup(portal, item) -> str:
     """The article body: a line of text, the pages, the decorations."""
     lay = layout(item)
@@ -61,6 +68,8 @@ def markup(portal, item) -> str:
             return path
         if lay["urls"] == "absolute":
             return portal.base_url + path
+        if lay["urls"] == "cdn" and "/W0" in path:  # the pages on a file server, decorations at home
+            return portal.cdn_base() + path
         return "./" + path[len(folder) + 1:] if path.startswith(folder + "/") else path
 
     def img(path: str, extra: str = "") -> str:

@@ -119,6 +119,21 @@ class Portal:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+        if getattr(self, "_cdn", None) is not None:
+            self._cdn.shutdown()
+            self._cdn.server_close()
+
+    def cdn_base(self) -> str:
+        """A second host serving the portal's files, as a CDN or file server does (started
+        when first asked: 127.0.0.(N+100), an ephemeral port)."""
+        with self._lock:
+            if getattr(self, "_cdn", None) is None:
+                a, b, c, d = self.host.split(".")
+                self._cdn = _Server((f"{a}.{b}.{c}.{(int(d) + 100) % 254 or 1}", 0), _handler_for(self))
+                self._cdn.daemon_threads = True
+                threading.Thread(target=self._cdn.serve_forever, name=f"cdn-{self.name}", daemon=True).start()
+            host, port = self._cdn.server_address[:2]
+        return f"http://{host}:{port}"
 
     def reports(self) -> list[C.Item]:
         return [it for it in self.column.items if it.is_report]
@@ -133,7 +148,7 @@ class Portal:
                         "publisher": it.publisher, "index_no": it.index_no,
                         "attachment_url": (self.base_url + self.attachment_path(it))
                         if it.form not in ("html", "images") else None,
-                        "page_images": [self.base_url + image_article.page_path(self, it, k)
+                        "page_images": [image_article.page_url(self, it, k)
                                         for k in range(1, len(image_article.page_images(it)) + 1)]
                         if it.form == "images" else None,
                         "cells": generate.expected_cells(it.spec),
