@@ -53,11 +53,9 @@ def _with_sheets(data: bytes, name: str | None, kind: str | None, report: Report
         return report
     grids, used, notes = [], [], []
     for book in books:
-        if book.data is None:
-            notes.append(f"workbook {book.url} not read: {book.error}")
-            continue
         try:
-            ex = extract(book.data, book.kind or sniff(book.data), book.url.rsplit("/", 1)[-1])
+            data = book.read()
+            ex = extract(data, book.kind or sniff(data), book.url.rsplit("/", 1)[-1])
         except Exception as e:  # an unreadable workbook is a note, the document's own parse stands
             notes.append(f"workbook {book.url} not read: {e}")
             continue

@@ -183,21 +183,10 @@ def parse_path(path: str, name: str | None, kind: str | None, limits: Limits, ur
                       meta={"type": kind})
     from .model import Attached
 
-    books = []
-    for s_url, s_path, sha, s_kind in sheets or ():
-        try:
-            books.append(Attached(s_url, data=read_regular(s_path), sha256=sha, kind=s_kind))
-        except OSError as e:
-            books.append(Attached(s_url, error=f"raw bytes unreadable: {e.strerror or e}", kind=s_kind))
-    images = []
-    for a_url, a_path, error, sha in attached or ():
-        if a_path is None:
-            images.append(Attached(a_url, error=error or "not fetched"))
-            continue
-        try:
-            images.append(Attached(a_url, data=read_regular(a_path), sha256=sha))
-        except OSError as e:
-            images.append(Attached(a_url, error=f"raw bytes unreadable: {e.strerror or e}"))
+    # The bytes stay on disk until read (Attached.read): one page image at a time.
+    books = [Attached(s_url, sha256=sha, kind=s_kind, path=s_path) for s_url, s_path, sha, s_kind in sheets or ()]
+    images = [Attached(a_url, error=error or "not fetched") if a_path is None
+              else Attached(a_url, sha256=sha, path=a_path) for a_url, a_path, error, sha in attached or ()]
     return parse_data(data, name, kind, limits, url=url, attached=images, sheets=books)
 
 

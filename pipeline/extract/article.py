@@ -24,12 +24,12 @@ def sizes(images: list[Attached]) -> tuple[list[tuple[Attached, int]], list[dict
     skipped: list[dict] = []
     gaps: list[dict] = []
     for im in images:
-        if im.data is None:
+        if not im.here:
             gaps.append({"url": im.url, "after_page": len(pages), "why": im.error or "not fetched"})
             continue
         try:
-            img = raster.open_image(im.data)
-        except ValueError as e:
+            img = raster.open_image(im.read())
+        except (ValueError, OSError) as e:
             gaps.append({"url": im.url, "after_page": len(pages), "why": str(e)})
             continue
         why = not_a_page(*img.size)
@@ -65,8 +65,8 @@ def read_pages(html: Extracted, images: list[Attached]) -> Extracted:
     for im, _ in pages:
         before = len(book.tables)
         try:
-            got, frames = raster.add_image(book, im.data, n + 1)
-        except ValueError as e:
+            got, frames = raster.add_image(book, im.read(), n + 1)
+        except (ValueError, OSError) as e:
             gaps.append({"url": im.url, "after_page": n, "why": str(e)})
             continue
         for d in got:
