@@ -37,12 +37,12 @@ def _judge(spec, report) -> None:
     assert {k: v for k, v in want.items() if got.get(k) != v} == {}
 
 
-@pytest.mark.parametrize("seed", [3, 11, 26])
-def test_page_text_and_workbook_cells_make_one_report(seed):
-    spec = generate.random_report(seed)
+@pytest.mark.parametrize("seed,year", [(3, None), (11, None), (26, None), (14, 2015)])
+def test_page_text_and_workbook_cells_make_one_report(seed, year):
+    spec = generate.random_report(seed, year=year)  # 2015: the older 统计表
     page = _text_page(spec)
     alone = parse_bytes(page, "page.html")
-    assert alone.status == "extraction_incomplete" and not any(c.value is not None for c in alone.cells)
+    assert not any(c.value is not None for c in alone.cells)
     book = Attached("http://x.gov.cn/nb/P0_tj.xlsx", render_xlsx(spec, layout="tables"), sha256="ab" * 32, kind="xlsx")
     rep = parse_bytes(page, "page.html", sheets=[book])
     _judge(spec, rep)
@@ -51,6 +51,19 @@ def test_page_text_and_workbook_cells_make_one_report(seed):
     assert rep.meta["tables_from"] == [{"url": book.url, "document": book.sha256, "type": "xlsx"}]
     read = [c for c in rep.cells if c.value is not None]
     assert read and all(c.source["document"] == book.sha256 and "sheet" in c.source for c in read)
+
+
+def test_a_text_pdf_and_its_workbook_make_one_report():
+    """The main document may be a PDF attachment: its text, the workbook's cells."""
+    spec = generate.random_report(14, year=2022)
+    (pdf,) = generate.convert_to_pdf([("html", _text_page(spec))])
+    alone = parse_bytes(pdf, "report.pdf")
+    assert alone.status == "extraction_incomplete" and not any(c.value is not None for c in alone.cells)
+    book = Attached("http://x.gov.cn/nb/tj.xls", render_xlsx(spec, layout="tables"), sha256="cd" * 32, kind="xlsx")
+    rep = parse_bytes(pdf, "report.pdf", sheets=[book])
+    _judge(spec, rep)
+    assert rep.container == "pdf" and rep.title == spec.title and len(rep.sections) >= 6
+    assert all(c.source["document"] == book.sha256 for c in rep.cells if c.value is not None)
 
 
 def test_a_page_with_its_own_tables_keeps_them_and_a_bad_workbook_is_a_note():
