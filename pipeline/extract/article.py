@@ -15,6 +15,7 @@ from ..model import Attached
 from ..model import Extracted
 from ..page_images import not_a_page
 from . import ocr, raster
+from .pdf_layout import ocr_verdict
 
 
 def sizes(images: list[Attached]) -> tuple[list[tuple[Attached, int]], list[dict], list[dict]]:
@@ -82,9 +83,10 @@ def read_pages(html: Extracted, images: list[Attached]) -> Extracted:
         n += frames
     ex = book.extracted(title=html.title, encrypted=False, n_pages=n)
     ex.container = "html"
-    ex.meta = {**html.meta, **ex.meta, "ocr": {"engine": ocr.ENGINE, "pages": done},
+    ex.meta = {**html.meta, **ex.meta,
                "page_images": {"pages": n, "images": [im.url for im, _ in pages],
                                **({"decorative": skipped} if skipped else {}), **({"gaps": gaps} if gaps else {})}}
+    ocr_verdict(ex, ocr.ENGINE, done)  # OCR that read nothing says so, never "switch OCR on"
     ex.warnings = list(html.warnings) + list(ex.warnings)
     if gaps:
         ex.incomplete = gap_reason(gaps, n)
