@@ -215,7 +215,7 @@ def _collect(item, limits: Limits, summary: Summary, written: list) -> None:
     report.container = report.container or kind
     written.append((digest, report))
     summary.statuses[report.status] += 1
-    if report.status != "ok":
+    if report.status != "ok" and not report.meta.get("page_of"):  # an article's page images are read with it
         summary.problems.append((name, report.status, report.reason or ""))
 
 
