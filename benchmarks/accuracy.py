@@ -1,6 +1,7 @@
 """Parser accuracy on generated reports: how many printed cells come back exactly.
 
-    python benchmarks/accuracy.py --n 200 [--formats html,docx,pdf-html,pdf-docx,ofd-html,scan-html] [--start 0]
+    python benchmarks/accuracy.py --n 200 [--formats html,docx,pdf-html,pdf-docx,ofd-html,scan-html,images-html,
+                                  sheet-html] [--start 0]
                                   [--inconsistent 0.2] [--worst 15] [--json out.json]
 
 Generates N reports (seeds start..start+N-1, years and layout variations drawn by seed),
@@ -15,6 +16,7 @@ cases with their first wrong cells, so a failure can be replayed with
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import random
@@ -35,10 +37,16 @@ from nianbao.devkit.generate import (
 )
 from nianbao.devkit.ofd import VARIANTS as OFD_VARIANTS
 from nianbao.devkit.ofd import pdf_to_ofd
-from nianbao.devkit.scan import Damage, as_scan
+from nianbao.devkit.scan import Damage, as_images, as_scan
+from nianbao.devkit.sheets import render_xlsx
 
 FORMATS = ("html", "docx", "pdf-html", "pdf-docx", "ofd-html", "ofd-docx")
-SCANS = ("scan-html", "scan-docx")  # OCR: slow (seconds a page), asked for by name
+# OCR: slow (seconds a page), asked for by name. images-html: the printed pages as images
+# in an HTML article (as county portals publish them), read in page order with a QR code
+# and an icon among them; sheet-html (no OCR): the text in the page, the tables in an
+# attached workbook.
+SCANS = ("scan-html", "scan-docx", "images-html")
+JOINED = ("sheet-html",)
 
 
 @dataclass
@@ -65,7 +73,34 @@ def _same(a, b) -> bool:
     return abs(a - b) <= 1e-6 * max(1, abs(b))
 
 
-def _score(spec, fmt: str, data: bytes) -> Outcome:
+ARTICLE = "http://www.example.gov.cn/zfxxgk/nb/t1.html"
+
+
+def _text_only(page: bytes) -> bytes:
+    import re
+
+    return re.sub(rb'(?s)<table(?! class="title")[^>]*>.*?</table>', b"", page)
+
+
+def _article(spec, pdf: bytes) -> tuple[bytes, list]:
+    """The printed pages as images in an HTML article (lazy-loaded, a QR code after them)."""
+    from PIL import Image
+
+    from nianbao.pipeline.model import Attached
+
+    rng = random.Random(spec.seed)
+    pages = as_images(pdf, rng.choice(["png", "jpeg"]), Damage.draw(rng))
+    qr = io.BytesIO()
+    Image.new("L", (180, 180), 0).save(qr, "PNG")
+    imgs = "".join(f'<p><img src="/loading.gif" data-src="./p{i}.img"></p>' for i in range(len(pages)))
+    html = (f"<html><head><title>{spec.title}</title></head><body><h1>{spec.title}</h1>{imgs}"
+            '<p><img src="./qr.png"></p></body></html>').encode("utf-8")
+    base = ARTICLE.rsplit("/", 1)[0]
+    return html, [Attached(f"{base}/p{i}.img", data) for i, data in enumerate(pages)] + \
+        [Attached(f"{base}/qr.png", qr.getvalue())]
+
+
+def _score(spec, fmt: str, data) -> Outcome:
     from nianbao.pipeline.extract.docx import extract_docx
     from nianbao.pipeline.extract.html import extract_html
     from nianbao.pipeline.extract.ofd import extract_ofd
@@ -78,8 +113,16 @@ def _score(spec, fmt: str, data: bytes) -> Outcome:
     try:
         readers = {"html": extract_html, "docx": extract_docx, "ofd": extract_ofd, "pdf": extract_pdf,
                    "scan": extract_pdf}
-        extract = readers[fmt.split("-")[0]]
-        report = parse_extracted(extract(data))
+        if fmt == "images-html":  # a crawled article: the page and its images, in the page's order
+            from nianbao.pipeline.document import parse_bytes
+            report = parse_bytes(data[0], "t1.html", url=ARTICLE, attached=data[1])
+        elif fmt == "sheet-html":  # the page's text and the attached workbook's tables
+            from nianbao.pipeline.document import parse_bytes
+            from nianbao.pipeline.model import Attached
+            report = parse_bytes(data[0], "t1.html", sheets=[Attached(ARTICLE + ".xlsx", data[1], kind="xlsx")])
+        else:
+            extract = readers[fmt.split("-")[0]]
+            report = parse_extracted(extract(data))
     except Exception as e:  # a crash loses every cell of the document: that is the measurement
         out.error = f"{type(e).__name__}: {e}"[:300]
         out.wrong = [(e_["table"], e_["row"], e_["col"], e_["value"], "<crash>", None) for e_ in exp[:5]]
@@ -126,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--traceback", action="store_true")
     args = ap.parse_args(argv)
     formats = [f for f in args.formats.split(",") if f]
-    unknown = set(formats) - set(FORMATS) - set(SCANS)
+    unknown = set(formats) - set(FORMATS) - set(SCANS) - set(JOINED)
     if set(formats) & set(SCANS):
         os.environ["NIANBAO_OCR"] = "1"  # experimental, off by default: measured here
     if unknown:
@@ -148,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         if fmt == "html":
             docs = [render_html(s) for s in specs]
+        elif fmt == "sheet-html":
+            docs = [(_text_only(render_html(s)), render_xlsx(s, layout="tables")) for s in specs]
         elif fmt == "docx":
             docs = [render_docx(s) for s in specs]
         else:
@@ -162,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
                 docs = [pdf_to_ofd(pdf, OFD_VARIANTS[s.seed % len(OFD_VARIANTS)]) for s, pdf in zip(specs, docs)]
             elif fmt.startswith("scan"):
                 docs = [as_scan(pdf, damage=Damage.draw(random.Random(s.seed))) for s, pdf in zip(specs, docs)]
+            elif fmt == "images-html":
+                docs = [_article(s, pdf) for s, pdf in zip(specs, docs)]
         render_s[fmt] = time.perf_counter() - t0
         for spec, data in zip(specs, docs):
             outcomes.append(_score(spec, fmt, data))

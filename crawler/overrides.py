@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from parsel import Selector
 
+from nianbao.pipeline.page_images import article_images
+
 from .families.base import Attachment, Link, attachment_links, links_in
 
 
@@ -19,3 +21,8 @@ def links_within(url: str, text: str, css: str) -> list[Link]:
 def attachments_within(url: str, text: str, css: str) -> list[Attachment]:
     frag = _fragments(text, css)
     return attachment_links(url, f"<div>{frag}</div>") if frag else []
+
+
+def page_images_within(url: str, text: str, css: str) -> list[str]:
+    frag = _fragments(text, css)
+    return article_images(f"<div>{frag}</div>", url) if frag else []

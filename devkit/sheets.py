@@ -3,7 +3,9 @@ ways agencies lay them out (XLS and ET are the same workbook saved by LibreOffic
 
 Layouts: "whole" (one sheet: title, every section's text in a cell of its own row,
 tables under their headings, blank rows between), "sheets" (title on the first sheet,
-one sheet per table). Figures as numbers or as the printed text (thousands
+one sheet per table), "tables" (only the tables under their captions, the title in
+the file's properties: the statistics attached to a report published as a page or a
+PDF). Figures as numbers or as the printed text (thousands
 separators, full-width digits, dashes for blanks).
 """
 from __future__ import annotations
@@ -23,8 +25,8 @@ def render_xlsx(spec: ReportSpec, *, layout: str = "whole", numbers: bool = True
     wb = openpyxl.Workbook()
     wb.properties.title = spec.title
     ws = wb.active
-    ws.title = "年报"
-    row = _text_row(ws, 1, spec.title)
+    ws.title = "统计表" if layout == "tables" else "年报"
+    row = 1 if layout == "tables" else _text_row(ws, 1, spec.title)
     models = table_models(spec)
     for i, (head, text) in enumerate(zip(spec.section_titles, spec.sections), start=1):
         if layout == "whole":

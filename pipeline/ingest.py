@@ -25,6 +25,7 @@ from pathlib import Path
 
 from . import limits as L
 from .limits import Limits
+from .model import NOT_A_REPORT, Report
 from .sniff import sniff
 from .store import Archive
 
@@ -135,12 +136,20 @@ def parse_documents(archive: Archive, digests: list[str], *, workers: int | None
             todo = iter(digests)
             for chunk in iter(lambda: list(islice(todo, 4 * workers)), []):
                 docs = {d["sha256"]: d for d in archive.db.query(
-                    "SELECT sha256, type, original_name, url FROM documents "
-                    "WHERE sha256 IN (SELECT value FROM json_each(?))", [json.dumps(chunk)])}
+                    "SELECT d.sha256, d.type, d.original_name, d.url, d.role, p.url AS parent_url FROM documents d "
+                    "LEFT JOIN documents p ON p.sha256 = d.parent_sha256 "
+                    "WHERE d.sha256 IN (SELECT value FROM json_each(?))", [json.dumps(chunk)])}
+                attached = archive.attached(sorted({_publication(d) for d in docs.values()
+                                                    if d["type"] in MAIN_TYPES and _publication(d)}))
                 for digest in chunk:
                     doc = docs[digest]
                     name = doc["original_name"] or (doc["url"] or "").rsplit("/", 1)[-1] or None
-                    fut = pool.schedule(L.parse_path, args=(str(archive.raw.path(digest)), name, doc["type"], limits),
+                    if doc["type"] == "image" and doc["role"] == "attachment" and doc["parent_url"]:
+                        in_flight.append((digest, name or digest[:12], "image", _page_of(doc)))
+                        continue
+                    images, sheets = _attached(archive, attached.get(_publication(doc), []), doc)
+                    fut = pool.schedule(L.parse_path, args=(str(archive.raw.path(digest)), name, doc["type"], limits,
+                                                            doc["url"], images or None, sheets or None),
                                         timeout=limits.time_s)
                     in_flight.append((digest, name or digest[:12], doc["type"], fut))
                 while len(in_flight) > 4 * workers:
@@ -162,13 +171,51 @@ def parse_documents(archive: Archive, digests: list[str], *, workers: int | None
     return summary
 
 
+# Documents that may be a publication's main document: the text of its report, with
+# figures perhaps in its page images (HTML) or in a workbook attached beside it.
+MAIN_TYPES = ("html", "pdf", "docx", "doc", "ofd", "rtf", "txt")
+
+
+def _attached(archive: Archive, rows: list, doc: dict) -> tuple[list, list]:
+    """What of its publication's attachments a main document is parsed with: page images
+    (HTML pages only; a failed fetch is passed on as its error) and workbooks."""
+    if doc["type"] not in MAIN_TYPES:
+        return [], []
+    images, sheets = [], []
+    for url, sha, err, kind in rows:
+        here = bool(sha) and sha in archive.raw
+        if kind in ("xlsx", "xls"):
+            if here and sha != doc["sha256"]:
+                sheets.append((url, str(archive.raw.path(sha)), sha, kind))
+        elif doc["type"] == "html":
+            images.append((url, str(archive.raw.path(sha)) if here else None,
+                           None if here else (err or "raw bytes missing"), sha))
+    return images, sheets
+
+
+def _publication(doc: dict) -> str | None:
+    """The detail page a document belongs to (derived.publication_of, for fetched pages)."""
+    url = doc["parent_url"] if doc["role"] in ("body", "attachment") and doc["parent_url"] else doc["url"]
+    return url[:-5] if url and url.endswith("#body") else url
+
+
+def _page_of(doc: dict) -> Report:
+    """An image the crawler fetched from an article's body: one page of that article's
+    report, read there in page order (document.parse_bytes), not a report on its own —
+    and not OCR'd twice."""
+    why = (f"an image from the body of the article {doc['parent_url']}: read there, in page order, as a page of "
+           "that publication's report when it has the size and shape of a page (decorations are left out)")
+    return Report(status=NOT_A_REPORT, reason=why, container="image", meta={"type": "image",
+                                                                          "page_of": doc["parent_url"]})
+
+
 def _collect(item, limits: Limits, summary: Summary, written: list) -> None:
     digest, name, kind, fut = item
-    report = L.outcome(fut, limits, kind)
+    report = fut if isinstance(fut, Report) else L.outcome(fut, limits, kind)
     report.container = report.container or kind
     written.append((digest, report))
     summary.statuses[report.status] += 1
-    if report.status != "ok":
+    if report.status != "ok" and not report.meta.get("page_of"):  # an article's page images are read with it
         summary.problems.append((name, report.status, report.reason or ""))
 
 
@@ -197,9 +244,12 @@ def ingest_paths(archive: Archive, paths: Iterable[str | Path], **kw) -> Summary
 
 
 def parse_pending(archive: Archive, **kw) -> Summary:
-    """Parse every stored document that has no report yet (after a crawl)."""
+    """Parse every stored document that has no report yet (after a crawl), and again the
+    main documents of publications that gained a page image or workbook since."""
     todo = [r[0] for r in archive.conn.execute(
         "SELECT sha256 FROM documents WHERE sha256 NOT IN (SELECT id FROM reports) ORDER BY stored_at")]
+    seen = set(todo)
+    todo += [d for d in archive.outdated_by_attachments() if d not in seen]
     return parse_documents(archive, todo, **kw)
 
 

@@ -163,18 +163,24 @@ def _memory_checked(report: Report, limits: Limits) -> Report:
     return report
 
 
-def parse_data(data: bytes, name: str | None, kind: str | None, limits: Limits) -> Report:
-    """Runs in a worker: one document's bytes → Report."""
+def parse_data(data: bytes, name: str | None, kind: str | None, limits: Limits, **context) -> Report:
+    """Runs in a worker: one document's bytes → Report (`context`: its url and
+    attached page images, see document.parse_bytes)."""
     from .document import parse_bytes
 
     try:
-        return _memory_checked(parse_bytes(data, name, kind), limits)
+        return _memory_checked(parse_bytes(data, name, kind, **context), limits)
     except MemoryError:
         return Report(status=FAILED, reason=limits.memory_reason, container=kind, meta={"type": kind})
 
 
-def parse_path(path: str, name: str | None, kind: str | None, limits: Limits) -> Report:
-    """Runs in a worker: read a regular file (never a FIFO or device) and parse it."""
+def parse_path(path: str, name: str | None, kind: str | None, limits: Limits, url: str | None = None,
+               attached: list[tuple[str, str | None, str | None, str | None]] | None = None,
+               sheets: list[tuple[str, str, str, str]] | None = None) -> Report:
+    """Runs in a worker: read a regular file (never a FIFO or device) and parse it.
+    `attached`: (url, raw path or None, error or None, sha256) of the images fetched as
+    attachments of the document's publication (an article of page images); `sheets`:
+    (url, raw path, sha256, type) of the workbooks attached to it (its tables)."""
     why = not_a_regular_file(path)
     if why:
         return Report(status=FAILED, reason=why, container=kind, meta={"type": kind})
@@ -185,7 +191,13 @@ def parse_path(path: str, name: str | None, kind: str | None, limits: Limits) ->
     except OSError as e:
         return Report(status=FAILED, reason=f"cannot read the file: {e.strerror or e}", container=kind,
                       meta={"type": kind})
-    return parse_data(data, name, kind, limits)
+    from .model import Attached
+
+    # The bytes stay on disk until read (Attached.read): one page image at a time.
+    books = [Attached(s_url, sha256=sha, kind=s_kind, path=s_path) for s_url, s_path, sha, s_kind in sheets or ()]
+    images = [Attached(a_url, error=error or "not fetched") if a_path is None
+              else Attached(a_url, sha256=sha, path=a_path) for a_url, a_path, error, sha in attached or ()]
+    return parse_data(data, name, kind, limits, url=url, attached=images, sheets=books)
 
 
 def outcome(future, limits: Limits, kind: str | None = None) -> Report:

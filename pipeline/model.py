@@ -28,6 +28,31 @@ MAX_POSITIONS = 250_000
 
 
 @dataclass
+class Attached:
+    """Another document of the same publication, handed to the parse of its main
+    document: a page image of an article, or a workbook holding its tables. Its bytes,
+    or why there are none (a fetch that failed: a gap of the report)."""
+    url: str
+    data: bytes | None = None
+    error: str | None = None
+    sha256: str | None = None  # the archive's document holding the bytes (provenance)
+    kind: str | None = None  # sniffed type (workbooks: xlsx or xls)
+    path: str | None = None  # where the bytes are, read when needed (an article's 200 images never at once)
+
+    @property
+    def here(self) -> bool:
+        return self.data is not None or self.path is not None
+
+    def read(self) -> bytes:
+        if self.data is not None:
+            return self.data
+        if self.path is None:
+            raise OSError(self.error or "no bytes")
+        with open(self.path, "rb") as f:
+            return f.read()
+
+
+@dataclass
 class GridCell:
     """One cell of a table as the container holds it.
 

@@ -160,7 +160,7 @@ def parse_extracted(ex: Extracted) -> Report:
     # for it). validate() keeps the status for an `extraction` issue.
     why, code = None, None
     if ex.incomplete:
-        why, code = ex.incomplete, "truncated"
+        why, code = ex.incomplete, ex.meta.get("incomplete_code", "truncated")
     elif ex.meta.get("attachment_pointer") and rep.status == OK and not any(c.value is not None for c in rep.cells):
         ptr = ex.meta["attachment_pointer"]
         shown = ptr.get("text") or "附件 link"

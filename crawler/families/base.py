@@ -12,6 +12,7 @@ from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 
+from nianbao.pipeline.page_images import article_images
 from nianbao.pipeline.titles import title_year
 
 
@@ -79,6 +80,10 @@ class Detail:
     body_html: str | None = None  # the article body when the page hides it in a script (gkmlpt)
     body_is_derived: bool = False
     attachments: list[Attachment] = field(default_factory=list)
+    # An article whose body is a sequence of images (photographed or scanned pages):
+    # their URLs in page order, fetched as attachments of the publication when it
+    # links no document (pipeline/page_images.py decides, for crawler and parser alike).
+    page_images: list[str] = field(default_factory=list)
 
 
 DOC_EXT = ("pdf", "doc", "docx", "wps", "ofd", "xls", "xlsx", "rtf", "et")
@@ -240,6 +245,7 @@ def detail_with_body(url: str, text: str, body_tag: str | None = None,
     d = detail_meta(text)
     body = (body_between(text, body_tag) if body_tag else None) or text
     d.attachments = attachment_links(url, body, extra_href=extra_href)
+    d.page_images = article_images(body, url)
     return d
 
 

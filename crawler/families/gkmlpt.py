@@ -7,6 +7,7 @@ import json
 import re
 from urllib.parse import parse_qs, urljoin, urlsplit
 
+from nianbao.pipeline.page_images import article_images
 from nianbao.pipeline.titles import title_year
 
 from .base import Detail, Link, ListPage, PageRequest, attachment_links, detail_meta, norm_date
@@ -112,4 +113,5 @@ def parse_detail(url: str, text: str) -> Detail:
         d.published = norm_date(detail.get("date")) or d.published
         d.report_year = title_year(d.title or "")
     d.attachments = attachment_links(url, d.body_html or text)
+    d.page_images = article_images(d.body_html or text, url)
     return d

@@ -38,7 +38,7 @@ from ..items import FetchedDoc, FetchFailed, NotModified, SiteUpdate
 from ..soft404 import soft_404
 
 log = logging.getLogger(__name__)
-DOC_KINDS = {"pdf", "doc", "docx", "ofd", "rtf", "xlsx", "zip", "wps"}
+DOC_KINDS = {"pdf", "doc", "docx", "ofd", "rtf", "xlsx", "xls", "zip", "wps"}  # xls: also Kingsoft ET workbooks
 KEEP_STATUS = [304, 404, 410, 403, 500]  # callbacks see these (fallbacks, errors) instead of HttpError
 
 
@@ -464,6 +464,7 @@ class ColumnSpider(scrapy.Spider):
         d = fam.parse_detail(url, text)
         if site.get("body_css"):
             d.attachments = overrides.attachments_within(url, text, site["body_css"])
+            d.page_images = overrides.page_images_within(url, text, site["body_css"])
         meta = {"title": d.title or response.meta.get("list_title"),
                 "published": d.published or response.meta.get("list_date"),
                 "publisher": d.publisher, "index_no": d.index_no, "report_year": d.report_year or None}
@@ -483,6 +484,12 @@ class ColumnSpider(scrapy.Spider):
         for att in d.attachments:
             yield self._req(att.url, self.parse_attachment, site["name"], "attachment", conditional=True,
                             parent_url=url, fallback=att.fallback, att_name=att.name)
+        if not d.attachments:
+            # An article whose body is its report's pages as images: each page is an
+            # attachment of the publication (the parser reads them in page order).
+            for n, img in enumerate(d.page_images, 1):
+                yield self._req(img, self.parse_attachment, site["name"], "attachment", conditional=True,
+                                parent_url=url, page_image=n)
 
     def _detail_failed(self, meta, url: str, why: str):
         name = meta.get("site")
@@ -502,7 +509,7 @@ class ColumnSpider(scrapy.Spider):
             yield NotModified(url, site, "attachment")
             return
         kind = sniff(response.body) if response.status == 200 else None
-        if kind not in DOC_KINDS:
+        if kind not in DOC_KINDS and not (kind == "image" and response.meta.get("page_image")):
             why = f"HTTP {response.status}" if response.status != 200 else f"not a document (looks like {kind})"
             yield from self._attachment_failed(response.meta, url, why)
             return

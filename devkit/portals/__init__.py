@@ -32,7 +32,9 @@ start_portals(families=FAMILIES, *, n_reports=8, n_other=4, seed=0, delay=0.0,
   - count=N starts N portals cycling through `families` (benchmarks: 20 portals).
   - delay: seconds slept before every response (per-response, concurrent requests overlap).
   - forms: how the i-th report is published, cycled: html (tables in the page body) or a
-    short body plus a pdf / docx attachment. forms=("html",) needs no LibreOffice.
+    short body plus a pdf / docx attachment; images (the pages as images in the body,
+    see image_article.py); xlsx / xls (the text in the page, the tables in an attached
+    workbook). forms=("html",) needs no LibreOffice.
   - every column: n_reports reports (years 2019–2024 cycled, so both templates; one
     agency each) mixed with n_other notices/news, newest first, several list pages.
   - PDFs are rendered in one LibreOffice batch before the servers start and cached on

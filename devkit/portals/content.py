@@ -106,6 +106,28 @@ def report_html(item: Item) -> str:
     return generate.render_html(item.spec, full_page=False, encoding="utf-8").decode("utf-8")
 
 
+def report_text_html(item: Item) -> str:
+    """The report's text without its statistical tables (they are in a workbook attached
+    to the page: forms "xlsx" and "xls")."""
+    import re
+
+    return re.sub(r'(?s)<table(?! class="title")[^>]*>.*?</table>', "", report_html(item))
+
+
+def report_workbook(item: Item) -> bytes:
+    """The report's tables alone as a workbook (XLSX, or XLS for form "xls"): captions
+    and tables on one sheet, the report's title in the file's properties, no text."""
+    if item.form in item._bytes:
+        return item._bytes[item.form]
+    p = _key(item, item.form)
+    if not p.exists():
+        from nianbao.devkit.sheets import render_xls, render_xlsx
+        render = render_xls if item.form == "xls" else render_xlsx
+        _atomic_write(p, render(item.spec, layout="tables"))
+    item._bytes[item.form] = p.read_bytes()
+    return item._bytes[item.form]
+
+
 def report_docx(item: Item) -> bytes:
     # Memoised per item: a portal serves the same bytes for its whole life, even if the
     # generator file changes on disk meanwhile (the disk cache key would change).
@@ -131,17 +153,19 @@ def report_pdf(item: Item) -> bytes:
 
 def prerender_pdfs(items: list[Item]) -> None:
     """Render every missing PDF in one LibreOffice batch (seconds per call, not per file)."""
-    todo = [it for it in items if it.form == "pdf" and it.is_report and not _key(it, "pdf").exists()]
+    todo = [it for it in items if it.form in ("pdf", "images") and it.is_report and not _key(it, "pdf").exists()]
     if todo:
         from nianbao.devkit import generate
         pdfs = generate.render_many_pdf([it.spec for it in todo])
         for it, data in zip(todo, pdfs):
             _atomic_write(_key(it, "pdf"), data)
     for it in items:  # load now: a portal's bytes never change behind its back
-        if it.is_report and it.form == "pdf":
+        if it.is_report and it.form in ("pdf", "images"):
             report_pdf(it)
         elif it.is_report and it.form == "docx":
             report_docx(it)
+        elif it.is_report and it.form in ("xlsx", "xls"):
+            report_workbook(it)
 
 
 def _atomic_write(p: Path, data: bytes) -> None:

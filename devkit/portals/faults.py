@@ -112,6 +112,8 @@ def role_of(portal, path: str) -> str:
     for it in portal.column.items:
         if path == portal.detail_path(it) or path in portal.mirror_paths.get(it.id, ()):
             return "detail"
-        if it.is_report and it.form != "html" and path == portal.attachment_path(it):
+        if it.is_report and it.form not in ("html", "images") and path == portal.attachment_path(it):
+            return "attachment"
+        if it.form == "images" and path.startswith(portal.detail_path(it).rsplit("/", 1)[0] + "/W0"):
             return "attachment"
     return "list"

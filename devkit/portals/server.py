@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from . import content as C
 from . import faults as F
+from . import image_article
 
 ROBOTS = {
     "none": None,  # 404, like most government sites
@@ -118,6 +119,21 @@ class Portal:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+        if getattr(self, "_cdn", None) is not None:
+            self._cdn.shutdown()
+            self._cdn.server_close()
+
+    def cdn_base(self) -> str:
+        """A second host serving the portal's files, as a CDN or file server does (started
+        when first asked: 127.0.0.(N+100), an ephemeral port)."""
+        with self._lock:
+            if getattr(self, "_cdn", None) is None:
+                a, b, c, d = self.host.split(".")
+                self._cdn = _Server((f"{a}.{b}.{c}.{(int(d) + 100) % 254 or 1}", 0), _handler_for(self))
+                self._cdn.daemon_threads = True
+                threading.Thread(target=self._cdn.serve_forever, name=f"cdn-{self.name}", daemon=True).start()
+            host, port = self._cdn.server_address[:2]
+        return f"http://{host}:{port}"
 
     def reports(self) -> list[C.Item]:
         return [it for it in self.column.items if it.is_report]
@@ -130,7 +146,11 @@ class Portal:
             out.append({"url": self.base_url + self.detail_path(it), "title": it.title, "agency": it.spec.agency,
                         "report_year": it.spec.report_year, "form": it.form, "published": it.date,
                         "publisher": it.publisher, "index_no": it.index_no,
-                        "attachment_url": (self.base_url + self.attachment_path(it)) if it.form != "html" else None,
+                        "attachment_url": (self.base_url + self.attachment_path(it))
+                        if it.form not in ("html", "images") else None,
+                        "page_images": [image_article.page_url(self, it, k)
+                                        for k in range(1, len(image_article.page_images(it)) + 1)]
+                        if it.form == "images" else None,
                         "cells": generate.expected_cells(it.spec),
                         "status": "figures_inconsistent" if it.spec.broken_rules else "ok"})
         return out
@@ -232,11 +252,23 @@ class Portal:
                     crumb = '<div class="crumb">当前位置：首页 &gt; 通知公告</div></body>'.encode(self.encoding)
                     resp.body = resp.body.replace(b"</body>", crumb, 1)
                 return resp
-            if it.is_report and it.form != "html" and path == self.attachment_path(it):
+            if it.form == "images" and path.startswith(self.detail_path(it).rsplit("/", 1)[0] + "/W0"):
+                pages = image_article.page_images(it)
+                for k, data in enumerate(pages, 1):
+                    if path == image_article.page_path(self, it, k):
+                        ctype = "image/jpeg" if path.endswith(".jpg") else "image/png"
+                        return Resp(200, data, {"Content-Type": ctype})
+            if it.is_report and it.form not in ("html", "images") and path == self.attachment_path(it):
                 if self.soft404 and it is next(x for x in self.reports() if x.form != "html"):
                     return html_resp("<html><head><title>提示信息</title></head><body>对不起，您访问的文件不存在或已被删除！</body></html>")
                 return self.attachment(it)
-        return self.route(method, path, query, form) or not_found()
+        deco = image_article.decoration(path)
+        if deco is not None:
+            return Resp(200, deco[0], {"Content-Type": deco[1]})
+        resp = self.route(method, path, query, form)
+        if resp is not None and any(it.form == "images" and path == self.detail_path(it) for it in self.column.items):
+            resp.body = image_article.chrome(resp.body, self.encoding)  # a logo above, share buttons below
+        return resp or not_found()
 
     def page(self, title: str, body: str, head: str = "") -> Resp:
         text = (f'<!DOCTYPE html><html><head><meta http-equiv="Content-Type" content="text/html; charset={self.meta_charset()}">'
@@ -266,6 +298,10 @@ class Portal:
         """The article body: tables inline, or a short text and the attachment."""
         if it.form == "html":
             body = C.report_html(it)
+        elif it.form == "images":
+            body = image_article.markup(self, it)
+        elif it.form in ("xlsx", "xls"):  # the text in the page, the tables in the attached workbook
+            body = C.report_text_html(it) + f"<p>附件：</p>{attachment_markup}"
         elif it.form == "none":
             body = f"<p>{html.escape(it.title)}。各有关单位：现将有关事项通知如下。</p><p>特此通知。</p>"
         else:
@@ -276,6 +312,10 @@ class Portal:
         return body
 
     def attachment(self, it: C.Item) -> Resp:
+        if it.form in ("xlsx", "xls"):
+            name = f'attachment; filename="{it.id}.{it.form}"'
+            return Resp(200, C.report_workbook(it), {"Content-Type": "application/octet-stream",
+                                                     "Content-Disposition": name})
         if it.form == "pdf":
             return Resp(200, C.report_pdf(it), {"Content-Type": "application/pdf"})
         return Resp(200, C.report_docx(it), {"Content-Type": "application/octet-stream",

@@ -360,23 +360,42 @@ def image_dpi(info: dict, width: int) -> float:
 
 def extract_image(data: bytes, name: str | None = None) -> Extracted:
     """An image attachment (JPG, PNG, TIFF, BMP, GIF; every frame a page) read by OCR."""
-    from PIL import Image
-
     from .pdf import Pages
 
     if not ocr.available():
         raise ocr_missing()
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS * 4  # past this PIL refuses: a decompression bomb
-    import numpy as np
+    pages = Pages()
+    done, frames = add_image(pages, data, 1)
+    ex = pages.extracted(title=None, encrypted=False, n_pages=frames)
+    ex.container = "image"
+    ocr_verdict(ex, ocr.ENGINE, done)
+    return ex
 
+
+def open_image(data: bytes) -> Any:
+    """The image, not yet decoded (its size is known); ValueError when unreadable."""
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS * 4  # past this PIL refuses: a decompression bomb
     try:
         img = Image.open(io.BytesIO(data))
-        frames = getattr(img, "n_frames", 1)
-    except (OSError, Image.DecompressionBombError, ValueError) as e:
+        getattr(img, "n_frames", 1)
+        return img
+    except (OSError, Image.DecompressionBombError, ValueError, SyntaxError, EOFError) as e:
         raise ValueError(f"unreadable image: {e}") from e
-    pages = Pages()
-    done = []
-    for i in range(min(frames, MAX_FRAMES)):
+
+
+def add_image(pages: Any, data: bytes, first_page: int, max_frames: int = MAX_FRAMES) -> tuple[list[dict], int]:
+    """OCR every frame of an image file into `pages` (a pdf.Pages) as pages
+    first_page, first_page + 1, …; returns what was done per page and how many frames
+    were read. The one reader of image files: attachments and an article's page
+    images both come here."""
+    import numpy as np
+
+    img = open_image(data)
+    frames = getattr(img, "n_frames", 1)
+    done: list[dict] = []
+    for i in range(min(frames, max_frames)):
         try:
             img.seek(i)
             frame = img.convert("RGB")  # PIL decodes here: a truncated or broken stream fails here
@@ -388,13 +407,10 @@ def extract_image(data: bytes, name: str | None = None) -> Extracted:
         dpi = image_dpi(img.info, frame.width)
         rgb = np.asarray(frame)
         grey = bool((np.abs(rgb[..., 0].astype(np.int16) - rgb[..., 1]) < 8).all())
-        done.append(add_page(pages, i + 1, rgb[..., 0] if grey else rgb, dpi))
-    if frames > MAX_FRAMES:
-        pages.warnings.append(f"only the first {MAX_FRAMES} of {frames} frames read")
-    ex = pages.extracted(title=None, encrypted=False, n_pages=min(frames, MAX_FRAMES))
-    ex.container = "image"
-    ocr_verdict(ex, ocr.ENGINE, done)
-    return ex
+        done.append(add_page(pages, first_page + i, rgb[..., 0] if grey else rgb, dpi))
+    if frames > max_frames:
+        pages.warnings.append(f"only the first {max_frames} of {frames} frames read")
+    return done, min(frames, max_frames)
 
 
 def ocr_missing() -> Exception:

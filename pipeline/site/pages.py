@@ -85,6 +85,8 @@ def _source_text(src: Any) -> str:
         box = src.get("bbox")
         where = f"第{src['page']}页（扫描页，文字识别）" if "ocr_conf" in src else f"PDF 第{src['page']}页"
         return where + (f"，坐标 {', '.join(number_text(v) for v in box)}" if box else "")
+    if "sheet" in src:
+        return f"工作簿第{src['sheet'] + 1}张表 第{src.get('row')}行第{src.get('col')}列"
     if "line" in src:
         return f"文本第{src['line']}行第{src.get('cell', 0) + 1}格"
     if "table" in src:

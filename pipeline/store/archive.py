@@ -120,6 +120,36 @@ class Archive:
     def documents(self) -> Iterable[dict]:
         return self.db.query("SELECT * FROM documents ORDER BY stored_at, sha256")
 
+    def attached(self, publications: list[str]) -> dict[str, list[tuple[str, str | None, str | None, str | None]]]:
+        """Per publication (a detail page's URL): the attachments a report may be made of
+        beside its main document — images (an article whose body is its report's pages)
+        and workbooks (its tables published as a separate spreadsheet) — as (url,
+        sha256 of the current bytes or None, the fetch error or None, type), and the
+        attachments that failed to come (type unknown: the parser keeps those its page
+        shows as images)."""
+        out: dict[str, list] = {}
+        if not publications:
+            return out
+        for pub, url, sha, error, kind in self.conn.execute(
+                "SELECT f.parent_url, f.url, f.sha256, f.error, d.type FROM fetches f "
+                "LEFT JOIN documents d ON d.sha256 = f.sha256 "
+                "WHERE f.role = 'attachment' AND f.parent_url IN (SELECT value FROM json_each(?)) "
+                "AND (d.type IN ('image', 'xlsx', 'xls') OR f.sha256 IS NULL) ORDER BY f.first_seen, f.url",
+                (json.dumps(publications),)):
+            out.setdefault(pub, []).append((url, sha, error, kind))
+        return out
+
+    def outdated_by_attachments(self) -> list[str]:
+        """Main documents whose report was parsed before an image or workbook of their
+        publication arrived (a page image that failed and came on the next crawl, a
+        workbook fetched after its unchanged page): their reports are parsed again."""
+        return [r[0] for r in self.conn.execute("""
+            SELECT DISTINCT r.id FROM reports r JOIN documents d ON d.sha256 = r.id
+            JOIN fetches f ON f.parent_url = r.publication AND f.role = 'attachment'
+            JOIN documents a ON a.sha256 = f.sha256
+            WHERE a.type IN ('image', 'xlsx', 'xls') AND d.type IN ('html', 'pdf', 'docx', 'doc', 'ofd', 'rtf', 'txt')
+              AND a.stored_at > r.parsed_at ORDER BY d.stored_at""")]
+
     def has_report(self, digest: str) -> bool:
         return self.conn.execute("SELECT 1 FROM reports WHERE id = ?", (digest,)).fetchone() is not None
 

@@ -36,9 +36,11 @@ NOT_PUBLICATIONS = ("list", "home")
 
 def _rank(d: dict) -> tuple:
     # Figures read first: a detail-page shell that parses as a table-less report must
-    # not win over the body or attachment that carries the tables.
+    # not win over the body or attachment that carries the tables. Then the text: a
+    # report joined from its main document and the workbook of its tables (the same
+    # figures, and the six sections) wins over the workbook read alone.
     return (d["status"] not in STATUS_RANK, -(d["cells_found"] or 0), STATUS_RANK.get(d["status"], 9),
-            ROLE_RANK.get(d["role"], 3), d["id"])
+            -min(d["sections"] or 0, 6), ROLE_RANK.get(d["role"], 3), d["id"])
 
 
 def publication_of(url: str | None, role: str | None, parent_url: str | None) -> str | None:
@@ -52,10 +54,11 @@ def assign_publications(conn: sqlite3.Connection) -> set[str]:
     """Recompute publication and is_primary of every report; returns the ids that changed."""
     cur = conn.execute("""
         SELECT r.id, d.url, d.role, COALESCE(d.fetched_at, d.stored_at), p.url, r.status, r.cells_found,
-               r.publication, r.is_primary, r.agency_id, r.report_year
+               r.publication, r.is_primary, r.agency_id, r.report_year,
+               (SELECT COUNT(*) FROM sections s WHERE s.report = r.id)
         FROM reports r JOIN documents d ON d.sha256 = r.id LEFT JOIN documents p ON p.sha256 = d.parent_sha256""")
     names = ("id", "url", "role", "when", "parent_url", "status", "cells_found", "old_pub", "old_primary",
-             "agency_id", "report_year")
+             "agency_id", "report_year", "sections")
     docs = [dict(zip(names, row)) for row in cur]
     # Only the current version of each URL competes; older versions stay, never primary.
     # Current is what the URL served when last fetched (fetches.sha256): a report changed

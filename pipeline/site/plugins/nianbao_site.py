@@ -129,8 +129,13 @@ async def cell_page(request, datasette):
            "row_label": pages.templates.ROW_LABELS.get((cell["table_no"], cell["row"]), cell["row"]),
            "col_label": pages.templates.COL_LABELS.get((cell["table_no"], cell["col"]), cell["col"]),
            "page_image": doc.get("type") in ("pdf", "image") and "page" in src and v["id"] in _raw(datasette),
-           "database": db.name, "source_table": None}
+           "database": db.name, "source_table": None, "page_doc": v["id"], "page_no": src.get("page")}
     raw = _raw(datasette)
+    if src.get("document") and "page" in src and src["document"] in raw:
+        # Read on another document of the publication (an article's page image): draw that one.
+        other = await _one(db, "SELECT type FROM documents WHERE sha256 = ?", [src["document"]]) or {}
+        if other.get("type") in ("pdf", "image"):
+            ctx.update(page_image=True, page_doc=src["document"], page_no=src.get("frame", src["page"]))
     if doc.get("type") in ("html", "htm") and "table" in src and v["id"] in raw:
         data = await asyncio.get_running_loop().run_in_executor(None, raw.get, v["id"])
         ctx["source_table"] = pages.source_table_html(data, src)
