@@ -136,3 +136,39 @@ def test_max_pages_counts_for_the_whole_cluster(polite, reliability):
                 "the cap counts for the cluster: the pages and the gap of a one-machine crawl",
                 f"{len(lists)} list requests ({', '.join(str(len(p)) for p in by_worker)} per worker), "
                 f"1 + {MAX_PAGES} list pages in the archive, one gap, site row equal to one machine's", group="fault")
+
+
+def test_a_killed_workers_slot_expires_and_a_running_download_keeps_its_own(tmp_path):
+    """The lease behind a slot: renewed while its download runs (longer than the lease),
+    expired once its worker is gone (here: a gate that stops renewing, as kill -9 does)."""
+    import asyncio
+    import time
+
+    from scrapy import Request
+
+    from nianbao.crawler.cluster.politeness import ClusterGate
+
+    redis = Redis(tmp_path / "redis")
+    redis.start()
+    try:
+        req = Request("http://127.0.0.250/page")
+
+        async def scenario():
+            a = ClusterGate(redis.url, delay=0, concurrency=1, lease=1.0)
+            b = ClusterGate(redis.url, delay=0, concurrency=1, lease=1.0)
+            held = await a.acquire(req)
+            with pytest.raises(TimeoutError):  # the slot stays a's while its download runs, 2.5 leases
+                await asyncio.wait_for(b.acquire(req), 2.5)
+            a._renewer.cancel()  # a's worker dies: nothing renews, nothing gives back
+            t = time.monotonic()
+            await asyncio.wait_for(b.acquire(req), 3)
+            waited = time.monotonic() - t
+            await a.close()
+            await b.close()
+            return held, waited
+
+        held, waited = asyncio.run(scenario())
+        assert held[0] == "127.0.0.250"
+        assert waited <= 1.5, waited  # at most one lease after the last renewal
+    finally:
+        redis.stop()

@@ -40,6 +40,8 @@ import uuid
 from urllib.parse import urlsplit
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import NoBackoff
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 
 from . import frontier as fr
@@ -106,8 +108,9 @@ class ClusterGate:
 
     def _redis(self) -> aioredis.Redis:
         if self.r is None:  # made on the running loop: redis.asyncio binds its connections to it
+            # No retries of our own scripts by redis-py (frontier.no_retry says why); we ask again.
             self.r = aioredis.Redis.from_url(self.url, socket_timeout=5, socket_connect_timeout=3,
-                                             retry=fr.no_retry())
+                                             retry=AsyncRetry(NoBackoff(), 0))
         return self.r
 
     def limits(self, request) -> tuple[float, int]:
