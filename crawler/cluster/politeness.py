@@ -13,7 +13,9 @@ processes. So every worker asks Redis before a request goes out:
   start per delay (the site's `delay:`, else NIANBAO_POLITE_DELAY, else DOWNLOAD_DELAY).
 
 Both are decided in one Lua script on Redis's own clock (`TIME`), so workers on
-machines whose clocks differ still agree. A request that may not start yet waits
+machines whose clocks differ still agree; when the granted request actually leaves (its
+worker's event loop may have run a long callback in between), the next start is moved
+to count from then. A request that may not start yet waits
 (asyncio.sleep: the reactor is asyncio's) and asks again. Its lease is given back when
 the response or the error comes back; a lease expires after NIANBAO_WORKER_TTL seconds
 unless its worker renews it (every third of that), so a killed worker holds no slot
@@ -75,6 +77,19 @@ if d > 0 then redis.call('SET', KEYS[2], now + d, 'PX', d) end
 return 0
 """
 
+# A granted request leaves now: the next start counts from here, not from the grant, so a
+# worker whose event loop was busy between the two (a long callback) does not bring the
+# next worker's start closer. KEYS: next.  ARGV: delay ms.
+_DEPART = """
+local d = tonumber(ARGV[1])
+if d <= 0 then return 0 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local nxt = tonumber(redis.call('GET', KEYS[1]) or '0')
+if now + d > nxt then redis.call('SET', KEYS[1], now + d, 'PX', d) end
+return 1
+"""
+
 # Keep our leases alive while their downloads run. ARGV: lease ms, then (host key, token) pairs.
 _RENEW = """
 local t = redis.call('TIME')
@@ -103,6 +118,7 @@ class ClusterGate:
         self.unreleased: list[tuple[str, str]] = []  # (host, token) Redis was away to hear about
         self.r: aioredis.Redis | None = None
         self._renewer: asyncio.Task | None = None
+        self._departing: set[asyncio.Task] = set()
         self._down_since: float | None = None
         self.waited = 0.0  # seconds requests waited for the cluster, for the stats
 
@@ -119,6 +135,21 @@ class ClusterGate:
         conc = site.get("concurrency")
         return (float(delay) if delay is not None else self.delay,
                 int(conc) if conc is not None else self.concurrency)
+
+    def depart(self, lease: tuple[str, str], request) -> None:
+        """Move the host's next start to (about) when this request goes on the wire: sent
+        without waiting for the answer, in the same turn of the event loop as the request."""
+        delay, _ = self.limits(request)
+        if delay > 0:
+            task = asyncio.get_running_loop().create_task(self._depart(lease[0], delay))
+            self._departing.add(task)  # the loop keeps only a weak reference to a task
+            task.add_done_callback(self._departing.discard)
+
+    async def _depart(self, host: str, delay: float) -> None:
+        try:
+            await self._redis().eval(_DEPART, 1, next_key(host), int(delay * 1000))
+        except fr.REDIS_ERRORS:
+            pass  # the grant's own next start stands
 
     async def acquire(self, request) -> tuple[str, str]:
         host = urlsplit(request.url).hostname or ""
@@ -225,6 +256,7 @@ class PoliteHandler(HTTP11DownloadHandler):
     async def download_request(self, request):
         lease = await self.gate.acquire(request)
         try:
+            self.gate.depart(lease, request)
             return await super().download_request(request)
         finally:
             await self.gate.release(lease)
