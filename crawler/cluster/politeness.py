@@ -36,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import random
 import socket
 import time
 import uuid
@@ -107,7 +108,7 @@ class ClusterGate:
     """The worker's side of the shared politeness: acquire before a request starts,
     release when it ended, renew leases in between."""
 
-    def __init__(self, url: str, *, delay: float, concurrency: int, lease: float, poll: float = 0.05,
+    def __init__(self, url: str, *, delay: float, concurrency: int, lease: float, poll: float = 0.1,
                  sites=lambda request: None):
         self.url, self.delay, self.concurrency = url, delay, concurrency
         self.lease_ms = max(1000, int(lease * 1000))
@@ -119,6 +120,8 @@ class ClusterGate:
         self.r: aioredis.Redis | None = None
         self._renewer: asyncio.Task | None = None
         self._departing: set[asyncio.Task] = set()
+        self._asking: dict[str, asyncio.Lock] = {}  # host → the lock its waiting requests queue on
+        self._freed: dict[str, asyncio.Event] = {}  # host → set when one of our requests to it ended
         self._down_since: float | None = None
         self.waited = 0.0  # seconds requests waited for the cluster, for the stats
 
@@ -157,23 +160,36 @@ class ClusterGate:
         token = f"{self.worker}:{uuid.uuid4().hex[:12]}"
         started = time.monotonic()
         r = self._redis()
-        while True:
-            try:
-                await self._give_back(r)
-                wait = await r.eval(_ACQUIRE, 2, inflight_key(host), next_key(host), token, conc,
-                                    int(delay * 1000), self.lease_ms)
-            except fr.REDIS_ERRORS as e:
-                if self._down_since is None:
-                    self._down_since = time.monotonic()
-                    log.warning("Redis unavailable (%s): requests wait for the cluster's politeness slot", e)
-                await asyncio.sleep(0.5)
-                continue
-            if self._down_since is not None:
-                log.warning("Redis is back: politeness slots granted again")
-                self._down_since = None
-            if wait == 0:
-                break
-            await asyncio.sleep(self.poll if wait < 0 else wait / 1000)
+        # One request per host and worker asks Redis at a time (the others queue here, in
+        # order): a worker holding many requests for a busy portal does not poll for each.
+        async with self._asking.setdefault(host, asyncio.Lock()):
+            while True:
+                try:
+                    await self._give_back(r)
+                    wait = await r.eval(_ACQUIRE, 2, inflight_key(host), next_key(host), token, conc,
+                                        int(delay * 1000), self.lease_ms)
+                except fr.REDIS_ERRORS as e:
+                    if self._down_since is None:
+                        self._down_since = time.monotonic()
+                        log.warning("Redis unavailable (%s): requests wait for the cluster's politeness slot", e)
+                    await asyncio.sleep(0.5)
+                    continue
+                if self._down_since is not None:
+                    log.warning("Redis is back: politeness slots granted again")
+                    self._down_since = None
+                if wait == 0:
+                    break
+                if wait > 0:  # the next start is known: sleep until then
+                    await asyncio.sleep(wait / 1000)
+                    continue
+                # Full: ask again after a while (jittered, so workers do not ask in step),
+                # or at once when one of our own requests to this host ends.
+                freed = self._freed.setdefault(host, asyncio.Event())
+                freed.clear()
+                try:
+                    await asyncio.wait_for(freed.wait(), self.poll * random.uniform(0.8, 1.2))
+                except TimeoutError:
+                    pass
         self.held[token] = host
         self.waited += time.monotonic() - started
         if self._renewer is None or self._renewer.done():
@@ -184,6 +200,8 @@ class ClusterGate:
         host, token = lease
         self.held.pop(token, None)
         self.unreleased.append((host, token))
+        if host in self._freed:
+            self._freed[host].set()
         try:
             await self._give_back(self._redis())
         except fr.REDIS_ERRORS:
@@ -241,7 +259,7 @@ class PoliteHandler(HTTP11DownloadHandler):
             s.get("NIANBAO_FRONTIER") or s.get("REDIS_URL"),
             delay=float(delay) if delay is not None else s.getfloat("DOWNLOAD_DELAY"),
             concurrency=int(conc) if conc is not None else s.getint("CONCURRENT_REQUESTS_PER_DOMAIN"),
-            lease=s.getfloat("NIANBAO_WORKER_TTL", 15), poll=s.getfloat("NIANBAO_POLITE_POLL", 0.05),
+            lease=s.getfloat("NIANBAO_WORKER_TTL", 15), poll=s.getfloat("NIANBAO_POLITE_POLL", 0.1),
             sites=self._site_of)
         self.stats = crawler.stats
 
