@@ -5,12 +5,13 @@ worker processes, `nianbao archiver`, two mock portals over real HTTP that recor
 each request arrived and how many they were answering at once. One cycle crawls both:
 
 - a slow portal (0.5 s per answer) whose site YAML says `delay: 0.2`, `concurrency: 2`:
-  no two of its request starts closer than 0.2 s (less a small tolerance for the
-  loopback and a busy machine), never more than 2 in flight, though 3 workers fetch
-  from it (per-worker politeness would allow 6 at once and starts 0 s apart);
+  no two of its request starts closer than 0.2 s as the portal saw them (less a small
+  tolerance for the loopback and a busy machine) nor as the workers let them go (on
+  Redis's clock), never more than 2 in flight, though 3 workers fetch from it
+  (per-worker politeness: 3 at once here, starts 0.007 s apart);
 - an endless pager (`max_pages: 12`, no record count) read by several workers: the
   archive holds the 12 list pages and the one gap a one-machine crawl of the same portal
-  records (per-worker counting would read up to 3 × 12).
+  records (per-worker counting read 18 list pages here and recorded 2 gaps).
 """
 from __future__ import annotations
 
@@ -72,7 +73,8 @@ def polite(tmp_path_factory):
         workers = [subprocess.Popen(NIANBAO + ["crawl", "--frontier", redis.url, "--db", str(db), "--raw", str(raw),
                                                "--fast", "--idle-exit", "1.5", "-s", "NIANBAO_FRONTIER_POLL=0.2",
                                                "-s", "CONCURRENT_REQUESTS=1",  # one request at a time each: shared
-                                               "-s", "NIANBAO_WORKER_TTL=5", "-s", "LOG_LEVEL=DEBUG"],
+                                               "-s", "NIANBAO_WORKER_TTL=5", "-s", "LOG_LEVEL=DEBUG",
+                                               "-s", "NIANBAO_POLITE_TRACE=true"],
                                     stdout=subprocess.DEVNULL, stderr=open(log, "w")) for log in logs]
         try:
             arch = _run(NIANBAO + ["archiver", "--once", "--frontier", redis.url, "--db", str(db), "--raw", str(raw)],
@@ -84,7 +86,13 @@ def polite(tmp_path_factory):
                 if w.poll() is None:
                     w.kill()
                     w.wait()
+        from nianbao.crawler.cluster.politeness import TRACE
+        departed = {}  # host → when the workers let its requests go, on Redis's clock
+        for x in redis.r.lrange(TRACE, 0, -1):
+            host, at = x.decode().split()
+            departed.setdefault(host, []).append(float(at))
         yield {"slow": slow, "endless": endless, "db": db, "single": single, "single_lists": single_lists,
+               "departed": departed,
                "archiver": arch, "logs": [log.read_text(errors="replace") for log in logs], "redis": redis}
     finally:
         stop_portals(portals)
@@ -105,6 +113,10 @@ def test_delay_and_concurrency_hold_across_workers(polite, reliability):
     assert sum(1 for paths in by_worker if paths) >= 2, [len(p) for p in by_worker]  # the load was shared
     assert len(starts) >= 18, len(starts)
     assert min(gaps) >= DELAY - TOLERANCE, sorted(gaps)[:5]
+    # What the workers let go, on Redis's clock: never closer than the delay (to its millisecond).
+    left = sorted(polite["departed"][slow.host])
+    assert len(left) == len(starts), (len(left), len(starts))
+    assert min(b - a for a, b in zip(left, left[1:])) >= DELAY - 0.001
     assert slow.max_inflight <= CONCURRENCY, slow.max_inflight
     site = rows(polite["db"], f"SELECT status, found FROM sites WHERE name = '{slow.name}'")
     assert site == [("ok", 14)], rows(polite["db"], "SELECT url, error FROM fetches WHERE error IS NOT NULL")

@@ -13,9 +13,9 @@ processes. So every worker asks Redis before a request goes out:
   start per delay (the site's `delay:`, else NIANBAO_POLITE_DELAY, else DOWNLOAD_DELAY).
 
 Both are decided in one Lua script on Redis's own clock (`TIME`), so workers on
-machines whose clocks differ still agree; when the granted request actually leaves (its
-worker's event loop may have run a long callback in between), the next start is moved
-to count from then. A request that may not start yet waits
+machines whose clocks differ still agree. No other start at the host is granted until
+the granted request has actually left (its worker's event loop may have stalled in
+between: a long callback, a starved process), and the next start counts from then. A request that may not start yet waits
 (asyncio.sleep: the reactor is asyncio's) and asks again. Its lease is given back when
 the response or the error comes back; a lease expires after NIANBAO_WORKER_TTL seconds
 unless its worker renews it (every third of that), so a killed worker holds no slot
@@ -60,8 +60,13 @@ def next_key(host: str) -> str:
     return f"{fr.P}:polite:{host}:next"
 
 
-# KEYS: inflight, next.  ARGV: token, concurrency (0: no limit), delay ms, lease ms.
-# Returns 0 (granted), the milliseconds until the next start is allowed, or -1 (full).
+def leaving_key(host: str) -> str:
+    return f"{fr.P}:polite:{host}:leaving"
+
+
+# KEYS: inflight, next, leaving.  ARGV: token, concurrency (0: no limit), delay ms, lease ms.
+# Returns 0 (granted), the milliseconds until the next start is allowed, or -1 (full, or
+# the request granted last has not left yet: ask again soon).
 _ACQUIRE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -69,27 +74,36 @@ local lease = tonumber(ARGV[4])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local k = tonumber(ARGV[2])
 if k > 0 and redis.call('ZCARD', KEYS[1]) >= k then return -1 end
+if redis.call('EXISTS', KEYS[3]) == 1 then return -1 end
 local nxt = tonumber(redis.call('GET', KEYS[2]) or '0')
 if now < nxt then return nxt - now end
 redis.call('ZADD', KEYS[1], now + lease, ARGV[1])
 redis.call('PEXPIRE', KEYS[1], lease)
 local d = tonumber(ARGV[3])
-if d > 0 then redis.call('SET', KEYS[2], now + d, 'PX', d) end
+if d > 0 then
+  redis.call('SET', KEYS[2], now + d, 'PX', d)
+  redis.call('SET', KEYS[3], ARGV[1], 'PX', lease)
+end
 return 0
 """
 
-# A granted request leaves now: the next start counts from here, not from the grant, so a
-# worker whose event loop was busy between the two (a long callback) does not bring the
-# next worker's start closer. KEYS: next.  ARGV: delay ms.
+# A granted request leaves now: until it says so (or its lease runs out: a worker killed in
+# between) nobody else is granted a start at its host, and the next start counts from
+# here, not from the grant, so a worker whose event loop stalled between the two (a long
+# callback, a starved process) does not bring another worker's start closer.
+# KEYS: next, leaving, trace.  ARGV: delay ms, token, host (tracing on) or ''.
 _DEPART = """
 local d = tonumber(ARGV[1])
-if d <= 0 then return 0 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if ARGV[3] ~= '' then redis.call('RPUSH', KEYS[3], ARGV[3] .. ' ' .. t[1] .. '.' .. string.format('%06d', t[2])) end
+if redis.call('GET', KEYS[2]) == ARGV[2] then redis.call('DEL', KEYS[2]) end
+if d <= 0 then return 0 end
 local nxt = tonumber(redis.call('GET', KEYS[1]) or '0')
 if now + d > nxt then redis.call('SET', KEYS[1], now + d, 'PX', d) end
 return 1
 """
+TRACE = f"{fr.P}:polite:trace"  # "host seconds.micros" per departure, with NIANBAO_POLITE_TRACE (benchmarks)
 
 # Keep our leases alive while their downloads run. ARGV: lease ms, then (host key, token) pairs.
 _RENEW = """
@@ -109,11 +123,12 @@ class ClusterGate:
     release when it ended, renew leases in between."""
 
     def __init__(self, url: str, *, delay: float, concurrency: int, lease: float, poll: float = 0.1,
-                 sites=lambda request: None):
+                 sites=lambda request: None, trace: bool = False):
         self.url, self.delay, self.concurrency = url, delay, concurrency
         self.lease_ms = max(1000, int(lease * 1000))
         self.poll = poll
         self.sites = sites  # request → its site config (for `delay:` / `concurrency:`), or None
+        self.trace = trace  # record each departure on Redis's clock (TRACE): what the gate let go, when
         self.worker = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.held: dict[str, str] = {}  # token → host
         self.unreleased: list[tuple[str, str]] = []  # (host, token) Redis was away to hear about
@@ -143,16 +158,18 @@ class ClusterGate:
         """Move the host's next start to (about) when this request goes on the wire: sent
         without waiting for the answer, in the same turn of the event loop as the request."""
         delay, _ = self.limits(request)
-        if delay > 0:
-            task = asyncio.get_running_loop().create_task(self._depart(lease[0], delay))
+        if delay > 0 or self.trace:
+            task = asyncio.get_running_loop().create_task(self._depart(lease, delay))
             self._departing.add(task)  # the loop keeps only a weak reference to a task
             task.add_done_callback(self._departing.discard)
 
-    async def _depart(self, host: str, delay: float) -> None:
+    async def _depart(self, lease: tuple[str, str], delay: float) -> None:
+        host, token = lease
         try:
-            await self._redis().eval(_DEPART, 1, next_key(host), int(delay * 1000))
+            await self._redis().eval(_DEPART, 3, next_key(host), leaving_key(host), TRACE, int(delay * 1000),
+                                     token, host if self.trace else "")
         except fr.REDIS_ERRORS:
-            pass  # the grant's own next start stands
+            pass  # the grant's own next start stands; the host waits for the lease to run out
 
     async def acquire(self, request) -> tuple[str, str]:
         host = urlsplit(request.url).hostname or ""
@@ -166,8 +183,8 @@ class ClusterGate:
             while True:
                 try:
                     await self._give_back(r)
-                    wait = await r.eval(_ACQUIRE, 2, inflight_key(host), next_key(host), token, conc,
-                                        int(delay * 1000), self.lease_ms)
+                    wait = await r.eval(_ACQUIRE, 3, inflight_key(host), next_key(host), leaving_key(host),
+                                        token, conc, int(delay * 1000), self.lease_ms)
                 except fr.REDIS_ERRORS as e:
                     if self._down_since is None:
                         self._down_since = time.monotonic()
@@ -260,7 +277,7 @@ class PoliteHandler(HTTP11DownloadHandler):
             delay=float(delay) if delay is not None else s.getfloat("DOWNLOAD_DELAY"),
             concurrency=int(conc) if conc is not None else s.getint("CONCURRENT_REQUESTS_PER_DOMAIN"),
             lease=s.getfloat("NIANBAO_WORKER_TTL", 15), poll=s.getfloat("NIANBAO_POLITE_POLL", 0.1),
-            sites=self._site_of)
+            sites=self._site_of, trace=s.getbool("NIANBAO_POLITE_TRACE"))
         self.stats = crawler.stats
 
     def _site_of(self, request) -> dict | None:
