@@ -57,6 +57,8 @@ def crawl_cluster(portals: list, workdir: Path, n_workers: int, extra: list[str]
     for p in portals:
         (d / f"{p.name}.yaml").write_text(yaml.safe_dump(p.site_config(), allow_unicode=True), encoding="utf-8")
         p.times.clear()
+        p.starts.clear()  # politeness across the workers, per portal (below)
+        p.max_inflight = 0
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -82,7 +84,8 @@ def crawl_cluster(portals: list, workdir: Path, n_workers: int, extra: list[str]
                 time.sleep(0.1)
         # Workers of a cluster are up before a cycle is seeded: their start-up is not the crawl's.
         workers = [subprocess.Popen(nb + ["crawl", "--frontier", url, "--db", str(db), "--idle-exit", "3",
-                                          "-s", "LOG_LEVEL=WARNING", "-s", "NIANBAO_FRONTIER_POLL=0.2", *extra],
+                                          "-s", "LOG_LEVEL=WARNING", "-s", "NIANBAO_FRONTIER_POLL=0.2",
+                                          "-s", "NIANBAO_POLITE_TRACE=true", *extra],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(n_workers)]
         while r.hlen(frontier.WORKERS) < n_workers:
             time.sleep(0.1)
@@ -96,6 +99,14 @@ def crawl_cluster(portals: list, workdir: Path, n_workers: int, extra: list[str]
         print("   ", p.stdout.strip().splitlines()[0], file=sys.stderr)
         for w in workers:
             w.wait(60)
+        # When the workers let each request go, on Redis's clock: the closest two per portal.
+        from nianbao.crawler.cluster import politeness
+        departed: dict[str, list[float]] = {}
+        for x in r.lrange(politeness.TRACE, 0, -1):
+            host, at = x.decode().split()
+            departed.setdefault(host, []).append(float(at))
+        depart_gap = min((b - a for ts in departed.values() for a, b in zip(sorted(ts), sorted(ts)[1:])),
+                         default=float("inf"))
     finally:
         for w in workers:
             if w.poll() is None:
@@ -103,7 +114,7 @@ def crawl_cluster(portals: list, workdir: Path, n_workers: int, extra: list[str]
         redis.terminate()
         redis.wait()
     span = max(x.times[-1] for x in portals) - min(x.times[0] for x in portals)
-    return took, span, db
+    return took, span, db, depart_gap
 
 
 def same_archive(a: Path, b: Path) -> bool:
@@ -175,8 +186,11 @@ def main() -> None:
             a.close()
             if args.cluster:
                 print(f"  {args.cluster} workers on the shared frontier", file=sys.stderr)
-                t_cluster, span_cluster, cluster_db = crawl_cluster(portals, tmp, args.cluster, extra)
+                t_cluster, span_cluster, cluster_db, depart_gap = crawl_cluster(portals, tmp, args.cluster, extra)
                 same = same_archive(cluster_db, db)
+                min_gap = min((b - a for p in portals for a, b in zip(sorted(p.starts), sorted(p.starts)[1:])),
+                              default=float("inf"))
+                max_inflight = max(p.max_inflight for p in portals)
         expected = sum(len(p.expected_reports()) for p in portals)
         slowest = max(w for w, _ in alone.values())
         slowest_span = max(sp for _, sp in alone.values())
@@ -196,7 +210,14 @@ def main() -> None:
                            "cluster_ratio": round(t_cluster / slowest, 2),
                            "cluster_span_s": round(span_cluster, 2),
                            "cluster_ratio_span": round(span_cluster / slowest_span, 2),
-                           "cluster_same_archive": same})
+                           "cluster_same_archive": same,
+                           # Politeness held for the cluster: the closest two departures the workers
+                           # let go to one portal (on Redis's clock: DOWNLOAD_DELAY apart), the closest
+                           # two arrivals a portal saw (less only by what lies between a worker's event
+                           # loop and the portal's thread on a busy machine), and the most requests one
+                           # portal answered at once (CONCURRENT_REQUESTS_PER_DOMAIN).
+                           "cluster_min_depart_gap_s": round(depart_gap, 3),
+                           "cluster_min_start_gap_s": round(min_gap, 3), "cluster_max_inflight": max_inflight})
     finally:
         stop_portals(portals)
     print(json.dumps(result, ensure_ascii=False, indent=1))

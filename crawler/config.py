@@ -52,6 +52,13 @@ def validate(site: dict, source: Path | str = "<config>") -> dict:
         families.get(fam)
     if site.get("title_pattern"):
         re.compile(site["title_pattern"])
+    # Politeness of this portal for the whole crawl cluster (cluster/politeness.py).
+    for k, kind, least, what in (("delay", float, 0, "a number of seconds ≥ 0"),
+                                 ("concurrency", int, 1, "a whole number ≥ 1")):
+        v = site.get(k)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or kind(v) != v
+                              or v < least):
+            raise ValueError(f"{source}: site {site['name']!r}: {k} must be {what}, not {v!r}")
     return site
 
 

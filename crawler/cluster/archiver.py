@@ -20,6 +20,7 @@ from ..items import FetchFailed, NotModified, SiteUpdate, StoredDoc
 from ..recorder import Recorder, open_run
 from ..spiders.column import SiteOutcome
 from . import frontier as fr
+from . import pagecap
 from . import validators
 
 log = logging.getLogger(__name__)
@@ -219,7 +220,8 @@ class Archiver:
                             "frontier state lost" if lost else None)
             conn.execute("UPDATE frontier_cycles SET finished = ? WHERE cycle = ?", (now(), cycle))
         a.finish()
-        self.r.delete(fr.dupefilter_key(cycle), fr.settled_key(cycle), fr.open_key(cycle), fr.progress_key(cycle))
+        self.r.delete(fr.dupefilter_key(cycle), fr.settled_key(cycle), fr.open_key(cycle), fr.progress_key(cycle),
+                      *pagecap.keys(cycle))
         self.r.srem(fr.CYCLES, cycle)
         run = log_.run(run_id)
         self.finished.append(run)

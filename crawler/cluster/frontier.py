@@ -32,6 +32,9 @@ written twice.
   message: the archiver then writes each site's status from what the workers reported
   (found, failed, gaps, blocked …, the same `SiteOutcome.final()` a one-machine crawl
   uses), closes the run and brings derived data up to date (`Archive.finish()`).
+- What a one-machine crawl keeps per process is kept per cluster where a portal would
+  feel the difference: its politeness slot (politeness.py: the delay and the requests
+  in flight per host) and its list-page count per cycle (pagecap.py: `max_pages`).
 - Redis gone: a worker keeps what it must tell Redis in an outbox (in order) and stops
   taking requests; when Redis is back it sends the outbox and carries on. What it had
   not settled is still in its in-flight set, so even a worker killed during the outage

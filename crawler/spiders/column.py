@@ -263,13 +263,21 @@ class ColumnSpider(scrapy.Spider):
         if key in o.list_pages:  # the pager of every page links the others: ask once
             return None
         cap = int(site.get("max_pages", 300))
-        if len(o.list_pages) >= cap:
-            if not o.capped:
+        allowed, first = self._count_list_page(site["name"], o, key, cap)
+        if not allowed:
+            if first and not o.capped:
                 o.capped = True
                 o.gap("list", url, f"pager did not end after {cap} list pages (max_pages); stopped there")
             return None
         o.list_pages.add(key)
         return self._req(url, self.parse_list, site["name"], "list", **kw)
+
+    def _count_list_page(self, name: str, o: SiteOutcome, key: tuple, cap: int) -> tuple[bool, bool]:
+        """(may this further list page be requested, is its refusal the cap's gap): counted
+        here in this process; a frontier worker counts for the whole cluster."""
+        if len(o.list_pages) >= cap:
+            return False, True
+        return True, False
 
     def on_dropped(self, request, spider=None) -> None:
         """The scheduler refused a request as one already seen. For a redirect hop back to

@@ -25,6 +25,7 @@ from scrapy_redis.spiders import RedisMixin
 from nianbao.pipeline.store import RawStore, raw_root_for, sha256
 
 from ..cluster import frontier as fr
+from ..cluster import pagecap
 from ..items import FetchedDoc, FetchFailed, NotModified, SiteUpdate
 from .column import ColumnSpider, SiteOutcome
 
@@ -115,6 +116,12 @@ class FrontierSpider(RedisMixin, ColumnSpider):
                                        "nianbao.crawler.cluster.validators.FrontierConditional": 580},
             "REDIS_PARAMS": {"socket_timeout": 5, "socket_connect_timeout": 3, "retry": fr.no_retry()},
         }, priority="spider")
+        if settings.getbool("NIANBAO_POLITE", True):
+            # The delay and the concurrency per portal hold for the whole cluster
+            # (cluster/politeness.py): every request starts with a grant from Redis.
+            polite = "nianbao.crawler.cluster.politeness.PoliteHandler"
+            settings.set("DOWNLOAD_HANDLERS", {**settings.getdict("DOWNLOAD_HANDLERS"), "http": polite,
+                                               "https": polite}, priority="spider")
 
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
@@ -164,6 +171,24 @@ class FrontierSpider(RedisMixin, ColumnSpider):
         # seed` puts start requests straight on the queue, with their cycle).
         for req in self.next_requests():
             yield req
+
+    def _count_list_page(self, name: str, o, key: tuple, cap: int) -> tuple[bool, bool]:
+        """max_pages for the whole cluster (cluster/pagecap.py). With Redis away the
+        count goes in the outbox and this worker's own count stands in for the cap."""
+        meta = self._current.request.meta if self._current is not None else {}
+        cycle, fid = meta.get("cycle", "adhoc"), meta.get("fid") or ""
+        f = self.frontier
+        if not (f.outbox or f.down_since is not None):
+            try:
+                verdict = pagecap.count(self.server, cycle, name, key, cap, fid)
+            except fr.REDIS_ERRORS as e:
+                f._down(e)
+            else:
+                return verdict == pagecap.ALLOWED, verdict == pagecap.FIRST_REFUSED
+        allowed, first = super()._count_list_page(name, o, key, cap)
+        if allowed:
+            f.call(*pagecap.later(cycle, name, key, cap, fid))
+        return allowed, first
 
     # ------------------------------------------------------------ events
     def event(self, site: str, *e) -> None:

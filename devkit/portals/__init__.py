@@ -13,7 +13,8 @@ API (used by tests, benchmarks/crawl.py and `nianbao demo`):
                                          #   form (html|pdf|docx), attachment_url, published, publisher,
                                          #   index_no, cells (testkit.generate.expected_cells)}]
         p.requests                       # [(method, path, status)] served so far
-        p.times, p.max_inflight, p.user_agents   # when answers went out; peak concurrency; UAs seen
+        p.times, p.starts                # when answers went out; when requests arrived
+        p.max_inflight, p.user_agents    # peak concurrency; UAs seen
         p.change(p.reports()[0])         # publish a corrected version (new bytes, same URL)
         p.flaky = 2                      # every detail page answers 503 (Retry-After: 1) twice first
         p.soft404 = True                 # first attachment: 200 with an HTML error page under .pdf/.docx

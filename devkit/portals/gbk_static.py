@@ -2,7 +2,8 @@
 gb2312 in a meta tag (their bytes are GBK, a superset), pager links are plain `<a>`
 (下一页) beside "共N条", attachments are DOCX/PDF under /uploadfiles/. Quirk "endless_pager":
 pages past the last keep linking a next one; quirk "no_count": the pager states no record
-count (then only max_pages bounds an endless pager)."""
+count (then only max_pages bounds an endless pager); quirk "fanout": each page links the
+one after the next too."""
 from __future__ import annotations
 
 import html
@@ -50,6 +51,8 @@ class GbkStaticPortal(Portal):
         if k + 1 < count or "endless_pager" in self.quirks:
             nav.append(f'<A href="index_{k + 1}.htm">下一页</A>')
             nav.append(f'<A href="index_{count - 1}.htm">尾页</A>')
+            if "fanout" in self.quirks:  # pages further on linked too: several wait at once (cluster tests)
+                nav.append(f'<A href="index_{k + 2}.htm">{k + 3}</A>')
         stated = "" if "no_count" in self.quirks else f"共{len(self.column.items)}条 "
         body = (f'<TABLE width="100%"><TR><TD><UL class="news">{rows}</UL></TD></TR></TABLE>'
                 f'<DIV class="pages">{stated}第{k + 1}页/共{count}页 {" ".join(nav)}</DIV>')

@@ -84,6 +84,7 @@ class Portal:
         self.requests: list[tuple[str, str, int]] = []  # (method, path, status) for tests
         self.user_agents: set[str] = set()
         self.times: list[float] = []  # monotonic time each answer went out (benchmarks)
+        self.starts: list[float] = []  # monotonic time each request arrived (politeness tests)
         self.inflight = self.max_inflight = 0  # concurrent requests being answered (politeness tests)
         self.quirks: set[str] = set()  # family variants: "from_2" (trs_new), "one_page" (gkmlpt), "page_only" (hanweb),
         # "create_page", "dynamic" (TRS 动静结合 pager) and "api_empty" (trs_old)
@@ -342,6 +343,7 @@ def _handler_for(portal: Portal):
             pass
 
         def _serve(self, method: str) -> None:
+            arrived = time.monotonic()  # the request line and headers are read: it has started
             parts = urlsplit(self.path)
             query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
             form, raw = {}, ""
@@ -351,6 +353,7 @@ def _handler_for(portal: Portal):
                 form = {k: v[-1] for k, v in parse_qs(raw, keep_blank_values=True).items()}
             portal._local.headers, portal._local.body = self.headers, raw
             with portal._lock:
+                portal.starts.append(arrived)
                 portal.inflight += 1
                 portal.max_inflight = max(portal.max_inflight, portal.inflight)
             fault = portal.fault_for(parts.path)
