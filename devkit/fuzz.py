@@ -158,6 +158,16 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def check_path(path: str, name: str | None) -> dict[str, Any]:
+    """`check_one` of the input saved at `path` (how the pool hands inputs to workers)."""
+    try:
+        data = Path(path).read_bytes()
+    except MemoryError:
+        return {"kind": None, "status": None, "reason": None, "outcome": "over_memory",
+                "detail": "MemoryError reading the input"}
+    return check_one(data, name)
+
+
 def check_one(data: bytes, name: str | None) -> dict[str, Any]:
     """Parse one input with the product entry point and judge the result."""
     from nianbao.pipeline.document import parse_bytes
@@ -271,8 +281,12 @@ class Fuzzer:
 
     def __enter__(self) -> Self:
         import multiprocessing
+        import tempfile
 
         from pebble import ProcessPool
+
+        self._tmp = tempfile.TemporaryDirectory(prefix="nianbao-fuzz-")
+        self._inbox = Path(self._tmp.name)
 
         # Spawned, not forked: a worker must not inherit the parent's state (a test session
         # that already ran pdfium forked a worker that segfaulted on an input a fresh worker
@@ -286,12 +300,21 @@ class Fuzzer:
     def __exit__(self, *exc) -> None:
         self.pool.stop()
         self.pool.join(timeout=30)
+        self._tmp.cleanup()
 
     def judge(self, data: bytes, name: str | None, timeout: float | None = None) -> dict[str, Any]:
         return self._result(self._schedule(data, name, timeout or self.limits.timeout), timeout or self.limits.timeout)
 
     def _schedule(self, data: bytes, name: str | None, timeout: float):
-        return self.pool.schedule(check_one, args=(data, name), timeout=timeout * WALL_FACTOR)
+        # The input goes by file, not through pebble's task channel: a worker whose address
+        # space is nearly used up failed to receive a 4 MB task inside the channel, died
+        # half-way through the message, and the other worker read garbage (the pool stalled).
+        # Read in `check_path`, a MemoryError is the input's outcome like any other.
+        path = self._inbox / f"{hashlib.sha256(data).hexdigest()}-{time.monotonic_ns()}"
+        path.write_bytes(data)
+        fut = self.pool.schedule(check_path, args=(str(path), name), timeout=timeout * WALL_FACTOR)
+        fut.add_done_callback(lambda _f: path.unlink(missing_ok=True))
+        return fut
 
     @staticmethod
     def _result(fut, timeout: float) -> dict[str, Any]:

@@ -32,10 +32,9 @@ DEFAULT_MEMORY_MB = 2048
 # address space before the first page) and a page's detection needs ~0.6 GB more: under
 # 2 GB a worker that has read a few pages fails the next one for memory it would free.
 DEFAULT_OCR_MEMORY_MB = 3072
-# A worker is replaced after this many documents: the C allocator keeps what a big document
-# made it map, so a long-lived worker creeps towards its address-space limit, and one that
-# hits it while receiving its next task dies inside pebble's shared task channel (seen
-# while fuzzing: the other worker then reads garbage from the channel and the pool stalls).
+# A worker is replaced after this many documents: the C allocator keeps much of what a big
+# document made it map, so a long-lived worker creeps towards its address-space limit and
+# would fail a later, ordinary document for memory an earlier one used.
 TASKS_PER_WORKER = 100
 ENV_TIME = "NIANBAO_PARSE_TIMEOUT"
 ENV_MEMORY = "NIANBAO_PARSE_MEMORY_MB"
