@@ -429,6 +429,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="also run a benchmark script that appends rows to $NIANBAO_RELIABILITY_OUT (repeatable), "
                          "e.g. 'benchmarks/site_abuse.py'")
     ap.add_argument("--no-tests", action="store_true", help="do not run pytest (the table then shows test groups as not run)")
+    ap.add_argument("--rows", type=Path, default=None, metavar="FILE",
+                    help="keep the tests' rows in FILE (JSON lines); with --no-tests, render from the rows kept there "
+                         "(a long fuzz run then need not wait for the tests, nor the tests for it)")
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args(argv)
     command = "python benchmarks/reliability.py" + (" " + shlex.join(argv if argv is not None else sys.argv[1:])
@@ -444,13 +447,20 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict[str, Any]] = []
     if not args.no_tests:
         with tempfile.TemporaryDirectory(prefix="nianbao-reliability-") as tmp:
-            jsonl = Path(tmp) / "rows.jsonl"
+            jsonl = args.rows or Path(tmp) / "rows.jsonl"
+            jsonl.unlink(missing_ok=True)
             tests = run_tests(TEST_FILES, jsonl)
             for bench in args.bench:
                 proc = subprocess.run([sys.executable, *shlex.split(bench)], cwd=ROOT, check=False,
                                       env={**os.environ, "NIANBAO_RELIABILITY_OUT": str(jsonl)})
                 tests.setdefault("bench", []).append({"command": bench, "returncode": proc.returncode})
             rows = read_rows(jsonl)
+            if args.rows:
+                args.rows.with_suffix(".tests.json").write_text(json.dumps(tests), encoding="utf-8")
+    elif args.rows:
+        rows = read_rows(args.rows)
+        kept = args.rows.with_suffix(".tests.json")
+        tests = json.loads(kept.read_text(encoding="utf-8")) if kept.exists() else {}
     text = render(rows, fuzz, {"command": command, "date": _now(), "commit": commit(), "machine": machine(),
                                "tests": tests})
     args.out.write_text(text, encoding="utf-8")

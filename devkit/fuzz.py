@@ -163,9 +163,18 @@ def check_path(path: str, name: str | None) -> dict[str, Any]:
     try:
         data = Path(path).read_bytes()
     except MemoryError:
-        return {"kind": None, "status": None, "reason": None, "outcome": "over_memory",
-                "detail": "MemoryError reading the input"}
-    return check_one(data, name)
+        res = {"kind": None, "status": None, "reason": None, "outcome": "over_memory",
+               "detail": "MemoryError reading the input"}
+    else:
+        res = check_one(data, name)
+    if res["outcome"] == "over_memory":
+        # As the product's workers do (limits.retire_if_out_of_memory): a worker that ran out of
+        # memory is replaced, so its still-mapped memory is not charged to the next input. The
+        # verdict goes by a side file, the exit code says to read it.
+        Path(path + ".result").write_text(json.dumps(res, default=str), encoding="utf-8")
+        from nianbao.pipeline import limits
+        limits.retire_if_out_of_memory(True)
+    return res
 
 
 def check_one(data: bytes, name: str | None) -> dict[str, Any]:
@@ -313,6 +322,7 @@ class Fuzzer:
         path = self._inbox / f"{hashlib.sha256(data).hexdigest()}-{time.monotonic_ns()}"
         path.write_bytes(data)
         fut = self.pool.schedule(check_path, args=(str(path), name), timeout=timeout * WALL_FACTOR)
+        fut.side = Path(str(path) + ".result")
         fut.add_done_callback(lambda _f: path.unlink(missing_ok=True))
         return fut
 
@@ -330,6 +340,11 @@ class Fuzzer:
             return {"outcome": "over_memory", "detail": f"MemoryError: {e}"}
         except Exception as e:  # noqa: BLE001 - pebble.ProcessExpired: the worker died (segfault, abort, killed)
             code = getattr(e, "exitcode", None)
+            side = getattr(fut, "side", None)
+            if side is not None and side.exists():  # out of memory, and retired on purpose (check_path)
+                res = json.loads(side.read_text(encoding="utf-8"))
+                side.unlink()
+                return res
             return {"outcome": "died", "detail": f"{type(e).__name__}: {e}" + (f" (exit code {code})" if code else "")}
         if res.get("cpu_seconds", 0) > timeout:
             res = {**res, "outcome": "hang",

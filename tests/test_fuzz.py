@@ -216,6 +216,11 @@ REPRODUCERS = {
     "image: 1 × 20,000 px (fuzz-found)": (
         lambda: (FIXTURES / "fuzz" / "image-1x20000.png").read_bytes(), "x.png",
         "fixed: rapidocr's ResizeImgError escaped the image extractor; found by fuzzing"),
+    # pipeline/extract/sheet.py: openpyxl builds every cell of every sheet before any row cap applies: a 180 KB
+    # workbook whose sheet unpacks to 29 MB (rows repeated; under the zip-bomb ratio) → MemoryError under 1 GB.
+    "xlsx: a sheet unpacking to 29 MB (fuzz-found)": (
+        lambda: (FIXTURES / "fuzz" / "xlsx-sheet-unpacking-to-29mb.xlsx").read_bytes(), "x.xlsx",
+        "fixed: openpyxl loaded a 29 MB sheet (MemoryError under 1 GB); worksheets over 8 MB refused; found by fuzzing"),
     "docx: gridSpan 10,000,000 on one cell (41 KB)": (
         lambda: _gridspan_docx("10000000"), "x.docx",
         "fixed: issue 12 item 4, DOCX gridSpan 10^7 expanded Grid.matrix (1.3 GB); found by fuzzing as gridSpan 2^32+1"),

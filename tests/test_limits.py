@@ -125,3 +125,22 @@ def test_a_dying_worker_is_a_failed_document_naming_the_limit():
     with L.pool(L.Limits(30, 1024)) as p:  # the worker kills itself, as the kernel's OOM killer would
         r = L.outcome(p.schedule(signal.raise_signal, args=(signal.SIGKILL,), timeout=30), L.Limits(30, 1024), "pdf")
     assert r.status == "failed" and "SIGKILL" in r.reason and "1024 MB memory limit" in r.reason
+
+
+def test_a_worker_out_of_memory_is_replaced_before_the_next_document(tmp_path):
+    """After a document that ran out of memory the worker exits (EXIT_OUT_OF_MEMORY) and
+    a fresh one takes the next document: what the failed parse allocated stays mapped,
+    and in the same worker ordinary documents then failed for memory too (fuzzing: ten
+    10 KB workbooks after one 180 KB workbook bomb under 1 GB)."""
+    huge = sparse(tmp_path / "huge.pdf")
+    ok = tmp_path / "r.txt"
+    ok.write_text(REPORT, encoding="utf-8")
+    limits = L.Limits(60, 400)
+    with L.pool(limits, workers=1) as p:
+        pids = [p.schedule(os.getpid).result()]
+        bad = L.outcome(p.schedule(L.parse_path, args=(str(huge), "huge.pdf", None, limits), timeout=60), limits)
+        pids.append(p.schedule(os.getpid).result())
+        good = L.outcome(p.schedule(L.parse_path, args=(str(ok), "r.txt", None, limits), timeout=60), limits)
+    assert bad.status == "failed" and "400 MB memory limit" in bad.reason and "replaced" in bad.reason, bad.reason
+    assert pids[0] != pids[1], "the worker that ran out of memory took the next task"
+    assert good.status == "ok", good.reason

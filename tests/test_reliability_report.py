@@ -103,9 +103,12 @@ def test_rows_are_read_from_the_recorder_file(tmp_path):
 
 
 def test_fuzz_plan_gives_every_extractor_its_share():
+    from nianbao.devkit import fuzz
+
     plan = _module().fuzz_plan(100_000)
-    assert sum(plan.values()) == 100_000 and plan["doc"] == 100
-    assert {k for k, v in plan.items() if v >= 24_000} == {"html", "pdf", "docx", "txt"}
+    assert set(plan) == set(fuzz.TARGETS) and sum(plan.values()) == 100_000
+    assert plan["doc"] == plan["xls"] == 100 and plan["image"] == 200  # LibreOffice and OCR: seconds an input
+    assert {k for k, v in plan.items() if v >= 16_000} == {"html", "pdf", "docx", "txt", "ofd", "xlsx"}
 
 
 def test_test_files_that_record_rows_are_found_and_absent_ones_listed(tmp_path):

@@ -11,12 +11,14 @@ table interpreter says so).
 from __future__ import annotations
 
 import io
+import zipfile
 from typing import Any
 
 from ..model import Extracted, Grid, GridCell
 
 MAX_ROWS = 2000  # a statistics sheet has dozens of rows; past this it is data, not a report
 MAX_COLS = 100
+MAX_SHEET_BYTES = 8 * 10**6  # one worksheet's XML: a statistics sheet is tens of KB, 8 MB is ~100,000 cells
 
 
 class SheetError(Exception):
@@ -26,6 +28,7 @@ class SheetError(Exception):
 def extract_xlsx(data: bytes, name: str | None = None, *, container: str = "xlsx") -> Extracted:
     import openpyxl
 
+    _check_parts(data, container)
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True, read_only=False)
     except MemoryError:
@@ -48,6 +51,20 @@ def extract_xlsx(data: bytes, name: str | None = None, *, container: str = "xlsx
     title = (wb.properties.title or "").strip() or None
     return Extracted(container=container, text="\n".join(texts), tables=tables, title=title,
                      meta={"sheets": len(wb.worksheets)}, warnings=warnings)
+
+
+def _check_parts(data: bytes, container: str) -> None:
+    """Refuse a worksheet too big to be a report's tables before openpyxl loads it:
+    openpyxl builds every cell of every sheet first (~1 KB each), so a 180 KB file whose
+    sheet unpacks to 29 MB of rows (under the zip-bomb ratio) needs more than 1 GB."""
+    try:
+        infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError) as e:
+        raise SheetError(f"corrupt {container.upper()} workbook: {type(e).__name__}: {e}") from e
+    for info in infos:
+        if info.filename.startswith("xl/worksheets/") and info.file_size > MAX_SHEET_BYTES:
+            raise SheetError(f"worksheet {info.filename} unpacks to {info.file_size / 1e6:.1f} MB: more than "
+                             f"a report's tables ({MAX_SHEET_BYTES // 10**6} MB); not read")
 
 
 def _value(v: Any) -> str:
