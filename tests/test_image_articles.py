@@ -17,13 +17,12 @@ import os
 import subprocess
 import sys
 import urllib.request
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import yaml
 
 from dbq import q, rows
+from test_crawl import sites_dir
 from nianbao.devkit.portals import faults, start_portals, stop_portals
 from nianbao.devkit.portals.image_article import layout
 from nianbao.pipeline.document import parse_bytes
@@ -124,14 +123,6 @@ def nb(*args: str, env: dict | None = None, code: int | None = 0) -> subprocess.
     return p
 
 
-def _sites(tmp: Path, portals) -> Path:
-    d = tmp / "sites"
-    d.mkdir(exist_ok=True)
-    for p in portals:
-        (d / f"{p.name}.yaml").write_text(yaml.safe_dump(p.site_config(), allow_unicode=True), encoding="utf-8")
-    return d
-
-
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("imgcrawl")
@@ -142,7 +133,7 @@ def crawled(tmp_path_factory):
         lost = victim["page_images"][1]
         ps[0].faults[(urlsplit(lost).path, None)] = faults.status(404)
         db = tmp / "archive.db"
-        sites = _sites(tmp, ps)
+        sites = sites_dir(tmp, ps)
         out = nb("run", "--fast", "--archive", str(db), "--sites-dir", str(sites), "--workers", "2", code=3)
         expected = {p.name: p.expected_reports() for p in ps}
         layouts = {e["url"]: layout(it) for p in ps for it, e in zip(p.reports(), p.expected_reports())}
@@ -228,7 +219,7 @@ def test_ocr_reads_the_pages_in_order_as_one_report(tmp_path):
         lost = e["page_images"][-1]  # the last page (sections 五、六): its fetch fails, the others still read
         ps[0].faults[(urlsplit(lost).path, None)] = faults.status(404)
         db = tmp_path / "archive.db"
-        nb("crawl", "--fast", "--archive", str(db), "--sites-dir", str(_sites(tmp_path, ps)), code=3)
+        nb("crawl", "--fast", "--archive", str(db), "--sites-dir", str(sites_dir(tmp_path, ps)), code=3)
     finally:
         stop_portals(ps)
     os.environ["NIANBAO_OCR"] = "1"
