@@ -39,6 +39,7 @@ import json
 import random
 import re
 import resource
+import struct
 import time
 import zipfile
 import zlib
@@ -1122,7 +1123,7 @@ def _image_apply(data: bytes, ops: list[tuple], fmt: str, frames: int) -> bytes:
             if fmt == "WEBP" and max(img.size) > 16383:
                 fmt = "PNG"
             img.save(out, fmt)
-    except (OSError, ValueError):
+    except (OSError, ValueError, struct.error):  # e.g. GIF stores sizes in 16 bits: a 70,000 px side cannot be saved
         return data
     return out.getvalue()[:MAX_INPUT]
 
