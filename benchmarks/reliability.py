@@ -134,7 +134,14 @@ def run_fuzz(n: int, *, workers: int, timeout: float, memory_mb: int, seed: int,
         def draw_fresh(t: str, rnd: int) -> list[bytes]:
             size = min(chunk if t not in fuzz.SLOW + fuzz.OCR_TARGETS else 5, plan[t] - tallies[t].tried)
             fresh = []
-            for data in fuzz.draw(strategies[t], max(size, 20), seed * 100003 + rnd):
+            try:
+                drawn = fuzz.draw(strategies[t], max(size, 20), seed * 100003 + rnd)
+            except Exception as e:  # noqa: BLE001 - a bug of the generator (devkit/fuzz.py), not of the product:
+                # counted and shown, and the run goes on with the next round's seed
+                out.setdefault("generator_errors", []).append(f"{t} round {rnd}: {type(e).__name__}: {e}"[:300])
+                print(f"generator error ({t}, round {rnd}): {type(e).__name__}: {e}", file=sys.stderr, flush=True)
+                return []
+            for data in drawn:
                 if len(fresh) < size and hashlib.sha256(data).digest() not in tallies[t]._seen:
                     fresh.append(data)
             return fresh
