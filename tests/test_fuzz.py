@@ -221,6 +221,11 @@ REPRODUCERS = {
     "xlsx: a sheet unpacking to 29 MB (fuzz-found)": (
         lambda: (FIXTURES / "fuzz" / "xlsx-sheet-unpacking-to-29mb.xlsx").read_bytes(), "x.xlsx",
         "fixed: openpyxl loaded a 29 MB sheet (MemoryError under 1 GB); worksheets over 8 MB refused; found by fuzzing"),
+    # pipeline/extract/raster.py open_image: PIL raises TypeError ("Missing dimensions") for an image whose
+    # size tags are gone (the first 512 bytes of a fuzzed 4 MB TIFF); only OSError/ValueError/… were "unreadable".
+    "image: size tags missing (fuzz-found)": (
+        lambda: (FIXTURES / "fuzz" / "image-missing-dimensions.tif").read_bytes(), "x.png",
+        "fixed: PIL's TypeError 'Missing dimensions' escaped the image extractor; found by fuzzing"),
     "docx: gridSpan 10,000,000 on one cell (41 KB)": (
         lambda: _gridspan_docx("10000000"), "x.docx",
         "fixed: issue 12 item 4, DOCX gridSpan 10^7 expanded Grid.matrix (1.3 GB); found by fuzzing as gridSpan 2^32+1"),

@@ -381,7 +381,8 @@ def open_image(data: bytes) -> Any:
         img = Image.open(io.BytesIO(data))
         getattr(img, "n_frames", 1)
         return img
-    except (OSError, Image.DecompressionBombError, ValueError, SyntaxError, EOFError) as e:
+    except (OSError, Image.DecompressionBombError, ValueError, SyntaxError, EOFError, TypeError) as e:
+        # TypeError: PIL's "Missing dimensions" for a TIFF whose size tags are gone (fuzz-found).
         raise ValueError(f"unreadable image: {e}") from e
 
 
