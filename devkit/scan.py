@@ -11,7 +11,14 @@ from __future__ import annotations
 
 import io
 import random
+import threading
 from dataclasses import dataclass
+
+# pdfium is not thread-safe, not even across documents, and the mock portals print page
+# images from their request threads while a test may be scanning in its own: every pdfium
+# call here holds this lock, and every pdfium object is closed inside it (left to the
+# garbage collector, its finaliser would call pdfium from whichever thread collects it).
+PDFIUM = threading.RLock()
 
 
 @dataclass(frozen=True)
@@ -35,18 +42,20 @@ class Damage:
                    seed=rng.randrange(1 << 30))
 
 
-def _pages(pdf: bytes, damage: Damage, pages: set[int] | None):
-    import pypdfium2 as pdfium
-
-    src = pdfium.PdfDocument(pdf)
-    for i in range(len(src)):
-        if pages is not None and i + 1 not in pages:
-            yield i, None, src
-            continue
+def _render(src, i: int, damage: Damage):
+    """Page i as a PIL image, and its size in points. Call holding PDFIUM."""
+    page = src[i]
+    try:
         # Colour only where a red seal needs it; scanners deliver most reports in grey.
         mode = "RGB" if damage.stamp else "L"
-        img = src[i].render(scale=damage.dpi / 72, grayscale=not damage.stamp).to_pil().convert(mode)
-        yield i, _damage(img, damage, i), src
+        bitmap = page.render(scale=damage.dpi / 72, grayscale=not damage.stamp)
+        try:
+            img = bitmap.to_pil().convert(mode)  # a copy: the bitmap's buffer is freed below
+        finally:
+            bitmap.close()
+        return img, page.get_size()
+    finally:
+        page.close()
 
 
 def _damage(img, d: Damage, page: int):
@@ -96,30 +105,48 @@ def as_scan(pdf: bytes, *, pages: set[int] | None = None, dpi: int = 150, damage
     import pypdfium2 as pdfium
 
     d = damage or Damage(dpi=dpi)
-    out = pdfium.PdfDocument.new()
-    for i, img, src in _pages(pdf, d, pages):
-        if img is None:
-            out.import_pages(src, [i])
-            continue
-        w, h = src[i].get_size()
-        page = out.new_page(w, h)
-        pimg = pdfium.PdfImage.new(out)
-        if d.jpeg:
-            pimg.load_jpeg(io.BytesIO(_encode(img, d, "jpeg")), inline=True)
-        else:
-            pimg.set_bitmap(pdfium.PdfBitmap.from_pil(img))
-        pimg.set_matrix(pdfium.PdfMatrix().scale(w, h))
-        page.insert_obj(pimg)
-        page.gen_content()
-    buf = io.BytesIO()
-    out.save(buf)
+    with PDFIUM:
+        src, out, bitmaps = pdfium.PdfDocument(pdf), pdfium.PdfDocument.new(), []
+        try:
+            for i in range(len(src)):
+                if pages is not None and i + 1 not in pages:
+                    out.import_pages(src, [i])
+                    continue
+                img, (w, h) = _render(src, i, d)
+                img = _damage(img, d, i)
+                page = out.new_page(w, h)
+                pimg = pdfium.PdfImage.new(out)
+                if d.jpeg:
+                    pimg.load_jpeg(io.BytesIO(_encode(img, d, "jpeg")), inline=True)
+                else:
+                    bitmaps.append(pdfium.PdfBitmap.from_pil(img))
+                    pimg.set_bitmap(bitmaps[-1])
+                pimg.set_matrix(pdfium.PdfMatrix().scale(w, h))
+                page.insert_obj(pimg)
+                page.gen_content()
+                page.close()
+            buf = io.BytesIO()
+            out.save(buf)
+        finally:
+            out.close()  # closes the pages and images it owns, here and not in a later finaliser
+            src.close()
+            for bitmap in bitmaps:
+                bitmap.close()
     return buf.getvalue()
 
 
 def as_images(pdf: bytes, fmt: str = "png", damage: Damage | None = None) -> list[bytes]:
     """Every page as an image file; "tiff" gives one multi-page file."""
+    import pypdfium2 as pdfium
+
     d = damage or Damage()
-    imgs = [img for _, img, _ in _pages(pdf, d, None)]
+    with PDFIUM:
+        src = pdfium.PdfDocument(pdf)
+        try:
+            imgs = [_render(src, i, d)[0] for i in range(len(src))]
+        finally:
+            src.close()
+    imgs = [_damage(img, d, i) for i, img in enumerate(imgs)]
     if fmt == "tiff":
         buf = io.BytesIO()
         imgs[0].save(buf, "TIFF", save_all=True, append_images=imgs[1:], dpi=(d.dpi, d.dpi), compression="tiff_lzw")

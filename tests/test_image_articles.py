@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 import urllib.request
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -113,6 +114,33 @@ def test_image_article_without_ocr_is_incomplete_with_what_to_do(monkeypatch):
     # Only decorations: said, not an `ok` without figures.
     deco = parse_bytes(html, "page.html", url=BASE, attached=[Attached(u(1), _png(60, 60))])
     assert deco.status == "extraction_incomplete" and "size and shape of a page" in deco.reason
+
+
+# A crawl asks for several image articles at once and the mock portal prints each one's
+# pages from its own request thread, while a test may be scanning in another; pdfium is
+# not thread-safe (this crashed a CI run). Run apart: a crash is a failed test here, not
+# a lost test process.
+SCANNING_THREADS = """
+import gc, sys, threading
+from nianbao.devkit.scan import Damage, as_images, as_scan
+
+pdf = open(sys.argv[1], "rb").read()
+def scan(k):
+    for r in range(6):
+        as_images(pdf, "jpeg" if k % 2 else "png", Damage(dpi=60, seed=k))
+        as_scan(pdf, pages={1 + r % 3}, damage=Damage(dpi=50, jpeg=70 if k % 2 else None))
+        gc.collect()
+threads = [threading.Thread(target=scan, args=(k,)) for k in range(6)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+print("scanned")
+"""
+
+
+def test_scans_from_many_threads_at_once():
+    sample = str(Path(__file__).resolve().parent / "fixtures" / "samples" / "huaian-hongze-2023.pdf")
+    p = subprocess.run([sys.executable, "-c", SCANNING_THREADS, sample], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0 and p.stdout.strip() == "scanned", p.stderr[-3000:]
 
 
 # ---------------------------------------------------------------- crawl → archive → parse

@@ -155,3 +155,22 @@ def test_a_noisy_page_reads_a_bounded_number_of_cells(monkeypatch):
     unread = [c for g in pages.tables for row in g.rows for c in row
               if "not read: the page had more than 5" in (c.source.get("doubt") or "")]
     assert unread and all(c.text == "?" for c in unread)
+
+
+@pytest.mark.parametrize("width,stated,read_at", [
+    (1654, (200, 200), 200),  # A4 at 200 dpi, as stated
+    (2339, (200, 200), 200),  # A4 landscape
+    (827, (100.0, 100.0), 100),
+    (827, (1, 1), 827 / (595 / 72)),  # fuzz-found: 1 dpi made an 827-px page 827 in wide, read scaled ×40
+    (2480, (72, 72), 2480 / (595 / 72)),  # a phone photo's 72 dpi: a 34-inch "page"
+    (300, (2400, 2400), 300 / (595 / 72)),  # an eighth of an inch
+    (1654, (0, 0), 1654 / (595 / 72)),
+    (1654, (float("nan"), 1), 1654 / (595 / 72)),
+    (1654, ("x", 1), 1654 / (595 / 72)),
+    (1654, (), 1654 / (595 / 72)),
+])
+def test_an_image_is_read_at_its_stated_dpi_only_when_that_makes_it_a_page(width, stated, read_at):
+    from nianbao.pipeline.extract.raster import image_dpi
+
+    assert image_dpi({"dpi": stated}, width) == pytest.approx(read_at)
+    assert image_dpi({}, width) == pytest.approx(width / (595 / 72))

@@ -611,3 +611,44 @@ def test_garbled_text_layer_is_flagged():
     meta, warnings = {}, []
     garble_verdict("一、总体情况 2023", meta, warnings)
     assert meta == {} and warnings == []
+
+
+def _open_ends_pairwise(v, h, tol=3.0):
+    """close_open_ends as first written, every rule against every other: the definition
+    the indexed version must keep."""
+    def closed(x, y):
+        return any(abs(hy - y) <= tol and hx0 - tol <= x <= hx1 + tol for hy, hx0, hx1 in h)
+
+    def continued(x, y, down):
+        return any(abs(vx - x) <= tol and ((vt <= y + tol and vb > y + tol) if down else (vb >= y - tol and vt < y - tol))
+                   for vx, vt, vb in v)
+
+    out = []
+    for end, down in ((2, True), (1, False)):
+        opens = sorted((e[end], e[0]) for e in v if not closed(e[0], e[end]) and not continued(e[0], e[end], down))
+        group = []
+        for item in opens + [(float("inf"), 0.0)]:
+            if group and item[0] - group[0][0] > tol:
+                if len(group) >= 2:
+                    ys = [g[0] for g in group]
+                    y = max(ys) if down else min(ys)
+                    xs = [e[0] for e in v if abs(e[end] - y) <= tol]
+                    out.append((y, min(xs), max(xs)))
+                group = []
+            group.append(item)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_open_ends_indexed_as_pairwise(seed):
+    """Rules on a coarse grid (so ends meet within the tolerance, and exactly on its
+    edge) and at random; the indexed search finds what comparing every pair finds."""
+    from nianbao.pipeline.extract.pdf_layout import close_open_ends
+
+    rng = random.Random(seed)
+    at = (lambda: rng.choice(range(0, 200, 3)) + rng.choice([0, 0, 1.5, 3.0, -3.0])) if seed % 2 else \
+        (lambda: rng.uniform(0, 200))
+    v = [(at(), *sorted((at(), at()))) for _ in range(rng.randrange(0, 40))]
+    h = [(at(), *sorted((at(), at()))) for _ in range(rng.randrange(0, 40))]
+    assert close_open_ends(v, h) == _open_ends_pairwise(v, h)
+

@@ -214,22 +214,27 @@ def close_open_ends(
     height with no horizontal rule there, the missing rule is returned as (y, x0, x1),
     so the last row is still a row instead of vanishing. Two open ends at one height
     are required: a lone vertical stub is not a cut table."""
+    # Indexed by position (a noisy scan can give thousands of rules; a scan of every
+    # pair was quadratic): horizontals by y, verticals by x and by each end.
+    hs = sorted(h)
+    hy = [r[0] for r in hs]
+    vs = sorted(v)
+    vx = [r[0] for r in vs]
+
+    def near(keys: list[float], rows: list, at: float) -> list:
+        return rows[bisect.bisect_left(keys, at - tol):bisect.bisect_right(keys, at + tol)]
+
     def closed(x: float, y: float) -> bool:
-        for hy, hx0, hx1 in h:
-            if abs(hy - y) <= tol and hx0 - tol <= x <= hx1 + tol:
-                return True
-        return False
+        return any(hx0 - tol <= x <= hx1 + tol for _, hx0, hx1 in near(hy, hs, y))
 
     def continued(x: float, y: float, down: bool) -> bool:
-        for vx, vt, vb in v:
-            if abs(vx - x) <= tol and (
-                (vt <= y + tol and vb > y + tol) if down else (vb >= y - tol and vt < y - tol)
-            ):
-                return True
-        return False
+        return any((vt <= y + tol and vb > y + tol) if down else (vb >= y - tol and vt < y - tol)
+                   for _, vt, vb in near(vx, vs, x))
 
     out: list[tuple[float, float, float]] = []
     for end, down in ((2, True), (1, False)):
+        by_end = sorted(v, key=lambda e: e[end])
+        ends = [e[end] for e in by_end]
         opens = sorted(
             (e[end], e[0]) for e in v if not closed(e[0], e[end]) and not continued(e[0], e[end], down)
         )
@@ -241,7 +246,7 @@ def close_open_ends(
                     y = max(ys) if down else min(ys)
                     # Span every vertical ending there, open or not, so the cut row
                     # is closed across its whole width.
-                    xs = [e[0] for e in v if abs(e[end] - y) <= tol]
+                    xs = [e[0] for e in near(ends, by_end, y)]
                     out.append((y, min(xs), max(xs)))
                 group = []
             group.append(item)

@@ -22,6 +22,7 @@ DPI = 200  # scans are rendered/normalised to this resolution before OCR
 MAX_PIXELS = 40_000_000  # one page image; larger ones are scaled down first
 MAX_SKEW = 3.0  # degrees searched when straightening a page
 MAX_FRAMES = 200  # pages of one multi-page TIFF/GIF
+PAGE_INCHES = (2.5, 24.0)  # widths an image's stated dpi may give a page: A6 (4.1 in) to A1 (23.4 in), with margin
 MIN_SIDE = 24  # pixels: a smaller page holds no readable line
 MAX_CELL_READS = 400  # cells read alone per page: a report page has ~200 cells
 MAX_ASPECT = 20  # a page is at most 20 times longer than wide (an A4 page: 1.4)
@@ -351,11 +352,16 @@ def _normalise(gray: Any, dpi: float, mask: Any = None) -> tuple[Any, float, Any
 
 def image_dpi(info: dict, width: int) -> float:
     """The resolution an image page is read at (and its cell boxes are measured in):
-    the file's own, else A4 wide (scans of reports are). The site draws boxes with it."""
+    the file's own when it makes the image a page's width (PAGE_INCHES), else A4 wide
+    (scans of reports are). A scanner that writes 1 or 72 dpi into a 2,480-px scan would
+    otherwise have it read as a poster, scaled up many times. The site draws boxes with it."""
+    a4 = width / (595 / 72)
     try:
-        return float((info.get("dpi") or (0, 0))[0] or 0) or width / (595 / 72)
+        dpi = float((info.get("dpi") or (0, 0))[0] or 0)
     except (TypeError, ValueError, IndexError):
-        return width / (595 / 72)
+        return a4
+    low, high = PAGE_INCHES
+    return dpi if dpi > 0 and low <= width / dpi <= high else a4
 
 
 def extract_image(data: bytes, name: str | None = None) -> Extracted:
