@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -52,7 +53,7 @@ def validate(site: dict, source: Path | str = "<config>") -> dict:
         families.get(fam)
     if site.get("title_pattern"):
         re.compile(site["title_pattern"])
-    # Politeness of this portal for the whole crawl cluster (cluster/politeness.py).
+    # Politeness of this portal: download_slots on one machine, cluster/politeness.py for a cluster.
     for k, kind, least, what in (("delay", float, 0, "a number of seconds ≥ 0"),
                                  ("concurrency", int, 1, "a whole number ≥ 1")):
         v = site.get(k)
@@ -60,6 +61,22 @@ def validate(site: dict, source: Path | str = "<config>") -> dict:
                               or v < least):
             raise ValueError(f"{source}: site {site['name']!r}: {k} must be {what}, not {v!r}")
     return site
+
+
+def download_slots(sites) -> dict[str, dict]:
+    """Scrapy's DOWNLOAD_SLOTS for the sites whose YAML sets `delay:` or `concurrency:`,
+    by the host of their column: how one machine honours them (a cluster does it through
+    Redis, cluster/politeness.py). A stated delay is the gap between request starts, so
+    it gets no random jitter."""
+    slots: dict[str, dict] = {}
+    for site in sites:
+        keys = {k: site[k] for k in ("delay", "concurrency") if site.get(k) is not None}
+        if "delay" in keys:
+            keys["jitter"] = 0
+        host = urlsplit(site.get("start_url") or site.get("home_url") or "").hostname
+        if keys and host:
+            slots[host] = keys
+    return slots
 
 
 def slug(text: str) -> str:

@@ -220,3 +220,23 @@ def _same_domain(a: str, b: str) -> bool:
     la, lb = a.split("."), b.split(".")
     n = 3 if len(la) >= 3 and la[-2] in ("gov", "com", "org", "edu", "net") and len(la[-1]) == 2 else 2
     return len(la) >= n and la[-n:] == lb[-n:]
+
+
+class SiteDelayMiddleware:
+    """Keeps AutoThrottle off a delay a site's YAML states (DOWNLOAD_SLOTS, config.
+    download_slots): it would otherwise bring the delay down towards DOWNLOAD_DELAY as
+    soon as the portal answers fast, and the operator's `delay:` would hold for the
+    first request only."""
+
+    def __init__(self, hosts: set[str]):
+        self.hosts = hosts
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        slots = crawler.settings.getdict("DOWNLOAD_SLOTS")
+        return cls({host for host, keys in slots.items() if "delay" in keys})
+
+    def process_request(self, request, spider=None):
+        if self.hosts and urlsplit(request.url).hostname in self.hosts:
+            request.meta.setdefault("autothrottle_dont_adjust_delay", True)
+

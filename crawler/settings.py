@@ -42,6 +42,7 @@ DOWNLOADER_MIDDLEWARES = {
     "nianbao.crawler.middlewares.ConditionalMiddleware": 580,
     "nianbao.crawler.middlewares.OffsiteRedirectMiddleware": 620,
     "nianbao.crawler.middlewares.AntiBotMiddleware": 650,
+    "nianbao.crawler.middlewares.SiteDelayMiddleware": 660,
     # Next to the downloader: sees each response as received, before decompression,
     # redirects, retries and the 304 swap (crawler/warc.py).
     "nianbao.crawler.warc.WarcMiddleware": 890,

@@ -184,3 +184,31 @@ def test_a_killed_workers_slot_expires_and_a_running_download_keeps_its_own(tmp_
         assert waited <= 1.5, waited  # at most one lease after the last renewal
     finally:
         redis.stop()
+
+
+def test_one_machine_keeps_a_sites_delay_and_concurrency(tmp_path):
+    """`nianbao crawl` on one machine honours the site YAML's `delay:` and `concurrency:`
+    too (Scrapy's download slots; AutoThrottle kept off the stated delay). Three portals
+    in one crawl: one with a delay (answering fast, so only the delay spaces the starts),
+    one with concurrency 1 (answering slowly, so a second request would overlap), one with
+    neither: it gets the defaults, 2 in flight."""
+    spaced, single, other = portals = start_portals(("static",), count=3, n_reports=8, n_other=0, seed=940,
+                                                    first_host=240, forms=("html",))
+    try:
+        spaced.delay, single.delay, other.delay = 0.02, 0.3, 0.3
+        sites = tmp_path / "sites"
+        sites.mkdir()
+        for portal, keys in ((spaced, {"delay": DELAY}), (single, {"concurrency": 1}), (other, {})):
+            (sites / f"{portal.name}.yaml").write_text(yaml.safe_dump({**portal.site_config(), **keys}),
+                                                       encoding="utf-8")
+        db = tmp_path / "archive.db"
+        p = _run(NIANBAO + ["crawl", "--db", str(db), "--sites", str(sites), "--fast"])
+        assert p.returncode == 0, p.stdout + p.stderr
+    finally:
+        stop_portals(portals)
+    starts = sorted(spaced.starts)
+    gaps = [b - a for a, b in zip(starts, starts[1:])]
+    assert len(starts) >= 10 and min(gaps) >= DELAY - TOLERANCE, sorted(gaps)[:3]
+    assert single.max_inflight == 1 and len(single.starts) >= 10
+    assert other.max_inflight == 2, other.max_inflight
+    assert rows(db, "SELECT status, count(*) FROM sites GROUP BY status") == [("ok", 3)]

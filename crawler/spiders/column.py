@@ -156,8 +156,15 @@ class ColumnSpider(scrapy.Spider):
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider._load_sites(crawler.settings)
+        slots = spider._download_slots()
+        if slots:  # settings are still open here (Scrapy applies them after from_crawler)
+            crawler.settings.set("DOWNLOAD_SLOTS", {**slots, **crawler.settings.getdict("DOWNLOAD_SLOTS")},
+                                 priority="spider")
         crawler.signals.connect(spider.on_dropped, signal=signals.request_dropped)
         return spider
+
+    def _download_slots(self) -> dict[str, dict]:
+        return config.download_slots(self.sites.values())
 
     def _load_sites(self, settings) -> None:
         given = self._sites_arg

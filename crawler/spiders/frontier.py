@@ -149,6 +149,9 @@ class FrontierSpider(RedisMixin, ColumnSpider):
         for s in self._sites_arg if isinstance(self._sites_arg, list) else []:
             self._add_site(s)
 
+    def _download_slots(self) -> dict[str, dict]:
+        return {}  # the PoliteHandler keeps each site's delay and concurrency for the whole cluster
+
     def _add_site(self, site: dict) -> dict:
         super()._add_site(site)
         o = TrackedOutcome()
