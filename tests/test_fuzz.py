@@ -202,6 +202,12 @@ REPRODUCERS = {
     "ofd: one page listed 2,960 times (fuzz-found)": (
         lambda: (FIXTURES / "fuzz" / "ofd-one-page-listed-2960-times.ofd").read_bytes(), "x.ofd",
         "fixed: OFD pages listed again were read again (24 s of CPU for 17 KB); found by fuzzing"),
+    # pipeline/extract/pdf.py Pages.add: a 16 KB OFD drawing one vertical rule 100,000 times made the search
+    # for tables cut by a page break quadratic (104 s). Identical rules are now one rule, and past 3,000
+    # rules on a page the search is skipped with a warning.
+    "ofd: one rule drawn 100,000 times (fuzz-found)": (
+        lambda: (FIXTURES / "fuzz" / "ofd-one-rule-drawn-100000-times.ofd").read_bytes(), "x.ofd",
+        "fixed: close_open_ends over 100,000 copies of a rule (104 s of CPU for 16 KB); found by fuzzing"),
     # pipeline/validate.py _num: float() of a 40-digit figure in a rule's message; numbers.parse_cell now
     # makes a figure of 10^15 or more NULL with a reason (SQLite stores no integer of 2^63 or more either).
     "xlsx: a 40-digit figure in a checked row (fuzz-found)": (

@@ -43,6 +43,7 @@ Y_TOL = 3.0  # characters whose tops differ less than this are on one line
 # broken file must not stall a parse worker.
 MAX_PAGES = 5000
 MAX_PATHS = 20000  # path objects on one page (forms excepted) before tables are given up
+MAX_OPEN_END_RULES = 3000  # distinct rules of a page past which cut tables are not closed (a report page has hundreds)
 DEFAULT_TIMEOUT = 120.0
 # Text objects on one page past which overprinting is looked for: a dense real page has
 # a few thousand; below this the check would only cost time.
@@ -233,8 +234,13 @@ class Pages:
     def add(self, page_no: int, chars: list[Char], v: list[VRule], h: list[HRule], height: float,
             *, has_text: bool) -> None:
         self.heights[page_no] = height
-        for y, x0, x1 in close_open_ends(v, h):
-            h.append((y, x0, x1))
+        # The same rule drawn again is one rule (a fuzzed OFD listed one line 100,000 times).
+        v, h = list(dict.fromkeys(v)), list(dict.fromkeys(h))
+        if len(v) + len(h) <= MAX_OPEN_END_RULES:
+            for y, x0, x1 in close_open_ends(v, h):
+                h.append((y, x0, x1))
+        else:  # thousands of rules at one place (a dashed line of tiny strokes) make the search quadratic
+            self.warnings.append(f"page {page_no}: {len(v) + len(h)} rules; tables cut by a page break not closed")
         if not has_text:
             self.textless.append(page_no)
         self.texts.append(tidy_page_text(chars_to_text(chars)))
