@@ -174,3 +174,93 @@ def test_an_image_is_read_at_its_stated_dpi_only_when_that_makes_it_a_page(width
 
     assert image_dpi({"dpi": stated}, width) == pytest.approx(read_at)
     assert image_dpi({}, width) == pytest.approx(width / (595 / 72))
+
+
+# ---------------------------------------------------------------- a whole report in one tall image
+def _profile(rng, width: int, pages: int, *, gaps: bool, table_across: bool):
+    """Ink per row of a tall image: lines of text (ink, then a blank line gap), now and
+    then a paragraph gap, ruled tables (verticals keep every row inked; each rule a
+    full-width row), page gaps between stitched scans or none (a long screenshot)."""
+    import numpy as np
+
+    rows: list[int] = []
+    length = int(width * 2 ** 0.5)
+    for p in range(pages):
+        start = len(rows)
+        while len(rows) - start < length:
+            kind = rng.random()
+            if kind < 0.15 or (table_across and p == 1 and len(rows) - start < 50):
+                for _ in range(rng.randrange(3, 30)):  # a table: rule, then a row's height of verticals and text
+                    rows += [width - rng.randrange(0, 40)] * rng.randrange(1, 4)
+                    rows += [rng.randrange(12, 200) for _ in range(rng.randrange(18, 50))]
+                rows += [width - 10] * 2
+            else:
+                rows += [rng.randrange(20, width // 2) for _ in range(rng.randrange(12, 30))]
+                rows += [rng.randrange(0, 3) for _ in range(rng.randrange(4, 12 if kind < 0.9 else 60))]
+        if gaps:
+            rows += [0] * rng.randrange(10, 120)
+    return np.array(rows)
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_a_tall_image_is_cut_between_lines_or_on_a_rule(seed):
+    """Generated ink profiles (text, paragraph gaps, ruled tables that run across page
+    boundaries, stitched pages with or without gaps, widths of phone screenshots and
+    scans): the strips cover the image in order, each at most 1.1 pages long, each cut in
+    a blank band or on a full-width rule that both strips keep."""
+    import random
+
+    from nianbao.pipeline.extract.raster import strips
+
+    rng = random.Random(seed)
+    width = rng.choice([720, 827, 1080, 1240, 1654])
+    ink = _profile(rng, width, rng.randrange(2, 7), gaps=seed % 3 != 0, table_across=seed % 2 == 0)
+    cuts = strips(ink, width)
+    length = int(width * 2 ** 0.5)
+    assert cuts[0][0] == 0 and cuts[-1][1] == len(ink)
+    assert len(cuts) >= len(ink) // int(1.1 * length)
+    for (t0, b0), (t1, b1) in zip(cuts, cuts[1:]):
+        assert b0 - t0 <= 1.1 * length + 1 and t0 < t1 <= b0 < b1
+        if t1 == b0:  # cut in a blank band
+            assert ink[b0] <= max(2, width // 500)
+        else:  # on a rule, kept in both strips
+            assert all(ink[r] >= width // 2 for r in range(t1, b0))
+    assert cuts[-1][1] - cuts[-1][0] <= 1.1 * length + 1
+
+
+def test_a_tall_image_without_blank_or_rule_is_cut_at_a_page_length():
+    import numpy as np
+
+    from nianbao.pipeline.extract.raster import strips
+
+    cuts = strips(np.full(5000, 40), 1000)
+    assert cuts == [(0, 1414), (1414, 2828), (2828, 4242), (4242, 5000)]
+    assert strips(np.full(1500, 40), 1000) == [(0, 1500)]  # a page and a bit: one strip
+
+
+@pytest.mark.parametrize("margins", ["kept", "cropped"])
+def test_a_whole_report_in_one_tall_image(printed, parse, margins):
+    """Scanned pages stitched into one PNG (margins kept), or a long screenshot (page
+    margins cropped, so a table runs on across the page boundary). Read whole, the
+    detector would shrink it to 2,000 px; read in page-long strips it reads as the
+    pages do, and each cell's box is on the image file."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    spec, pdf = printed[7]
+    imgs = [np.asarray(Image.open(io.BytesIO(b)).convert("L")) for b in as_images(pdf, "png", Damage(dpi=100))]
+    if margins == "cropped":  # to the ink, 4 px to spare: the pages' contents almost touch
+        imgs = [a[max(0, rows[0] - 4):rows[-1] + 5] for a in imgs for rows in [np.flatnonzero((a < 160).any(axis=1))]]
+    tall = np.concatenate(imgs)
+    buf = io.BytesIO()
+    Image.fromarray(tall).save(buf, "PNG", dpi=(100, 100))
+    report = parse(buf.getvalue(), "report.png")
+    pages = report.meta["ocr"]["pages"]
+    assert len(pages) >= len(imgs) - 1 and all(p["frame"] == 1 and "strip" in p for p in pages), pages
+    seen = _judge(spec, report, min_right=0.95)
+    assert report.report_year == spec.report_year
+    boxed = [c for c in report.cells if c.source and "frame_box" in c.source]
+    assert boxed and all(0 <= c.source["frame_box"][1] < tall.shape[0] * 72 / 100 for c in boxed)
+    assert seen["right"] >= 0.95 * seen["of"]

@@ -66,21 +66,20 @@ def read_pages(html: Extracted, images: list[Attached]) -> Extracted:
     for im, _ in pages:
         before = len(book.tables)
         try:
-            got, frames = raster.add_image(book, im.read(), n + 1)
+            got, read = raster.add_image(book, im.read(), n + 1)
         except (ValueError, OSError) as e:
             gaps.append({"url": im.url, "after_page": n, "why": str(e)})
             continue
         for d in got:
             d["url"] = im.url
         done += got
-        # Provenance: which of the archive's documents holds the page a cell was read on.
+        # Provenance: which of the archive's documents holds the page a cell was read on
+        # (add_image gave the frame of that file: a multi-page TIFF holds several).
         for grid in book.tables[before:]:
             for row in grid.rows:
                 for cell in row:
                     cell.source.update({"image": im.url, **({"document": im.sha256} if im.sha256 else {})})
-                    if "page" in cell.source:  # the frame of that file (a multi-page TIFF holds several)
-                        cell.source["frame"] = cell.source["page"] - n
-        n += frames
+        n += read
     ex = book.extracted(title=html.title, encrypted=False, n_pages=n)
     ex.container = "html"
     ex.meta = {**html.meta, **ex.meta,

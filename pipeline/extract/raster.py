@@ -26,6 +26,8 @@ PAGE_INCHES = (2.5, 24.0)  # widths an image's stated dpi may give a page: A6 (4
 MIN_SIDE = 24  # pixels: a smaller page holds no readable line
 MAX_CELL_READS = 400  # cells read alone per page: a report page has ~200 cells
 MAX_ASPECT = 20  # a page is at most 20 times longer than wide (an A4 page: 1.4)
+TALL = 2.0  # a frame more than twice as long as wide holds several pages: read in page-long strips
+PAGE_RATIO = 2 ** 0.5  # an A4 page's length over its width: how long a strip is meant to be
 
 
 def straighten(gray: Any) -> tuple[Any, float]:
@@ -394,14 +396,18 @@ def open_image(data: bytes) -> Any:
 
 def add_image(pages: Any, data: bytes, first_page: int, max_frames: int = MAX_FRAMES) -> tuple[list[dict], int]:
     """OCR every frame of an image file into `pages` (a pdf.Pages) as pages
-    first_page, first_page + 1, …; returns what was done per page and how many frames
-    were read. The one reader of image files: attachments and an article's page
-    images both come here."""
+    first_page, first_page + 1, …; returns what was done per page and how many pages
+    were added. A tall frame (a whole report in one long image) is read as several
+    page-long strips, each a page. Every cell read records the frame it is on, and on a
+    strip also its box on the frame ("frame_box"), so the site draws it on the file.
+    The one reader of image files: attachments and an article's page images both come
+    here."""
     import numpy as np
 
     img = open_image(data)
     frames = getattr(img, "n_frames", 1)
     done: list[dict] = []
+    page = first_page
     for i in range(min(frames, max_frames)):
         try:
             img.seek(i)
@@ -414,10 +420,91 @@ def add_image(pages: Any, data: bytes, first_page: int, max_frames: int = MAX_FR
         dpi = image_dpi(img.info, frame.width)
         rgb = np.asarray(frame)
         grey = bool((np.abs(rgb[..., 0].astype(np.int16) - rgb[..., 1]) < 8).all())
-        done.append(add_page(pages, first_page + i, rgb[..., 0] if grey else rgb, dpi))
+        image = rgb[..., 0] if grey else rgb
+        h, w = image.shape[:2]
+        cuts = strips(ink_per_row(image), w) if TALL * w < h <= MAX_ASPECT * w else [(0, h)]
+        for top, bottom in cuts:
+            before = len(pages.tables)
+            did = add_page(pages, page, image[top:bottom], dpi)
+            did["frame"] = i + 1
+            shift = top * 72.0 / dpi
+            if len(cuts) > 1:
+                did["strip"] = [round(top * 72.0 / dpi, 1), round(bottom * 72.0 / dpi, 1)]
+            for grid in pages.tables[before:]:
+                for row in grid.rows:
+                    for cell in row:
+                        cell.source["frame"] = i + 1
+                        box = cell.source.get("bbox")
+                        if box and len(cuts) > 1:
+                            cell.source["frame_box"] = [box[0], round(box[1] + shift, 2), box[2],
+                                                        round(box[3] + shift, 2)]
+            done.append(did)
+            page += 1
     if frames > max_frames:
         pages.warnings.append(f"only the first {max_frames} of {frames} frames read")
-    return done, min(frames, max_frames)
+    return done, page - first_page
+
+
+def ink_per_row(image: Any) -> Any:
+    """Dark pixels in each row of a page image (grey H×W or RGB H×W×3)."""
+    grey = image if image.ndim == 2 else image.min(axis=2)
+    return (grey < 160).sum(axis=1)
+
+
+def strips(ink: Any, width: int) -> list[tuple[int, int]]:
+    """Where to cut a tall image into page-long strips, as (top, bottom) rows.
+
+    The text detector scales any image down to 2,000 px on its long side, so a whole
+    report in one image (a long screenshot, scans stitched together) would be read at a
+    fifth of a page's resolution. Each cut is made within 0.7–1.1 page lengths of the
+    last: in the middle of the widest blank band there; inside a table (no blank row),
+    on a ruling line, which both strips keep, so the table continues across the cut as
+    across a page break; failing both, at one page's length."""
+    import numpy as np
+
+    ink = np.asarray(ink)
+    h = len(ink)
+    length = int(width * PAGE_RATIO)
+    blank = ink <= max(2, width // 500)  # JPEG noise and specks are not ink
+    rule = ink >= width // 2
+    out: list[tuple[int, int]] = []
+    top = 0
+    while h - top > 1.1 * length:
+        lo, hi = top + int(0.7 * length), min(h, top + int(1.1 * length))
+        cut = _widest_band(blank, lo, hi, top + length)
+        if cut is not None:
+            out.append((top, cut))
+            top = cut
+            continue
+        lines = _bands(rule, lo, hi)
+        if lines:
+            a, b = min(lines, key=lambda r: abs(r[0] - top - length))
+            out.append((top, b))
+            top = a  # the rule in both strips: the lower one's table starts on it
+            continue
+        out.append((top, top + length))
+        top += length
+    out.append((top, h))
+    return out
+
+
+def _bands(rows: Any, lo: int, hi: int) -> list[tuple[int, int]]:
+    """Runs of True in rows[lo:hi], as (first, last + 1)."""
+    import numpy as np
+
+    r = np.concatenate(([False], np.asarray(rows[lo:hi], dtype=bool), [False]))
+    edges = np.flatnonzero(r[1:] != r[:-1])
+    return [(lo + int(a), lo + int(b)) for a, b in zip(edges[::2], edges[1::2])]
+
+
+def _widest_band(blank: Any, lo: int, hi: int, aim: int) -> int | None:
+    """The middle row of the widest blank band in [lo, hi) (the nearer to `aim` of
+    equals); None when no band is at least 3 rows (a gap between lines of text is)."""
+    bands = [b for b in _bands(blank, lo, hi) if b[1] - b[0] >= 3]
+    if not bands:
+        return None
+    a, b = max(bands, key=lambda r: (r[1] - r[0], -abs((r[0] + r[1]) // 2 - aim)))
+    return (a + b) // 2
 
 
 def ocr_missing() -> Exception:

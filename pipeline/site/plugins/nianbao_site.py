@@ -129,7 +129,9 @@ async def cell_page(request, datasette):
            "row_label": pages.templates.ROW_LABELS.get((cell["table_no"], cell["row"]), cell["row"]),
            "col_label": pages.templates.COL_LABELS.get((cell["table_no"], cell["col"]), cell["col"]),
            "page_image": doc.get("type") in ("pdf", "image") and "page" in src and v["id"] in _raw(datasette),
-           "database": db.name, "source_table": None, "page_doc": v["id"], "page_no": src.get("page")}
+           "database": db.name, "source_table": None, "page_doc": v["id"],
+           # An image's frame (a tall one was read in strips, each a page of the report).
+           "page_no": src.get("frame", src.get("page")), "page_box": src.get("frame_box") or src.get("bbox")}
     raw = _raw(datasette)
     if src.get("document") and "page" in src and src["document"] in raw:
         # Read on another document of the publication (an article's page image): draw that one.
