@@ -239,4 +239,3 @@ class SiteDelayMiddleware:
     def process_request(self, request, spider=None):
         if self.hosts and urlsplit(request.url).hostname in self.hosts:
             request.meta.setdefault("autothrottle_dont_adjust_delay", True)
-

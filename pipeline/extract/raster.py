@@ -427,9 +427,9 @@ def add_image(pages: Any, data: bytes, first_page: int, max_frames: int = MAX_FR
             before = len(pages.tables)
             did = add_page(pages, page, image[top:bottom], dpi)
             did["frame"] = i + 1
-            shift = top * 72.0 / dpi
+            shift = top * 72.0 / dpi  # the strip's top on the frame, in points
             if len(cuts) > 1:
-                did["strip"] = [round(top * 72.0 / dpi, 1), round(bottom * 72.0 / dpi, 1)]
+                did["strip"] = [round(shift, 1), round(bottom * 72.0 / dpi, 1)]
             for grid in pages.tables[before:]:
                 for row in grid.rows:
                     for cell in row:
