@@ -129,7 +129,8 @@ def run_fuzz(n: int, *, workers: int, timeout: float, memory_mb: int, seed: int,
         shared = stack.enter_context(fuzz.Fuzzer(limits, workers=workers))
         fuzzers = {t: shared if fuzz.limits_for(t, limits) == limits else
                    stack.enter_context(fuzz.Fuzzer.for_target(t, limits, workers=workers)) for t in todo}
-        out["limits_by_target"] = {t: {"timeout_s": f.limits.timeout, "memory_mb": f.limits.memory_mb}
+        out["limits_by_target"] = {t: {"timeout_s": f.limits.timeout, "memory_mb": f.limits.memory_mb,
+                                       "wall_s": f.limits.wall}
                                    for t, f in fuzzers.items() if f is not shared}
         def draw_fresh(t: str, rnd: int) -> list[bytes]:
             size = min(chunk if t not in fuzz.SLOW + fuzz.OCR_TARGETS else 5, plan[t] - tallies[t].tried)
@@ -340,7 +341,9 @@ def _fuzz_section(fuzz: dict[str, Any] | None) -> list[str]:
              f"{fuzz.get('finished', 'not finished (partial results)')}; commit `{fuzz.get('commit', '?')}`; "
              f"{fuzz.get('workers', '?')} worker(s); per input: {lim.get('timeout_s', '?')} s, "
              f"{lim.get('memory_mb', '?')} MB address space (RLIMIT_AS)"
-             + "".join(f"; {t}: {v['timeout_s']:g} s, {v['memory_mb']} MB with OCR on"
+             + "".join(f"; {t}: {v['timeout_s']:g} s per page read by OCR"
+                       + (f" (stopped at {v['wall_s']:g} s)" if "wall_s" in v else "") + ", "
+                       f"{v['memory_mb']} MB with OCR on"
                        for t, v in (fuzz.get("limits_by_target") or {}).items())
              + f". Requested {fuzz.get('requested', '?'):,} inputs"
              + (f"; **stopped by the {fuzz['stopped']}** before every extractor had its share." if fuzz.get("stopped")

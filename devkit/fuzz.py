@@ -11,7 +11,10 @@ fuzzer checks exactly that promise:
   --json`); an exception escaping it, or a dead worker, is a failure;
 - no hang: the input's parse uses no more CPU time than the limit (its own and its
   children's, e.g. LibreOffice), so the verdict does not depend on how busy the machine
-  is; a worker still running at WALL_FACTOR × the limit is stopped (pebble) and a hang;
+  is; with OCR the limit is per page read from pixels (a multi-page TIFF, a tall image
+  cut into strips: each page is seconds of recognition); a worker still running at the
+  wall backstop (WALL_FACTOR × the limit; with OCR, the product's own time limit) is
+  stopped (pebble) and a hang;
 - memory under the cap: RLIMIT_AS in the worker; a MemoryError (even one that the
   safety net in `parse_bytes` turned into a `failed` Report) is "over memory".
 
@@ -84,25 +87,21 @@ class Limits:
     backstop, pebble) and address space (RLIMIT_AS)."""
     timeout: float = 10.0
     memory_mb: int = 1024
+    backstop: float | None = None  # wall seconds before pebble stops the worker (default: timeout × WALL_FACTOR)
 
+    @property
+    def wall(self) -> float:
+        return self.backstop or self.timeout * WALL_FACTOR
 
-
-def _delete_or_copy(el, kind: str, op) -> None:
-    """The element removed ("del_…") or repeated op[2] times after itself ("dup_…")."""
-    parent = el.getparent()
-    if parent is None:  # the document element: neither removable nor repeatable
-        return
-    if kind.startswith("del"):
-        parent.remove(el)
-        return
-    for _ in range(op[2]):
-        el.addnext(copy.deepcopy(el))
 
 def limits_for(target: str, limits: Limits) -> Limits:
-    """OCR targets: at least OCR_TIMEOUT and OCR_MEMORY_MB (a real page takes seconds of
-    recognition and the engine maps about a gigabyte); the others: `limits`."""
+    """OCR targets: at least OCR_TIMEOUT per page and OCR_MEMORY_MB (a real page takes
+    seconds of recognition and the engine maps about a gigabyte), stopped at the product's
+    own time limit with OCR on; the others: `limits`."""
     if target in OCR_TARGETS:
-        return Limits(max(limits.timeout, OCR_TIMEOUT), max(limits.memory_mb, OCR_MEMORY_MB))
+        from nianbao.pipeline.limits import DEFAULT_OCR_TIME_S
+
+        return Limits(max(limits.timeout, OCR_TIMEOUT), max(limits.memory_mb, OCR_MEMORY_MB), DEFAULT_OCR_TIME_S)
     return limits
 
 
@@ -212,6 +211,8 @@ def check_one(data: bytes, name: str | None) -> dict[str, Any]:
         out["traceback"] = str(report.meta["traceback"])
     out["maxrss_mb"] = _peak_rss_mb()
     out["cpu_seconds"] = _cpu() - cpu0
+    ocr = report.meta.get("ocr") if isinstance(report.meta, dict) else None
+    out["ocr_pages"] = len(ocr.get("pages") or ()) if isinstance(ocr, dict) else 0
     if "MemoryError" in reason:
         return {**out, "outcome": "over_memory", "detail": reason}
     if report.status == "failed" and ("crashed:" in reason):
@@ -313,30 +314,30 @@ class Fuzzer:
         self._tmp.cleanup()
 
     def judge(self, data: bytes, name: str | None, timeout: float | None = None) -> dict[str, Any]:
-        return self._result(self._schedule(data, name, timeout or self.limits.timeout), timeout or self.limits.timeout)
+        limits = Limits(timeout, self.limits.memory_mb) if timeout else self.limits
+        return self._result(self._schedule(data, name, limits.wall), limits)
 
-    def _schedule(self, data: bytes, name: str | None, timeout: float):
+    def _schedule(self, data: bytes, name: str | None, wall: float):
         # The input goes by file, not through pebble's task channel: a worker whose address
         # space is nearly used up failed to receive a 4 MB task inside the channel, died
         # half-way through the message, and the other worker read garbage (the pool stalled).
         # Read in `check_path`, a MemoryError is the input's outcome like any other.
         path = self._inbox / f"{hashlib.sha256(data).hexdigest()}-{time.monotonic_ns()}"
         path.write_bytes(data)
-        fut = self.pool.schedule(check_path, args=(str(path), name), timeout=timeout * WALL_FACTOR)
+        fut = self.pool.schedule(check_path, args=(str(path), name), timeout=wall)
         fut.side = Path(str(path) + ".result")
         fut.add_done_callback(lambda _f: path.unlink(missing_ok=True))
         return fut
 
     @staticmethod
-    def _result(fut, timeout: float) -> dict[str, Any]:
+    def _result(fut, limits: Limits) -> dict[str, Any]:
         try:
             # pebble stops the task at the wall backstop; past that plus a minute the pool
             # itself has stalled, which is a finding too, not a reason to wait for ever.
-            res = fut.result(timeout=timeout * WALL_FACTOR + 60)
+            res = fut.result(timeout=limits.wall + 60)
         except FutureTimeout:
-            wall = timeout * WALL_FACTOR
-            return {"outcome": "hang", "detail": f"no result within {wall:g} s (the wall-time backstop)",
-                    "seconds": wall}
+            return {"outcome": "hang", "detail": f"no result within {limits.wall:g} s (the wall-time backstop)",
+                    "seconds": limits.wall}
         except MemoryError as e:
             return {"outcome": "over_memory", "detail": f"MemoryError: {e}"}
         except Exception as e:  # noqa: BLE001 - pebble.ProcessExpired: the worker died (segfault, abort, killed)
@@ -347,9 +348,12 @@ class Fuzzer:
                 side.unlink()
                 return res
             return {"outcome": "died", "detail": f"{type(e).__name__}: {e}" + (f" (exit code {code})" if code else "")}
-        if res.get("cpu_seconds", 0) > timeout:
+        pages = res.get("ocr_pages") or 0
+        allowed = limits.timeout * max(1, pages)
+        if res.get("cpu_seconds", 0) > allowed:
+            per = f" ({limits.timeout:g} s for each of {pages} pages read by OCR)" if pages > 1 else ""
             res = {**res, "outcome": "hang",
-                   "detail": f"{res['cpu_seconds']:.1f} s of CPU time, over the {timeout:g} s limit"}
+                   "detail": f"{res['cpu_seconds']:.1f} s of CPU time, over the {allowed:g} s limit{per}"}
         return res
 
     def run(self, target: str, inputs: Iterable[bytes], *, window: int = 64, seen: set | None = None) -> Tally:
@@ -363,7 +367,7 @@ class Fuzzer:
         def drain(n: int) -> None:
             while len(pending) > n:
                 data, fut = pending.pop(0)
-                self._record(tally, target, data, self._result(fut, self.limits.timeout))
+                self._record(tally, target, data, self._result(fut, self.limits))
 
         name = f"fuzz.{EXT[target]}"
         for data in inputs:
@@ -373,7 +377,7 @@ class Fuzzer:
                 continue
             seen.add(digest)
             tally.tried += 1
-            pending.append((data, self._schedule(data, name, self.limits.timeout)))
+            pending.append((data, self._schedule(data, name, self.limits.wall)))
             drain(window)
         drain(0)
         tally.seconds = time.perf_counter() - t0
@@ -679,6 +683,18 @@ _ENCODING_PLAN = st.tuples(st.sampled_from(["utf-8"] * 4 + ["gbk"] * 3 + _ENCODI
 
 
 # --------------------------------------------------------------------------- HTML structure
+def _delete_or_copy(el, kind: str, op) -> None:
+    """The element removed ("del_…") or repeated op[2] times after itself ("dup_…")."""
+    parent = el.getparent()
+    if parent is None:  # the document element: neither removable nor repeatable
+        return
+    if kind.startswith("del"):
+        parent.remove(el)
+        return
+    for _ in range(op[2]):
+        el.addnext(copy.deepcopy(el))
+
+
 _HTML_OP = st.one_of(
     st.tuples(st.just("span"), _SEL, st.sampled_from(["rowspan", "colspan"]), _SPAN_VALUES),
     st.tuples(st.just("nest"), _SEL, _SEL, st.integers(1, 6)),

@@ -38,19 +38,21 @@ def _limit_options(f):
     """--timeout and --memory-mb: the limits of every parse (pipeline/limits.py)."""
     from nianbao.pipeline import limits
 
-    f = click.option("--memory-mb", type=click.IntRange(min=0), default=limits.DEFAULT_MEMORY_MB, show_default=True,
+    f = click.option("--memory-mb", type=click.IntRange(min=0), default=None,
+                     show_default=f"{limits.DEFAULT_MEMORY_MB}; {limits.DEFAULT_OCR_MEMORY_MB} with NIANBAO_OCR=1",
                      envvar=limits.ENV_MEMORY, show_envvar=True,
                      help="Address space one document's parser may use (MB; 0: no limit); past it the "
                           "document is recorded as failed.")(f)
-    return click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=limits.DEFAULT_TIME_S,
-                        show_default=True, envvar=limits.ENV_TIME, show_envvar=True,
+    return click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+                        show_default=f"{limits.DEFAULT_TIME_S:g}; {limits.DEFAULT_OCR_TIME_S:g} with NIANBAO_OCR=1",
+                        envvar=limits.ENV_TIME, show_envvar=True,
                         help="Seconds one document may take before it is recorded as failed.")(f)
 
 
 def _limits(timeout, memory_mb):
     from nianbao.pipeline.limits import Limits
 
-    return Limits(float(timeout), int(memory_mb))
+    return Limits.from_env(timeout, memory_mb)
 
 
 def _sites_option(f):

@@ -29,8 +29,6 @@ from .model import NOT_A_REPORT, Report
 from .sniff import sniff
 from .store import Archive
 
-DEFAULT_TIMEOUT = L.DEFAULT_TIME_S
-
 
 @dataclass
 class Summary:

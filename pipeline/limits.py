@@ -10,7 +10,9 @@ names the limit. The fuzz harness reuses `pool`, `parse_path`/`parse_data` and
 `outcome`, so a fuzz input is judged under exactly the limits of a real parse.
 
 Defaults: 120 s and 2048 MB per document (a warmed worker maps ~250 MB; the largest
-real reports, 300-page PDFs, stay under 600 MB); 3072 MB with OCR on (NIANBAO_OCR=1). Override with `--timeout` /
+real reports, 300-page PDFs, stay under 600 MB); 600 s and 3072 MB with OCR on
+(NIANBAO_OCR=1), where every scanned page costs 3–20 s of recognition (a 30-page scan
+needs about 200 s). Override with `--timeout` /
 `--memory-mb` or the environment variables NIANBAO_PARSE_TIMEOUT /
 NIANBAO_PARSE_MEMORY_MB (0 turns the memory limit off).
 """
@@ -27,6 +29,9 @@ from pathlib import Path
 from .model import FAILED, Report
 
 DEFAULT_TIME_S = 120.0
+# With OCR on, a page read from pixels costs 3–4 s of CPU (a table page with 400 boxed
+# words and its cells read again: up to ~20 s), so 120 s would fail an ordinary 30-page scan.
+DEFAULT_OCR_TIME_S = 600.0
 DEFAULT_MEMORY_MB = 2048
 # With OCR on (NIANBAO_OCR=1) a worker maps ONNX Runtime and both models (~1.4 GB of
 # address space before the first page) and a page's detection needs ~0.6 GB more: under
@@ -56,10 +61,10 @@ class Limits:
     @classmethod
     def from_env(cls, time_s: float | None = None, memory_mb: int | None = None, env=os.environ) -> Limits:
         """Explicit values first, then the environment, then the defaults."""
+        ocr = env.get("NIANBAO_OCR", "0") == "1"
         if time_s is None:
-            time_s = float(env.get(ENV_TIME) or DEFAULT_TIME_S)
+            time_s = float(env.get(ENV_TIME) or (DEFAULT_OCR_TIME_S if ocr else DEFAULT_TIME_S))
         if memory_mb is None:
-            ocr = env.get("NIANBAO_OCR", "0") == "1"
             memory_mb = int(env.get(ENV_MEMORY) or (DEFAULT_OCR_MEMORY_MB if ocr else DEFAULT_MEMORY_MB))
         if time_s <= 0 or memory_mb < 0:
             raise ValueError(f"limits must be positive: {time_s} s, {memory_mb} MB")

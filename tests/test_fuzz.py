@@ -73,10 +73,32 @@ def test_oracle_catches_a_hang_and_a_memory_blowup(fuzzer):
     """The harness itself: an input that never finishes is a hang and one that allocates
     past the cap is over memory, whatever parse_bytes would have said."""
     assert fuzzer.judge(b"%PDF-1.4\n", "x.pdf")["outcome"] == "ok"  # a broken file is a `failed` Report: fine
-    assert fuzzer._result(fuzzer.pool.schedule(fuzz.probe_sleep, timeout=1), 1)["outcome"] == "hang"  # pebble killed it
-    assert fuzzer._result(fuzzer.pool.schedule(fuzz.probe_allocate, args=(LIMITS.memory_mb * 2,)), 5)["outcome"] \
-        == "over_memory"
+    assert fuzzer._result(fuzzer.pool.schedule(fuzz.probe_sleep, timeout=1), fuzz.Limits(1))["outcome"] == "hang"
+    assert fuzzer._result(fuzzer.pool.schedule(fuzz.probe_allocate, args=(LIMITS.memory_mb * 2,)),
+                          fuzz.Limits(5))["outcome"] == "over_memory"
     assert fuzzer.judge(b"%PDF-1.4\n", "x.pdf")["outcome"] == "ok"  # and the pool goes on
+
+
+def test_ocr_time_is_judged_per_page_read():
+    """An image holding several pages' worth (a tall image cut in strips, a multi-page
+    TIFF) is allowed the per-page limit for each page OCR read: a noisy 1654 × 3510 px tile of
+    six table pages (two strips, 818 words) took 43.5 s of CPU, its content's due; one page
+    that took as long is still a hang."""
+    from concurrent.futures import Future
+
+    def done(**res):
+        f = Future()
+        f.set_result({"outcome": "ok", **res})
+        return f
+
+    limits = fuzz.limits_for("image", LIMITS)
+    assert fuzz.Fuzzer._result(done(cpu_seconds=43.5, ocr_pages=2), limits)["outcome"] == "ok"
+    hang = fuzz.Fuzzer._result(done(cpu_seconds=43.5, ocr_pages=1), limits)
+    assert hang["outcome"] == "hang" and "over the 40 s limit" in hang["detail"]
+    assert fuzz.Fuzzer._result(done(cpu_seconds=12.0), LIMITS)["outcome"] == "hang"  # no OCR: the limit as it is
+    # Stopped, if ever, where the product itself would stop it (its time limit with OCR on).
+    from nianbao.pipeline.limits import DEFAULT_OCR_TIME_S
+    assert limits.wall == DEFAULT_OCR_TIME_S and LIMITS.wall == LIMITS.timeout * fuzz.WALL_FACTOR
 
 
 # --------------------------------------------------------------------------- found by fuzzing, still open
@@ -251,6 +273,8 @@ def test_fuzz_found(case, reliability, request):
                 f"{res['outcome']}: {res.get('status') or ''} {(res.get('detail') or res.get('reason') or '')[:120]}".strip(),
                 group="fuzz", **({"xfail": reason} if reason.startswith("open") else {}))
     assert res["outcome"] == "ok", res
+    if target in fuzz.OCR_TARGETS and res.get("kind") == "image" and res["status"] != "failed":
+        assert res["ocr_pages"] >= 1, res  # what the per-page limit counts
 
 
 def test_overprinted_copies_removed_text_unchanged(monkeypatch):

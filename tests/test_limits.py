@@ -33,19 +33,30 @@ def sparse(path, mb=450):
     return path
 
 
-def test_defaults_are_stated_and_configurable():
+def test_defaults_are_stated_and_configurable(monkeypatch):
     assert L.Limits() == L.Limits.from_env(env={}) == L.Limits(L.DEFAULT_TIME_S, L.DEFAULT_MEMORY_MB)
     assert L.Limits.from_env(env={L.ENV_TIME: "7.5", L.ENV_MEMORY: "300"}) == L.Limits(7.5, 300)
     assert L.Limits.from_env(3, 0, env={L.ENV_TIME: "7.5"}) == L.Limits(3, 0)
     # OCR on: a bigger default (the engine maps ~1.4 GB), an explicit value still wins.
     assert L.Limits.from_env(env={"NIANBAO_OCR": "1"}).memory_mb == L.DEFAULT_OCR_MEMORY_MB > L.DEFAULT_MEMORY_MB
     assert L.Limits.from_env(env={"NIANBAO_OCR": "1", L.ENV_MEMORY: "900"}).memory_mb == 900
+    # and more time: a scanned page costs seconds of recognition, a 30-page scan minutes.
+    assert L.Limits.from_env(env={"NIANBAO_OCR": "1"}).time_s == L.DEFAULT_OCR_TIME_S > L.DEFAULT_TIME_S
+    assert L.Limits.from_env(env={"NIANBAO_OCR": "1", L.ENV_TIME: "50"}).time_s == 50
     with pytest.raises(ValueError):
         L.Limits.from_env(-1)
+    # The commands' options leave the OCR defaults to from_env (a fixed option default would override them).
+    from nianbao.cli import _limits
+    monkeypatch.setenv("NIANBAO_OCR", "1")
+    monkeypatch.delenv(L.ENV_TIME, raising=False)
+    monkeypatch.delenv(L.ENV_MEMORY, raising=False)
+    assert _limits(None, None) == L.Limits(L.DEFAULT_OCR_TIME_S, L.DEFAULT_OCR_MEMORY_MB)
+    assert _limits(30, None) == L.Limits(30, L.DEFAULT_OCR_MEMORY_MB)
     for cmd in ("parse", "ingest", "reparse", "run"):
-        out = nianbao(cmd, "--help").stdout
+        out = " ".join(nianbao(cmd, "--help").stdout.split())
         assert "NIANBAO_PARSE_TIMEOUT" in out and "NIANBAO_PARSE_MEMORY_MB" in out, cmd
-        assert "default: 120" in out and "default: 2048" in out, cmd
+        assert "default: (120; 600 with NIANBAO_OCR=1)" in out, cmd
+        assert "default: (2048; 3072 with NIANBAO_OCR=1)" in out, cmd
 
 
 def test_parse_refuses_a_fifo_without_hanging(tmp_path, reliability):
