@@ -3,8 +3,10 @@ OFD, character for character and line for line, so the figures are the generator
 
 Producers differ, and the variants draw the same page the ways they do:
 - text: "runs" (one TextObject per line run with DeltaX, "g N v" repeats, as 数科 and
-  福昕 converters write), "chars" (one TextObject per character), or "outlines" (no
-  text at all: glyphs drawn as paths, which must come out as needing OCR);
+  福昕 converters write), "chars" (one TextObject per character), "outlines" (no
+  text at all: each glyph a filled box, which must come out as needing OCR), or
+  "glyphs" (no text either: each glyph's real outline from a CJK font, with curves
+  and counters, as a printer driver writes it: readable only by drawing and OCR);
 - rules: "lines" (a stroked two-point path per border), "rects" (thin filled
   rectangles), "boxes" (one stroked closed rectangle per cell side pair, with a CTM);
 - origin: "boundary" (coordinates relative to each object's Boundary) or "page"
@@ -26,7 +28,7 @@ NS = "http://www.ofdspec.org/2016"
 
 @dataclass(frozen=True)
 class Variant:
-    text: str = "runs"  # runs | chars | outlines
+    text: str = "runs"  # runs | chars | outlines | glyphs
     rules: str = "lines"  # lines | rects | boxes
     origin: str = "boundary"  # boundary | page
     template: bool = True
@@ -133,6 +135,10 @@ def _text_objects(chars: list[dict[str, Any]], v: Variant, ids: _Ids):
         first = run[0]
         size = float(first["size"])
         base = float(first["bottom"]) - size * 0.12  # baseline, as OFD positions text
+        if v.text == "glyphs":
+            for c in run:
+                yield from _glyph_object(c, base, ids)
+            continue
         if v.text == "outlines":
             for c in run:  # each glyph a filled shape, no text
                 x0, t, x1, b = (float(c[k]) for k in ("x0", "top", "x1", "bottom"))
@@ -153,6 +159,71 @@ def _text_objects(chars: list[dict[str, Any]], v: Variant, ids: _Ids):
         yield (f'<ofd:TextObject ID="{ids()}" Boundary="{box}" Font="2" Size="{_mm(size)}">'
                f'<ofd:FillColor Value="0 0 0"/><ofd:TextCode X="{_mm(xs[0] - bx)}" Y="{_mm(base - by)}"{delta}>'
                f'{escape(text)}</ofd:TextCode></ofd:TextObject>')
+
+
+def _glyph_object(c: dict[str, Any], base: float, ids: _Ids):
+    """One character as a filled path: the font's outline at the character's size and
+    place (page coordinates in mm; the font's y axis points up, the page's down)."""
+    font, glyphs, cmap = _font()
+    name = cmap.get(ord(c["text"]))
+    if not name or not c["text"].strip():
+        return
+    k = float(c["size"]) / font["head"].unitsPerEm
+    pen = _pen(glyphs, float(c["x0"]), base, k)
+    glyphs[name].draw(pen)
+    if pen.d:
+        yield (f'<ofd:PathObject ID="{ids()}" Boundary="0 0 {_mm(float(c["x1"]) + 50)} {_mm(base + 50)}" '
+               f'Fill="true" Stroke="false"><ofd:AbbreviatedData>{" ".join(pen.d)}</ofd:AbbreviatedData>'
+               f'</ofd:PathObject>')
+
+
+def _font():
+    """Noto Sans CJK SC (Debian fonts-noto-cjk): its glyph set and character map."""
+    global _FONT
+    if _FONT is None:
+        from fontTools.ttLib import TTCollection
+
+        path = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+        try:
+            fonts = TTCollection(path).fonts
+        except OSError as e:
+            raise RuntimeError(f"{path} is needed to draw glyph outlines (Debian fonts-noto-cjk; ./dev setup)") from e
+        font = next((f for f in fonts if "SC" in f["name"].getDebugName(1)), fonts[0])
+        _FONT = (font, font.getGlyphSet(), font.getBestCmap())
+    return _FONT
+
+
+_FONT = None
+
+
+def _pen(glyphs: Any, x: float, base: float, k: float) -> Any:
+    """A fontTools pen that writes OFD AbbreviatedData (M, L, B, Q, C) in mm into `.d`."""
+    from fontTools.pens.basePen import BasePen
+
+    def at(p: tuple[float, float]) -> str:
+        return f"{_mm(x + p[0] * k)} {_mm(base - p[1] * k)}"
+
+    class Pen(BasePen):
+        def __init__(self) -> None:
+            super().__init__(glyphs)
+            self.d: list[str] = []
+
+        def _moveTo(self, p):
+            self.d.append(f"M {at(p)}")
+
+        def _lineTo(self, p):
+            self.d.append(f"L {at(p)}")
+
+        def _curveToOne(self, p1, p2, p3):
+            self.d.append(f"B {at(p1)} {at(p2)} {at(p3)}")
+
+        def _qCurveToOne(self, p1, p2):
+            self.d.append(f"Q {at(p1)} {at(p2)}")
+
+        def _closePath(self):
+            self.d.append("C")
+
+    return Pen()
 
 
 def _rule_objects(edges: list[dict[str, Any]], v: Variant, ids: _Ids):

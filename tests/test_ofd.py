@@ -55,11 +55,35 @@ def test_ofd_cells_carry_their_page(printed):
     assert pages and all(c.source.get("page") == pages.get((c.table, c.row, c.col)) for c in got.cells if c.source)
 
 
-def test_text_drawn_as_outlines_needs_ocr(printed):
+def test_text_drawn_as_outlines_needs_ocr(printed, monkeypatch):
+    monkeypatch.delenv("NIANBAO_OCR", raising=False)
     spec, pdf = printed[1]
     got = parse_bytes(pdf_to_ofd(pdf, Variant(text="outlines")), "report.ofd")
     assert got.status == "extraction_incomplete" and "OCR" in got.reason
     assert all(c.value is None for c in got.cells)
+
+
+@pytest.mark.parametrize("which", [2, 4])
+def test_glyph_outlines_are_drawn_and_read_by_ocr(printed, which, monkeypatch):
+    """A printer driver's OFD: every glyph a filled outline (curves, counters), no text.
+    With OCR on the page is drawn and read from its pixels: title, agency and year as the
+    PDF's, every figure right or NULL with a reason (never a wrong one), each with its
+    page and box. Without OCR: incomplete, saying OCR is needed."""
+    spec, pdf = printed[which]
+    ofd = pdf_to_ofd(pdf, Variant(text="glyphs", rules="rects" if which % 2 else "lines"))
+    monkeypatch.delenv("NIANBAO_OCR", raising=False)
+    assert parse_bytes(ofd, "report.ofd").status == "extraction_incomplete"
+    monkeypatch.setenv("NIANBAO_OCR", "1")
+    got, control = parse_bytes(ofd, "report.ofd"), parse_bytes(pdf, "report.pdf")
+    assert (got.title, got.agency, got.report_year) == (control.title, control.agency, control.report_year)
+    want, have = _cells(control), _cells(got)
+    wrong = {k: (want[k], have.get(k)) for k in want if have.get(k) is not None and have[k] != want[k]}
+    assert not wrong
+    right = sum(have.get(k) == want[k] for k in want)
+    assert right >= 0.97 * len(want), f"{right}/{len(want)}"
+    assert all(c.reason for c in got.cells if c.value is None and want.get((str(c.table), c.row, c.col)) is not None)
+    assert len(got.meta["ocr"]["pages"]) == control.meta["pages"]
+    assert all(c.source.get("page") and c.source.get("bbox") for c in got.cells if c.value is not None)
 
 
 def _package(files: dict[str, bytes | str]) -> bytes:
@@ -104,3 +128,31 @@ def test_ofd_zip_bomb_is_refused():
         z.writestr("Doc_0/Document.xml", DOC.encode() + b" " * (300 * 1024 * 1024))
     r = parse_bytes(buf.getvalue(), "bomb.ofd")
     assert r.status == "failed" and "zip bomb" in r.reason
+
+
+def test_the_site_draws_an_ofd_cells_page_with_its_box(printed, tmp_path):
+    """A figure read from an OFD links to its page drawn as an image, boxed where it is."""
+    import urllib.request
+
+    from nianbao.pipeline import store
+    from nianbao.pipeline.site import server
+
+    pdf = next(pdf for spec, pdf in printed if spec.report_year >= 2019)  # the site links tables 2–4
+    ofd = pdf_to_ofd(pdf)
+    archive = store.Archive(tmp_path / "archive.db")
+    sha, _ = archive.add_document(ofd, type="ofd", original_name="report.ofd")
+    report = parse_bytes(ofd, "report.ofd")
+    archive.write_report(sha, report)
+    archive.finish()
+    archive.close()
+    cell = next(c for c in report.cells if c.table == 3 and c.value is not None and c.source.get("bbox"))
+    proc, url = server.start(tmp_path / "archive.db")
+    try:
+        html = urllib.request.urlopen(f"{url}/report/{sha}/cell/{cell.table}/{cell.row}/{cell.col}").read().decode()
+        page = cell.source["page"]
+        assert f"/report/{sha}/page/{page}.png?box=" in html
+        box = ",".join(str(v) for v in cell.source["bbox"])
+        with urllib.request.urlopen(f"{url}/report/{sha}/page/{page}.png?box={box}") as r:
+            assert r.headers["content-type"] == "image/png" and r.read()[:8] == b"\x89PNG\r\n\x1a\n"
+    finally:
+        server.stop(proc)

@@ -55,3 +55,55 @@ def test_image_pixels_are_capped(tmp_path):
     path.write_bytes(data)
     img = Image.open(io.BytesIO(render.render(str(path), 1, 500_000)))
     assert img.width * img.height <= 500_000 * 1.01
+
+
+def _ofd(content: str, box: str = "0 0 210 297") -> bytes:
+    """A one-page A4 OFD package holding `content` (objects of one layer, mm)."""
+    import zipfile
+
+    ns = 'xmlns:ofd="http://www.ofdspec.org/2016"'
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("OFD.xml", f"<ofd:OFD {ns}><ofd:DocBody><ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot>"
+                              "</ofd:DocBody></ofd:OFD>")
+        z.writestr("Doc_0/Document.xml", f"<ofd:Document {ns}><ofd:CommonData><ofd:PageArea><ofd:PhysicalBox>"
+                                         f"{box}</ofd:PhysicalBox></ofd:PageArea></ofd:CommonData><ofd:Pages>"
+                                         '<ofd:Page ID="1" BaseLoc="Pages/Page_0/Content.xml"/></ofd:Pages>'
+                                         "</ofd:Document>")
+        z.writestr("Doc_0/Pages/Page_0/Content.xml", f"<ofd:Page {ns}><ofd:Content><ofd:Layer>{content}</ofd:Layer>"
+                                                     "</ofd:Content></ofd:Page>")
+    return buf.getvalue()
+
+
+def test_ofd_page_is_drawn_with_the_box_on_the_figure(tmp_path):
+    """An OFD cell's page: paths filled even-odd (a ring's hole stays white), a stroked
+    rule, text in a CJK font, and the cell's box (points) where the figure is."""
+    mm = 72 / 25.4
+    ring = ('<ofd:PathObject Boundary="100 140 20 20" Fill="true" Stroke="false"><ofd:AbbreviatedData>'
+            "M 0 0 L 20 0 L 20 20 L 0 20 C M 5 5 L 15 5 L 15 15 L 5 15 C</ofd:AbbreviatedData></ofd:PathObject>")
+    rule = ('<ofd:PathObject Boundary="20 200 170 1" LineWidth="0.5"><ofd:AbbreviatedData>M 0 0.5 L 170 0.5'
+            "</ofd:AbbreviatedData></ofd:PathObject>")
+    text = ('<ofd:TextObject Boundary="20 40 100 12" Size="8"><ofd:TextCode X="0" Y="8">年度报告</ofd:TextCode>'
+            "</ofd:TextObject>")
+    path = tmp_path / "report.ofd"
+    path.write_bytes(_ofd(ring + rule + text))
+    box = [100 * mm, 140 * mm, 120 * mm, 160 * mm]
+    img = Image.open(io.BytesIO(render.render(str(path), 1, 2_000_000, box))).convert("L")
+    scale = render.scale_for(210 * mm, 297 * mm, 2_000_000)
+    assert abs(img.width - 210 * mm * scale) <= 2 and abs(img.height - 297 * mm * scale) <= 2
+
+    def at(x_mm: float, y_mm: float) -> int:
+        return img.getpixel((round(x_mm * mm * scale), round(y_mm * mm * scale)))
+
+    assert at(102, 150) < 100 and at(110, 142) < 100  # the ring (tinted by the box's yellow)
+    assert at(110, 150) > 150  # its hole
+    assert at(100, 200.5) < 100 and at(100, 205) > 200  # the rule, and white below it
+    assert img.crop(tuple(round(v * mm * scale) for v in (20, 32, 60, 42))).getextrema()[0] < 80  # the text's ink
+    assert render.render(str(path), 2, 1_000_000) is None
+
+
+def test_ofd_page_pixels_are_capped(tmp_path):
+    path = tmp_path / "huge.ofd"
+    path.write_bytes(_ofd("", "0 0 5000 5000"))
+    img = Image.open(io.BytesIO(render.render(str(path), 1, 500_000)))
+    assert img.width * img.height <= 500_000 * 1.01

@@ -7,8 +7,9 @@ All lengths are millimetres with the origin at the top-left, y downward. We turn
 into characters and rules in points and hand them to the PDF reader's `Pages`, so that
 lines, lattices and tables over page breaks follow exactly the same rules as PDFs.
 
-Text drawn as outlines (no text object on a page) leaves the page textless, which the
-parser reports as needing OCR.
+Text drawn as outlines (no text object on a page) leaves the page textless: with OCR
+on, the page is drawn (ofd_render) and read from its pixels like a scan; without, the
+parser reports it as needing OCR.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from lxml import etree
 
 from ..model import Extracted
 from .pdf import Char, Pages
-from .pdf_layout import path_rules
+from .pdf_layout import ocr_verdict, path_rules
 
 PT_PER_MM = 72 / 25.4
 MAX_PAGES = 5000
@@ -39,58 +40,98 @@ class OfdError(Exception):
 
 def extract_ofd(data: bytes, name: str | None = None) -> Extracted:
     """Text and ruled tables of an OFD package. Raises OfdError when the package is not
-    a readable OFD (no OFD.xml, no document root, a page missing)."""
-    try:
-        z = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as e:
-        raise OfdError(f"corrupt OFD package: {e}") from e
-    pkg = _Package(z)
-    root = pkg.xml(pkg.resolve("", "OFD.xml"))
-    bodies = _children(root, "DocBody")
-    if not bodies:
-        raise OfdError("OFD.xml names no document (no DocBody)")
-    body = bodies[0]
-    doc_loc = _text(body, "DocRoot")
-    if not doc_loc:
-        raise OfdError("OFD.xml names no document root (DocRoot)")
-    title = _text(_child(body, "DocInfo"), "Title") or None
-    doc_path = pkg.resolve("", doc_loc)
-    doc = pkg.xml(doc_path)
-    base = posixpath.dirname(doc_path)
-    common = _child(doc, "CommonData")
-    default_box = _box(_text(_child(common, "PageArea"), "PhysicalBox")) or (0, 0, 210, 297)
-    templates = {t.get("ID"): pkg.resolve(base, t.get("BaseLoc", "")) for t in _children(common, "TemplatePage")}
-    page_refs = _children(_child(doc, "Pages"), "Page")
-    if len(page_refs) > MAX_PAGES:
-        raise OfdError(f"too many pages: {len(page_refs)} > {MAX_PAGES}")
+    a readable OFD (no OFD.xml, no document root, a page missing). A page without text
+    (glyphs drawn as outlines) is drawn and read by OCR when OCR is on."""
+    doc = _Document(data)
     pages = Pages()
-    if len(bodies) > 1:
-        pages.warnings.append(f"OFD package holds {len(bodies)} documents: only the first was read")
-    seen: dict[str, int] = {}
+    if doc.bodies > 1:
+        pages.warnings.append(f"OFD package holds {doc.bodies} documents: only the first was read")
+    ocr_done: list[dict[str, Any]] = []
     repeats = 0
-    for no, ref in enumerate(page_refs, 1):
-        page_path = pkg.resolve(base, ref.get("BaseLoc", ""))
-        if page_path in seen:
-            # A page listed again is the same content printed again: a producer's slip, or
-            # a 160 KB Document.xml that lists one page 3,000 times to buy minutes of work.
+    for no, path in doc.pages():
+        if path is None:
             repeats += 1
             continue
-        seen[page_path] = no
-        page = pkg.xml(page_path)
-        box = _box(_text(_child(page, "Area"), "PhysicalBox")) or default_box
+        box, contents = doc.page(path)
         drawn = _Drawn()
-        for tpl in _children(page, "Template"):
-            loc = templates.get(tpl.get("TemplateID"))
-            if loc and loc in pkg:
-                drawn.content(_child(pkg.xml(loc), "Content"))
-        drawn.content(_child(page, "Content"))
+        for content in contents:
+            drawn.content(content)
         has_text = any(c[0].strip() for c in drawn.chars)
+        if not has_text and _ocr_on():
+            from . import raster
+            from .ofd_render import paint
+
+            ocr_done.append(raster.add_page(pages, no, paint(box, contents, raster.DPI), raster.DPI))
+            continue
         pages.add(no, drawn.chars, drawn.v, drawn.h, (box[3] - box[1]) * PT_PER_MM, has_text=has_text)
     if repeats:
         pages.warnings.append(f"{repeats} page reference(s) repeat a page already read (same content): not read again")
-    ex = pages.extracted(title=title, encrypted=False, n_pages=len(page_refs) - repeats)
+    ex = pages.extracted(title=doc.title, encrypted=False, n_pages=len(doc.refs) - repeats)
     ex.container = "ofd"
+    if ocr_done:
+        from .ocr import ENGINE
+
+        ocr_verdict(ex, ENGINE, ocr_done)
     return ex
+
+
+def _ocr_on() -> bool:
+    from . import ocr
+
+    return ocr.available()
+
+
+class _Document:
+    """The package's first document: its title, its pages in order, and each page's
+    size and content layers (its template pages' first, as they are drawn under it)."""
+
+    def __init__(self, data: bytes):
+        try:
+            z = zipfile.ZipFile(io.BytesIO(data))
+        except zipfile.BadZipFile as e:
+            raise OfdError(f"corrupt OFD package: {e}") from e
+        self.pkg = pkg = _Package(z)
+        root = pkg.xml(pkg.resolve("", "OFD.xml"))
+        bodies = _children(root, "DocBody")
+        if not bodies:
+            raise OfdError("OFD.xml names no document (no DocBody)")
+        self.bodies = len(bodies)
+        doc_loc = _text(bodies[0], "DocRoot")
+        if not doc_loc:
+            raise OfdError("OFD.xml names no document root (DocRoot)")
+        self.title = _text(_child(bodies[0], "DocInfo"), "Title") or None
+        doc_path = pkg.resolve("", doc_loc)
+        doc = pkg.xml(doc_path)
+        self.base = posixpath.dirname(doc_path)
+        common = _child(doc, "CommonData")
+        self.default_box = _box(_text(_child(common, "PageArea"), "PhysicalBox")) or (0, 0, 210, 297)
+        self.templates = {t.get("ID"): pkg.resolve(self.base, t.get("BaseLoc", ""))
+                          for t in _children(common, "TemplatePage")}
+        self.refs = _children(_child(doc, "Pages"), "Page")
+        if len(self.refs) > MAX_PAGES:
+            raise OfdError(f"too many pages: {len(self.refs)} > {MAX_PAGES}")
+
+    def pages(self) -> Iterator[tuple[int, str | None]]:
+        """(page number, the page's part; None for a page listed again). A repeated page
+        is the same content printed again: a producer's slip, or a 160 KB Document.xml
+        that lists one page 3,000 times to buy minutes of work."""
+        seen: set[str] = set()
+        for no, ref in enumerate(self.refs, 1):
+            path = self.pkg.resolve(self.base, ref.get("BaseLoc", ""))
+            yield no, (None if path in seen else path)
+            seen.add(path)
+
+    def page(self, path: str) -> tuple[tuple[float, float, float, float], list[Any]]:
+        """The page's box (mm) and its Content elements, template pages first."""
+        page = self.pkg.xml(path)
+        box = _box(_text(_child(page, "Area"), "PhysicalBox")) or self.default_box
+        contents = []
+        for tpl in _children(page, "Template"):
+            loc = self.templates.get(tpl.get("TemplateID"))
+            if loc and loc in self.pkg:
+                contents.append(_child(self.pkg.xml(loc), "Content"))
+        contents.append(_child(page, "Content"))
+        return box, contents
 
 
 class _Package:

@@ -1,5 +1,5 @@
-"""Draw one page of a PDF or an image report (a scan sent as JPG/PNG/TIFF, every frame a
-page) as PNG in a child process, within a pixel, memory and time budget.
+"""Draw one page of a PDF, an OFD or an image report (a scan sent as JPG/PNG/TIFF, every
+frame a page) as PNG in a child process, within a pixel, memory and time budget.
 
 A PDF of a few hundred bytes can declare a page of 14400 × 14400 points (or draw
 millions of nested forms): drawn at a fixed scale in the server that cost 28 s and
@@ -34,7 +34,8 @@ def scale_for(width: float, height: float, max_pixels: int, scale: float = SCALE
 def render(path: str, page: int, max_pixels: int, box: list[float] | None = None) -> bytes | None:
     with open(path, "rb") as f:
         head = f.read(1024)
-    img, scale = (_pdf_page if b"%PDF-" in head else _image_page)(path, page, max_pixels)
+    draw = _pdf_page if b"%PDF-" in head else _ofd_page if head.startswith(b"PK") else _image_page
+    img, scale = draw(path, page, max_pixels)
     if img is None:
         return None
     if box and len(box) == 4:
@@ -62,6 +63,19 @@ def _pdf_page(path: str, page: int, max_pixels: int):
         return pg.render(scale=scale).to_pil().convert("RGB"), scale
     finally:
         pdf.close()
+
+
+def _ofd_page(path: str, page: int, max_pixels: int):
+    """(the OFD page drawn, pixels per point)."""
+    from nianbao.pipeline.extract import ofd_render
+
+    with open(path, "rb") as f:
+        data = f.read()
+    size = ofd_render.page_size(data, page)
+    if size is None:
+        return None, 0.0
+    scale = scale_for(*size, max_pixels)
+    return ofd_render.render(data, page, scale).convert("RGB"), scale
 
 
 def _image_page(path: str, page: int, max_pixels: int):

@@ -115,6 +115,10 @@ async def report_page(request, datasette):
     return Response.html(await datasette.render_template("nianbao_report.html", ctx, request=request))
 
 
+# Document types whose pages the site draws (render.py): a cell read there shows its page.
+PAGE_DRAWN = ("pdf", "image", "ofd")
+
+
 async def cell_page(request, datasette):
     v = request.url_vars
     db = _db(datasette)
@@ -128,7 +132,7 @@ async def cell_page(request, datasette):
     ctx = {"report": report, "cell": cell, "source": src, "where": pages._source_text(src),
            "row_label": pages.templates.ROW_LABELS.get((cell["table_no"], cell["row"]), cell["row"]),
            "col_label": pages.templates.COL_LABELS.get((cell["table_no"], cell["col"]), cell["col"]),
-           "page_image": doc.get("type") in ("pdf", "image") and "page" in src and v["id"] in _raw(datasette),
+           "page_image": doc.get("type") in PAGE_DRAWN and "page" in src and v["id"] in _raw(datasette),
            "database": db.name, "source_table": None, "page_doc": v["id"],
            # An image's frame (a tall one was read in strips, each a page of the report).
            "page_no": src.get("frame", src.get("page")), "page_box": src.get("frame_box") or src.get("bbox")}
@@ -136,7 +140,7 @@ async def cell_page(request, datasette):
     if src.get("document") and "page" in src and src["document"] in raw:
         # Read on another document of the publication (an article's page image): draw that one.
         other = await _one(db, "SELECT type FROM documents WHERE sha256 = ?", [src["document"]]) or {}
-        if other.get("type") in ("pdf", "image"):
+        if other.get("type") in PAGE_DRAWN:
             ctx.update(page_image=True, page_doc=src["document"], page_no=src.get("frame", src["page"]))
     if doc.get("type") in ("html", "htm") and "table" in src and v["id"] in raw:
         data = await asyncio.get_running_loop().run_in_executor(None, raw.get, v["id"])
