@@ -239,6 +239,15 @@ def test_cell_provenance_page_and_page_image(site):
     assert status == 200 and headers["content-type"] == "image/png" and png[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_a_url_that_names_nothing_is_a_404_not_a_500(site):
+    """No route matches these: Datasette's error handler used to crash printing them (500)."""
+    rid = site["hongze"]
+    for path in (f"/report/{rid}/cell/old/a/b", f"/report/{rid}/nope", "/a/b/c/d/e", "/a/b/c/d/e.json"):
+        status, headers, body = get(site, path)
+        assert status == 404, (path, status, body[:200])
+    assert b'"status": 404' in body
+
+
 def test_original_document_downloads_the_right_bytes(site):
     rid = site["hongze"]
     status, headers, data = get(site, f"/raw/{rid}?download=1")

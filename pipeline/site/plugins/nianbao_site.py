@@ -14,11 +14,19 @@ import sys
 import urllib.parse
 from pathlib import Path
 
+import datasette.handle_exception as default_errors
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 from nianbao.pipeline.site import limits, metadata, pages, render
 from nianbao.pipeline.store import RawStore, raw_root_for
+
+# Datasette's own error page prints every exception with rich, locals and all: for a URL
+# that no route matches it prints outside an `except` block, where rich raises, and the
+# visitor got a 500 instead of a 404; and it is work any visitor can order by the
+# thousand. Without rich it renders the same page and prints a plain traceback for
+# server errors only (datasette is pinned exactly: this is its module's switch).
+default_errors.rich = None
 
 
 def _config(datasette) -> dict:
