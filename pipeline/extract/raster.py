@@ -253,6 +253,24 @@ def _judge(cell: Any, confs: list[tuple[float, list[tuple[float, float]]]]) -> i
 
 _EDGE_MARK = re.compile(r"^[.·,，。:：'`]|[.·,，。:：'`]$")
 _DASHES = {"一", "-", "_", "－", "—", "–", "─", "一一", "--", "——"}
+_SLASHES = {"/", "／"}
+
+
+def _slash(crop: Any) -> bool:
+    """The ink is one thin stroke rising to the right at 35–85° (a "/"), not an upright
+    "1" or "l": the principal axis of the ink pixels, and how elongated they are."""
+    import numpy as np
+
+    ys, xs = (crop < 128).nonzero()
+    if len(xs) < 8:
+        return False
+    cov = np.cov(np.stack([xs, -ys]).astype(float))  # y up, as angles are read
+    evals, evecs = np.linalg.eigh(cov)
+    if evals[1] <= 0 or evals[1] < 9 * max(evals[0], 0.0):  # axes' ratio at least 3: a stroke, not a blob
+        return False
+    dx, dy = evecs[:, 1]
+    angle = float(np.degrees(np.arctan2(abs(dy), abs(dx))))
+    return bool(dx * dy > 0 and 35 <= angle <= 85)
 
 
 def _under_seal(cell: Any, seal: Any, pt: float) -> int:
@@ -268,6 +286,28 @@ def _under_seal(cell: Any, seal: Any, pt: float) -> int:
     return 0
 
 
+EDGE = 4  # pixels at each side of a cell's crop where a border's remnant can lie
+
+
+def _without_edge_rules(crop: Any) -> Any:
+    """The crop with what is left of its borders whitened: a rule drawn a few pixels off
+    the lattice line (rows whose borders do not quite align, a thick or doubled line) runs
+    along the crop's edge from end to end, and would count as ink that no OCR can read.
+    Only full-length lines within EDGE pixels of a side: a glyph never spans the cell."""
+    ink = crop < 200
+    h, w = ink.shape
+    if not h or not w:
+        return crop
+    cols = [x for x in (*range(min(EDGE, w)), *range(max(0, w - EDGE), w)) if ink[:, x].mean() > 0.9]
+    rows = [y for y in (*range(min(EDGE, h)), *range(max(0, h - EDGE), h)) if ink[y, :].mean() > 0.9]
+    if not cols and not rows:
+        return crop
+    out = crop.copy()
+    out[:, cols] = 255
+    out[rows, :] = 255
+    return out
+
+
 def _cell_ink(cell: Any, gray: Any, pt: float) -> Any:
     """The cell's pixels without its borders, cut tight around the ink and given a
     white margin (a text line, as the recogniser is trained); None when blank."""
@@ -275,14 +315,17 @@ def _cell_ink(cell: Any, gray: Any, pt: float) -> Any:
 
     x0, t, x1, b = (v / pt for v in cell.source["bbox"])
     inset = 1.5 / pt  # 1.5 pt in pixels: keeps the ruling lines out of the crop
-    crop = gray[int(t + inset):int(b - inset), int(x0 + inset):int(x1 - inset)]
+    crop = _without_edge_rules(gray[int(t + inset):int(b - inset), int(x0 + inset):int(x1 - inset)])
     if crop.size == 0:
         return None
     ys, xs = (crop < 200).nonzero()  # faint print too
     if len(xs) < max(8, crop.size // 1500):  # specks, not a glyph (a "1" is ~100 px at 200 dpi)
         return None
     crop = crop[max(0, ys.min() - 4):ys.max() + 5, max(0, xs.min() - 4):xs.max() + 5]
-    pad = max(4, crop.shape[0] // 3)
+    # A thin margin: the recogniser sizes a glyph against the line's height, and a lone
+    # "0" with a wide white border reads as "o" or "。" (confidence 0.3–0.4 with a third of
+    # the height as margin, 0.9–0.98 with a tenth).
+    pad = max(2, crop.shape[0] // 10)
     return cv2.copyMakeBorder(crop, pad, pad, pad * 2, pad * 2, cv2.BORDER_CONSTANT, value=255)
 
 
@@ -307,6 +350,9 @@ def _missed(cell: Any, gray: Any, pt: float, budget: list[int]) -> int:
     cell.source["ocr_second"] = [text, round(conf, 3)]
     if text.strip() in _DASHES and conf >= 0.5:
         cell.text = "—"  # a blank mark: one stroke, which the recogniser names 一, - or —
+        return 0
+    if text.strip() in _SLASHES and conf >= 0.5 and _slash(crop):
+        cell.text = "/"  # the other blank mark; its shape is checked too, so a "1" never becomes a blank
         return 0
     if text.strip() and conf >= THRESHOLD:
         cell.text, cell.source["ocr_conf"] = text.strip(), round(conf, 3)
