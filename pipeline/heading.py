@@ -60,6 +60,7 @@ class Heading:
     agency_from: str | None  # "title" | "signature"
     reason: str | None  # why agency is NULL
     body_start: int  # index of the first line after the title
+    misread: str | None = None  # the organ as OCR read it in the title, when the text prints it otherwise
 
 
 def tidy(text: str) -> str:
@@ -96,18 +97,9 @@ def is_title(text: str) -> bool:
 
 def organ_of_title(title: str) -> tuple[str | None, str | None]:
     """(organ as the title prints it, or None and why)."""
-    core = _core(title)
-    m = _REPORT_END.search(core)
-    if not m:
+    organ = _title_prefix(title)
+    if organ is None:
         return None, "the title does not name a 政府信息公开 report"
-    head = core[: m.start()]
-    years = list(_YEAR.finditer(head))
-    if years:  # 「某局2023年…」 or 「2023年某局…」: the organ stands before or after the year
-        before, after = head[: years[0].start()], head[years[-1].end():]
-        organ = before or after
-    else:
-        organ = head
-    organ = re.sub(r"(?:关于|的|度|年)$", "", organ).strip("-—_：:，, ")
     if not organ:
         return None, "the title names no organ"
     parts = [p for p in _JOINT.split(organ) if p]
@@ -118,8 +110,25 @@ def organ_of_title(title: str) -> tuple[str | None, str | None]:
     return organ, None
 
 
-def find_heading(lines: list[str], fallback_title: str | None = None) -> Heading:
-    """The title printed at the top of the report and the organ it names."""
+def _title_prefix(title: str) -> str | None:
+    """What the title prints before (or after) its year: the organ's place in it. None
+    when the title does not name the report."""
+    core = _core(title)
+    m = _REPORT_END.search(core)
+    if not m:
+        return None
+    head = core[: m.start()]
+    years = list(_YEAR.finditer(head))
+    if years:  # 「某局2023年…」 or 「2023年某局…」: the organ stands before or after the year
+        before, after = head[: years[0].start()], head[years[-1].end():]
+        head = before or after
+    return re.sub(r"(?:关于|的|度|年)$", "", head).strip("-—_：:，, ")
+
+
+def find_heading(lines: list[str], fallback_title: str | None = None, read_by_ocr: bool = False) -> Heading:
+    """The title printed at the top of the report and the organ it names. `read_by_ocr`:
+    the heading was read from pixels, where a character of the organ can be lost
+    (`attested`)."""
     title, start, end = _printed_title(lines)
     title_from = "heading" if title else None
     if not title and fallback_title and REPORT_NAME.search(squash(fallback_title)):
@@ -130,10 +139,44 @@ def find_heading(lines: list[str], fallback_title: str | None = None) -> Heading
         signed = signature(lines[end:])
         if signed:
             organ, reason, agency_from = signed, None, "signature"
+    misread = None
+    read = (organ if agency_from == "title" else _title_prefix(title)) if read_by_ocr and title else None
+    above = squash(lines[start - 1]) if read == "" and start > 0 and title_from == "heading" else None
+    better = attested(read or above or "", "\n".join(lines[end:])) if read or above else None
+    if better and _ORGAN_END.search(better):
+        # A lost character can leave the reading no organ at all (「…人民府」), and the
+        # organ's own line above 「2023年…报告」 then no longer joins the title.
+        misread, organ, agency_from, reason = read or above, better, "title", None
+        title = better + title if above else _replace_squashed(title, misread, better)
     opening = "\n".join(_opening(lines[end:]))
     full = complete(organ, opening) if organ else None
     return Heading(title=title, title_from=title_from, agency=full, agency_titled=organ,
-                   agency_from=agency_from, reason=None if organ else reason, body_start=end)
+                   agency_from=agency_from, reason=None if organ else reason, body_start=end, misread=misread)
+
+
+def attested(organ: str, body: str) -> str | None:
+    """The organ's name as the report's text prints it, when OCR lost one character of it
+    in the title: the recogniser drops a glyph now and then (「绵阳市涪城区…」 read as
+    「绵阳市城区…」), rarely the same one in every line. A name one character longer that
+    holds the title's reading in order, printed at least twice and more often than the
+    reading itself, is the name. None when the text does not say otherwise."""
+    flat = squash(body)
+    found: Counter[str] = Counter()
+    for i in range(1, len(organ)):
+        pattern = re.escape(organ[:i]) + "[\u4e00-\u9fff]" + re.escape(organ[i:])
+        found.update(m.group(0) for m in re.finditer(pattern, flat))
+    if not found:
+        return None
+    name, n = found.most_common(1)[0]
+    return name if n >= 2 and n > flat.count(organ) else None
+
+
+def _replace_squashed(title: str, old: str, new: str) -> str:
+    """`title` with `old` (as found in its squashed form) replaced by `new`."""
+    if old in title:
+        return title.replace(old, new, 1)
+    flat = squash(title)
+    return flat.replace(old, new, 1) if old in flat else title
 
 
 def _printed_title(lines: list[str]) -> tuple[str | None, int, int]:

@@ -179,7 +179,8 @@ def parse_extracted(ex: Extracted) -> Report:
 
 def _parse(ex: Extracted) -> Report:
     lines = [x.strip() for x in ex.text.splitlines() if x.strip()]
-    head = heading.find_heading(lines, ex.title)
+    ocr_pages = {p.get("page") for p in (ex.meta.get("ocr") or {}).get("pages", []) if isinstance(p, dict)}
+    head = heading.find_heading(lines, ex.title, read_by_ocr=1 in ocr_pages)
     body = "\n".join(lines[head.body_start:])  # the report after its title: no portal chrome above
     title = head.title or (ex.title or "").strip()  # a notice's own title tells it is a notice
     sections = sections_of(ex.text)
@@ -196,6 +197,10 @@ def _parse(ex: Extracted) -> Report:
         return rep
     rep.title, rep.agency, rep.agency_titled = head.title, head.agency, head.agency_titled
     rep.meta.update({k: v for k, v in (("title_from", head.title_from), ("agency_from", head.agency_from)) if v})
+    if head.misread:
+        rep.meta["agency_ocr_read"] = head.misread
+        rep.issues.append(Issue("warning", "agency_misread", f"OCR read the title's organ as 「{head.misread}」; "
+                                f"the report's text prints 「{head.agency_titled}」, which is taken"))
     if head.title is None:
         rep.meta["title_reason"] = "no report title printed in the document or named in its metadata"
     if head.agency is None:

@@ -124,3 +124,41 @@ def test_a_report_without_a_title_says_so():
     r = parse_bytes(text, "x.txt")
     assert r.title is None and r.agency is None
     assert r.meta["title_reason"] and r.meta["agency_reason"]
+
+
+ORGANS = ["绵阳市涪城区应急管理局", "淮安市洪泽区人民政府", "国家税务总局杭州市税务局", "北京市朝阳区三间房乡人民政府"]
+
+
+def _lost_one(name: str, i: int) -> str:
+    return name[:i] + name[i + 1:]
+
+
+@pytest.mark.parametrize("organ", ORGANS)
+@pytest.mark.parametrize("wrap", [False, True])
+def test_a_character_ocr_lost_in_the_title_is_taken_from_the_text(organ, wrap):
+    """OCR drops a glyph of the title's organ (any one of them); the opening, the body
+    and the signature print the name whole: the name is taken from the text, the title
+    completed, and what OCR read is kept. Not when the text was typed (no OCR)."""
+    for i in range(1, len(organ) - 1):
+        misread = _lost_one(organ, i)
+        title = [misread, "2023年政府信息公开工作年度报告"] if wrap else [f"{misread}2023年政府信息公开工作年度报告"]
+        body = ["本报告根据《条例》要求，由" + organ + "编制。", "一、总体情况",
+                f"2023年，{organ}坚持公开为常态。如有疑问请与{misread}联系。", organ, "2024年1月20日"]
+        h = find_heading(title + body, read_by_ocr=True)
+        assert (h.agency_titled, h.misread) == (organ, misread), (i, h)
+        assert h.title.replace(" ", "") == f"{organ}2023年政府信息公开工作年度报告"
+        typed = find_heading(title + body)
+        assert typed.misread is None and organ not in typed.title.replace(" ", "")  # typed: as printed
+
+
+@pytest.mark.parametrize("organ", ORGANS)
+def test_a_title_the_text_does_not_contradict_is_kept(organ):
+    """The title's organ stands when the text prints no longer name, prints one only
+    once, or prints the title's reading as often: an abbreviation is not a misreading."""
+    title = f"{organ}2023年政府信息公开工作年度报告"
+    longer = organ[:2] + "新" + organ[2:]
+    for body in (["一、总体情况", f"{organ}坚持公开。"],
+                 ["一、总体情况", f"{longer}坚持公开。", f"{organ}推进公开。"],
+                 ["一、总体情况", f"{longer}坚持公开。", f"{longer}推进。", f"{organ}落实。", f"{organ}。"]):
+        h = find_heading([title] + body, read_by_ocr=True)
+        assert (h.agency_titled, h.misread) == (organ, None), body
