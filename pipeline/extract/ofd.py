@@ -14,6 +14,7 @@ parser reports it as needing OCR.
 from __future__ import annotations
 
 import io
+import itertools
 import posixpath
 import re
 import zipfile
@@ -214,32 +215,75 @@ class _Drawn:
             x, y = cx, cy
 
     def _path(self, obj: Any) -> None:
-        stroke = obj.get("Stroke", "true").lower() != "false"
-        fill = obj.get("Fill", "false").lower() == "true"
+        stroke, fill = painted(obj)
         if not stroke and not fill:
             return
-        bx, by = _origin(obj)
-        ctm = _ctm(obj)
-        subpaths: list[list[tuple[float, float]]] = []
-        closed: list[bool] = []
-        curved: list[bool] = []
-        for cmd, args in _commands(_text(obj, "AbbreviatedData")):
-            if cmd in "MS" and len(args) >= 2:
-                subpaths.append([self._pt(bx, by, ctm, args[0], args[1])])
-                closed.append(False)
-                curved.append(False)
-            elif cmd in "LQBA" and len(args) >= 2 and subpaths:
-                subpaths[-1].append(self._pt(bx, by, ctm, args[-2], args[-1]))
-                curved[-1] = curved[-1] or cmd != "L"
-            elif cmd == "C" and subpaths:
-                closed[-1] = True
+        subpaths, closed, curved = outline(obj)
         # A stroked path is a line however it is filled; a fill alone is a rule only when thin.
         path_rules(subpaths, closed, curved, stroke, self.v, self.h)
 
-    @staticmethod
-    def _pt(bx: float, by: float, ctm: tuple | None, x: float, y: float) -> tuple[float, float]:
+
+Point = tuple[float, float]
+
+
+def outline(obj: Any, flatten: int = 0, limit: int | None = None) -> tuple[list[list[Point]], list[bool], list[bool]]:
+    """A path object's subpaths in points on the page, whether each is closed, and whether
+    it curves. A curve goes straight to its end point (rules are straight), or with
+    `flatten` steps along it (to draw it); at most about `limit` points."""
+    bx, by = _origin(obj)
+    ctm = _ctm(obj)
+
+    def to(x: float, y: float) -> Point:
         x, y = _apply(ctm, x, y)
         return (round((bx + x) * PT_PER_MM, 3), round((by + y) * PT_PER_MM, 3))
+
+    subpaths: list[list[Point]] = []
+    closed: list[bool] = []
+    curved: list[bool] = []
+    at = (0.0, 0.0)  # the current point, in the object's own coordinates
+    n = 0
+    for cmd, args in _commands(_text(obj, "AbbreviatedData")):
+        if limit is not None and n >= limit:
+            break
+        n += 1 + len(args)
+        if cmd in "MS" and len(args) >= 2:
+            at = (args[0], args[1])
+            subpaths.append([to(*at)])
+            closed.append(False)
+            curved.append(False)
+        elif not subpaths:
+            continue
+        elif cmd == "C":
+            closed[-1] = True
+        elif cmd in "LQBA" and len(args) >= 2:
+            curved[-1] = curved[-1] or cmd != "L"
+            step = {"L": 2, "B": 6, "Q": 4}.get(cmd) if flatten else None
+            if step is None:  # an arc, or not drawing: to the end point
+                at = (args[-2], args[-1])
+                subpaths[-1].append(to(*at))
+                continue
+            for i in range(0, len(args) - step + 1, step):
+                ctrl = [at] + [(args[j], args[j + 1]) for j in range(i, i + step, 2)]
+                subpaths[-1] += [to(*p) for p in (ctrl[1:] if cmd == "L" else _bezier(ctrl, flatten))]
+                at = ctrl[-1]
+    return subpaths, closed, curved
+
+
+def _bezier(ctrl: list[Point], steps: int) -> list[Point]:
+    """`steps` points along a quadratic or cubic Bézier curve (its start left out)."""
+    out = []
+    for k in range(1, steps + 1):
+        t = k / steps
+        pts = ctrl
+        while len(pts) > 1:  # de Casteljau
+            pts = [((1 - t) * a[0] + t * b[0], (1 - t) * a[1] + t * b[1]) for a, b in itertools.pairwise(pts)]
+        out.append(pts[0])
+    return out
+
+
+def painted(obj: Any) -> tuple[bool, bool]:
+    """(stroked, filled): GB/T 33190 strokes a path and leaves it unfilled unless told."""
+    return obj.get("Stroke", "true").lower() != "false", obj.get("Fill", "false").lower() == "true"
 
 
 def _commands(data: str | None) -> Iterator[tuple[str, list[float]]]:

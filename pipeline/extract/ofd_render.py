@@ -17,7 +17,17 @@ import subprocess
 from functools import lru_cache
 from typing import Any
 
-from .ofd import DEFAULT_LINE_WIDTH, PT_PER_MM, _apply, _child, _commands, _ctm, _Document, _Drawn, _float, _origin, _text
+from .ofd import (
+    DEFAULT_LINE_WIDTH,
+    PT_PER_MM,
+    _child,
+    _ctm,
+    _Document,
+    _Drawn,
+    _float,
+    outline,
+    painted,
+)
 
 SUPERSAMPLE = 2
 MAX_SHAPES = 100_000  # path objects drawn on one page (a real page of outlined text: a few thousand)
@@ -101,63 +111,18 @@ class _Painter(_Drawn):
     def _path(self, obj: Any) -> None:
         if len(self.shapes) >= MAX_SHAPES or self.points >= MAX_POINTS:
             return
-        stroke = obj.get("Stroke", "true").lower() != "false"
-        fill = obj.get("Fill", "false").lower() == "true"
+        stroke, fill = painted(obj)
         if not stroke and not fill:
             return
-        bx, by = _origin(obj)
-        ctm = _ctm(obj)
-        subpaths: list[list[tuple[float, float]]] = []
-        closed: list[bool] = []
-        at = (0.0, 0.0)  # the current point, in the object's own coordinates
-
-        def to(x: float, y: float) -> tuple[float, float]:
-            px, py = _apply(ctm, x, y)
-            return (bx + px) * PT_PER_MM, (by + py) * PT_PER_MM
-
-        for cmd, args in _commands(_text(obj, "AbbreviatedData")):
-            if self.points >= MAX_POINTS:
-                break
-            if cmd in "MS" and len(args) >= 2:
-                at = (args[0], args[1])
-                subpaths.append([to(*at)])
-                closed.append(False)
-            elif not subpaths:
-                continue
-            elif cmd == "L":
-                for i in range(0, len(args) - 1, 2):
-                    at = (args[i], args[i + 1])
-                    subpaths[-1].append(to(*at))
-            elif cmd in "BQ":
-                n = 6 if cmd == "B" else 4
-                for i in range(0, len(args) - n + 1, n):
-                    ctrl = [at] + [(args[j], args[j + 1]) for j in range(i, i + n, 2)]
-                    subpaths[-1] += [to(*p) for p in _bezier(ctrl)]
-                    at = ctrl[-1]
-            elif cmd == "A" and len(args) >= 7:  # an arc: its end point (report pages draw none that matter)
-                at = (args[5], args[6])
-                subpaths[-1].append(to(*at))
-            elif cmd == "C":
-                closed[-1] = True
-            self.points += 1 + len(args)
+        subpaths, closed, _ = outline(obj, CURVE_STEPS, MAX_POINTS - self.points)
         if not subpaths:
             return
+        self.points += sum(len(p) for p in subpaths)
+        ctm = _ctm(obj)
         scale = math.sqrt(abs(ctm[0] * ctm[3] - ctm[1] * ctm[2])) if ctm else 1.0
         width = _float(obj.get("LineWidth"), DEFAULT_LINE_WIDTH) * scale * PT_PER_MM
         self.shapes.append((subpaths, closed, _grey(obj, "FillColor") if fill else None,
                             _grey(obj, "StrokeColor") if stroke else None, width))
-
-
-def _bezier(ctrl: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Points along a quadratic or cubic Bézier curve (the start point left out)."""
-    out = []
-    for k in range(1, CURVE_STEPS + 1):
-        t = k / CURVE_STEPS
-        pts = ctrl
-        while len(pts) > 1:  # de Casteljau
-            pts = [((1 - t) * a[0] + t * b[0], (1 - t) * a[1] + t * b[1]) for a, b in zip(pts, pts[1:])]
-        out.append(pts[0])
-    return out
 
 
 def _grey(obj: Any, name: str) -> int:
@@ -222,7 +187,7 @@ def font_path() -> str | None:
             return path
     if shutil.which("fc-match"):
         try:
-            out = subprocess.run(["fc-match", "-f", "%{file}", ":lang=zh-cn"], capture_output=True, text=True,
+            out = subprocess.run(["fc-match", "-f", "%{file}", ":lang=zh-cn"], capture_output=True, text=True, check=False,
                                  timeout=10).stdout.strip()
         except (OSError, subprocess.SubprocessError):
             return None
