@@ -30,6 +30,7 @@ from .ofd import (
 )
 
 SUPERSAMPLE = 2
+SUPERSAMPLE_MAX_PIXELS = 16_000_000  # pages larger than this (an A4 page at 200 dpi: 3.9 M) are not drawn larger
 MAX_SHAPES = 100_000  # path objects drawn on one page (a real page of outlined text: a few thousand)
 MAX_POINTS = 2_000_000  # points of all paths of one page, curves flattened
 CURVE_STEPS = 8  # segments per Bézier curve: a glyph's curve spans a few pixels
@@ -86,16 +87,17 @@ def _draw(box: tuple[float, float, float, float], contents: list[Any], scale: fl
     painter = _Painter()
     for content in contents:
         painter.content(content)
-    big = scale * SUPERSAMPLE
+    w, h = (box[2] - box[0]) * PT_PER_MM * scale, (box[3] - box[1]) * PT_PER_MM * scale
+    k = SUPERSAMPLE if w * h <= SUPERSAMPLE_MAX_PIXELS else 1  # a huge page: drawn at its size
     # The page's own origin: a PhysicalBox need not start at 0 0.
     ox, oy = box[0] * PT_PER_MM, box[1] * PT_PER_MM
-    size = (max(1, round((box[2] - box[0]) * PT_PER_MM * big)), max(1, round((box[3] - box[1]) * PT_PER_MM * big)))
-    img = Image.new("L", size, 255)
+    size = (max(1, round(w)), max(1, round(h)))
+    img = Image.new("L", (size[0] * k, size[1] * k), 255)
     draw = ImageDraw.Draw(img)
     for shape in painter.shapes:
-        _shape(img, draw, shape, big, ox, oy)
-    _chars(draw, painter.chars, big, ox, oy)
-    return img.resize((max(1, size[0] // SUPERSAMPLE), max(1, size[1] // SUPERSAMPLE)), Image.Resampling.BOX)
+        _shape(img, draw, shape, scale * k, ox, oy)
+    _chars(draw, painter.chars, scale * k, ox, oy)
+    return img.resize(size, Image.Resampling.BOX) if k > 1 else img
 
 
 class _Painter(_Drawn):
