@@ -120,12 +120,15 @@ def _grid_rows(g: Grid) -> list:
             continue
         label_parts, unit, values = [], None, []
         for (c, cell), t in zip(cells, texts):
+            # An extractor unsure of what it read (OCR: 「.4」, a low confidence) says so in
+            # `doubt`: the figure is NULL with that reason, as in tables 2–4.
+            doubt = cell.source.get("doubt")
             if c in cols:
-                values.append((cols[c], cell.text, None))
+                values.append((cols[c], cell.text, doubt))
             elif (c == unit_col or t in O.UNITS) and not _figure(t):
                 unit = t or unit
             elif _figure(t) and label_parts:
-                values.append((None, cell.text, None))
+                values.append((None, cell.text, doubt))
             elif not _figure(t):
                 label_parts.append(cell.text)
         label = "".join(label_parts)

@@ -54,6 +54,20 @@ def test_figures_run_together_are_null_with_the_reason():
     assert report.status == "extraction_incomplete"
 
 
+def test_a_figure_the_extractor_doubts_is_null_with_its_reason():
+    """OCR read 「.4」 (a speck before the 4) and doubted it; the old table must not store 0.4."""
+    from nianbao.pipeline.model import Grid, GridCell
+    from nianbao.pipeline.old_tables import interpret
+
+    doubt = "OCR read '.4': a mark at the edge of the figure, not trusted"
+    grid = Grid([[GridCell("统计指标", {}), GridCell("单位", {}), GridCell("本年度", {})],
+                 [GridCell("五、行政诉讼数量", {}), GridCell("件", {}), GridCell(".4", {"doubt": doubt})],
+                 [GridCell("四、行政复议数量", {}), GridCell("件", {}), GridCell("2", {})]])
+    cells = {c.row: c for c in interpret([grid], "", 2012).cells}
+    assert (cells["suit.total"].value, cells["suit.total"].reason) == (None, doubt)
+    assert cells["review.total"].value == 2
+
+
 def test_labels_match_loosely_and_by_block():
     assert old_template.row_for("（一）维持具体行政行为数", "review").code == "review.upheld"
     assert old_template.row_for("（一）维持具体行政行为或者驳回原告诉讼请求数", "suit").code == "suit.upheld"
