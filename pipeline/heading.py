@@ -127,8 +127,8 @@ def _title_prefix(title: str) -> str | None:
 
 def find_heading(lines: list[str], fallback_title: str | None = None, read_by_ocr: bool = False) -> Heading:
     """The title printed at the top of the report and the organ it names. `read_by_ocr`:
-    the heading was read from pixels, where a character of the organ can be lost
-    (`attested`)."""
+    the page the heading stands on was read from pixels, where a character of the organ
+    can be lost (`attested`)."""
     title, start, end = _printed_title(lines)
     title_from = "heading" if title else None
     if not title and fallback_title and REPORT_NAME.search(squash(fallback_title)):
@@ -140,7 +140,10 @@ def find_heading(lines: list[str], fallback_title: str | None = None, read_by_oc
         if signed:
             organ, reason, agency_from = signed, None, "signature"
     misread = None
-    read = (organ if agency_from == "title" else _title_prefix(title)) if read_by_ocr and title else None
+    # Only a heading read from the page: a title from the metadata (an image article's
+    # HTML <title>, a document's properties) was typed, and is kept as typed.
+    from_pixels = read_by_ocr and title_from == "heading"
+    read = (organ if agency_from == "title" else _title_prefix(title)) if from_pixels else None
     above = squash(lines[start - 1]) if read == "" and start > 0 and title_from == "heading" else None
     better = attested(read or above or "", "\n".join(lines[end:])) if read or above else None
     if better and _ORGAN_END.search(better):

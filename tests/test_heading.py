@@ -152,6 +152,17 @@ def test_a_character_ocr_lost_in_the_title_is_taken_from_the_text(organ, wrap):
 
 
 @pytest.mark.parametrize("organ", ORGANS)
+def test_a_typed_title_from_the_metadata_is_kept_when_the_pages_were_ocrd(organ):
+    """An image article: its pages were read by OCR but print no title, and the title
+    comes from the article's HTML, typed. A longer name in the text does not change it."""
+    misread = _lost_one(organ, 2)
+    body = ["一、总体情况", f"2023年，{organ}坚持公开为常态。", f"{organ}推进公开。", organ, "2024年1月20日"]
+    h = find_heading(body, fallback_title=f"{misread}2023年政府信息公开工作年度报告", read_by_ocr=True)
+    assert h.title_from == "metadata" and h.misread is None
+    assert h.agency_titled == misread and organ not in h.title.replace(" ", "")
+
+
+@pytest.mark.parametrize("organ", ORGANS)
 def test_a_title_the_text_does_not_contradict_is_kept(organ):
     """The title's organ stands when the text prints no longer name, prints one only
     once, or prints the title's reading as often: an abbreviation is not a misreading."""
