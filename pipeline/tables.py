@@ -405,9 +405,15 @@ def _pick(rv: RowView, n: int, ref: tuple[int, ...] | None = None) -> tuple[list
 
 
 def _place(table: int, row: str, cols: list[tuple[str, str]], rv: RowView | None,
-           out: TableResult, unit_hint: str | None = None, ref: tuple[int, ...] | None = None) -> None:
-    """Emit the cells of one template row from one printed row (or its absence)."""
+           out: TableResult, unit_hint: str | None = None, ref: tuple[int, ...] | None = None,
+           broken: bool = False) -> None:
+    """Emit the cells of one template row from one printed row (or its absence).
+    `broken`: the row's figures stand in a part below it that could not be joined
+    (`_broken_rows`)."""
     n = len(cols)
+    if broken and rv is not None:
+        _unreadable(table, row, cols, rv, BROKEN_ROW, out, code="row_split")
+        return
     if rv is None:
         for col, _ in cols:
             out.cells.append(Cell(table, row, col, None, None, {}, "row not found"))
@@ -431,12 +437,32 @@ def _place(table: int, row: str, cols: list[tuple[str, str]], rv: RowView | None
                                     table=table, row=row, col=col, cells=[[row, col]]))
 
 
-def _unreadable(table: int, row: str, cols: list[tuple[str, str]], rv: RowView, why: str, out: TableResult) -> None:
+def _unreadable(table: int, row: str, cols: list[tuple[str, str]], rv: RowView, why: str, out: TableResult,
+                code: str = "row_unreadable") -> None:
     """The printed row is there but its figures cannot be placed: None, with the reason."""
     for col, _ in cols:
         out.cells.append(Cell(table, row, col, None, None, dict(rv.source), why))
-    out.issues.append(Issue("extraction", "row_unreadable", f"table {table} row {row}: {why}",
+    out.issues.append(Issue("extraction", code, f"table {table} row {row}: {why}",
                             table=table, row=row, cells=[[row, c] for c, _ in cols]))
+
+
+BROKEN_ROW = ("the row holds no figure and the row below it, with no label, holds figures: a row "
+              "broken by a page break whose parts could not be joined; its figures are not placed")
+
+
+def _broken_rows(rows: list[RowView], match: dict[int, int]) -> set[int]:
+    """Printed rows taken by a template row that hold no figure while the printed row
+    right below them, taken by none, has no label and holds figures: the two parts of a
+    row broken by a page break that `row_views` could not join (a speck read as text
+    against a figure). Its empty cells are not the report's blanks."""
+    used = set(match.values())
+    out = set()
+    for i in used:
+        below = rows[i + 1] if i + 1 < len(rows) and i + 1 not in used else None
+        if (below is not None and not norm_label(below.label) and any(_figure(c.text) for c in below.values)
+                and rows[i].values and not any(_figure(c.text) for c in rows[i].values)):
+            out.add(i)
+    return out
 
 
 def _from_text(rows: list[RowView]) -> bool:
@@ -466,9 +492,10 @@ def interpret_table3(rows: list[RowView]) -> TableResult | None:
     out = TableResult(templates={"3": name})
     cols = [(c.code, c.kind) for c in T.T3_COLS]
     refs = _figure_columns(rows, len(cols))
+    broken = _broken_rows(rows, match)
     for j, trow in enumerate(T.table3_rows(name)):
         rv = rows[match[j]] if j in match else None
-        _place(3, trow.code, cols, rv, out, ref=refs.get(rv.grid) if rv else None)
+        _place(3, trow.code, cols, rv, out, ref=refs.get(rv.grid) if rv else None, broken=match.get(j) in broken)
     return out
 
 
@@ -502,12 +529,13 @@ def interpret_table2(rows: list[RowView]) -> TableResult | None:
     if score <= 0:
         return None
     out = TableResult(templates={"2": name})
+    broken = _broken_rows(rows, match)
     j = 0
     for rows_, cols_ in T.table2_layout(name).values():
         cols = [(c.code, c.kind) for c in cols_]
         for trow in rows_:
             rv = rows[match[j]] if j in match else None
-            _place(2, trow.code, cols, rv, out, _unit_hint(rv) if rv else None)
+            _place(2, trow.code, cols, rv, out, _unit_hint(rv) if rv else None, broken=match.get(j) in broken)
             j += 1
     return out
 

@@ -358,6 +358,29 @@ def test_row_broken_across_a_page_is_joined_with_its_fragment():
         assert cell.source["table"] == 1 and cell.raw == fig(i, 0)
 
 
+def test_row_broken_across_a_page_that_cannot_be_joined_is_null_with_a_reason_not_blank():
+    """A broken row whose two parts cannot be joined (a speck read as text where the
+    next page holds a figure): the label's part has no figure, the part below it has no
+    label. Its blanks are not the report's: each cell is NULL with the reason, flagged,
+    and the figures below are not guessed into it. The rows around it are unchanged."""
+    codes = [r.code for r in T.table3_rows("2021")]
+    i = codes.index("denied.security_stability")
+    rows = t3_rows("2021")
+    for speck in ("?", "", "—"):
+        head = [rows[i][0], speck] + [""] * 6
+        rest = [("", 1, 3)] + [fig(i, c) for c in range(7)]
+        res = interpret([grid(T3_HEADER + rows[:i] + [head]), continued(grid([rest] + rows[i + 1:], 1))])
+        cells = by_key(res)
+        broken = [cells[(3, codes[i], c.code)] for c in T.T3_COLS]
+        if speck == "":  # nothing stands against the figures: joined as usual
+            assert [c.raw for c in broken] == [fig(i, c) for c in range(7)] and res.issues == []
+            continue
+        assert all(c.value is None and "page break" in c.reason for c in broken), broken
+        assert [x.code for x in res.issues] == ["row_split"] and res.issues[0].row == codes[i]
+        for j in (i - 1, i + 1):
+            assert cells[(3, codes[j], "natural_person")].raw == fig(j, 0)
+
+
 def test_header_row_broken_across_a_page_is_joined():
     """Table 4's header row cut after 「结果维」: its last characters open the next page
     as a row of their own above the figures."""
