@@ -140,7 +140,9 @@ def _view(g: Grid, gi: int, line: list[GridCell | None], prev: list[GridCell | N
         # ruled row as wide as table 4's data row: its fifteen figures printed blank.
         return None
     k = len(own)
-    while k > 0 and looks_like_value(own[k - 1].text):
+    # A cell the extractor doubts (OCR saw ink it could not read: 「?」) stands where a
+    # figure does: it is one, unread, and must not join the label.
+    while k > 0 and (looks_like_value(own[k - 1].text) or own[k - 1].source.get("doubt")):
         k -= 1
     label = "".join(c.text for c in own[:k])
     src = dict(own[0].source)
@@ -301,6 +303,7 @@ def split_tables(rows: list[RowView], borrow_labels: bool = True) -> dict[int, l
     state: int | None = None
     pending: list[str] = []
     header = item = ""
+    fresh = False  # no data row since the item row: a 「信息内容」 header below it is its
     for rv in rows:
         if not rv.values:
             h = _header_table(rv)
@@ -309,10 +312,17 @@ def split_tables(rows: list[RowView], borrow_labels: bool = True) -> dict[int, l
                 pending = []
                 header = rv.text
                 m = _ITEM.search(unicodedata.normalize("NFKC", rv.text))
-                item = m.group(1) if m else item if h == 2 else ""
-            elif len(norm_label(rv.label)) <= SHORT:
+                # A header row of its own (「信息内容 | 本年处理决定数量」) after data rows opens
+                # the next item's block, whose 「第二十条第（六）项」 row was lost: which item
+                # it is, is not known (keeping the last one would pull 行政处罚 under 行政许可).
+                item = m.group(1) if m else item if h == 2 and fresh else ""
+                fresh = bool(m) or (fresh and h == 2)
+                continue
+            fresh = False
+            if len(norm_label(rv.label)) <= SHORT:
                 pending.append(rv.label)
             continue
+        fresh = False
         if borrow_labels and not norm_label(rv.label) and pending and state in (2, 3):
             rv.label = "".join(pending)
         pending = []
@@ -399,7 +409,7 @@ def _pick(rv: RowView, n: int, ref: tuple[int, ...] | None = None) -> tuple[list
         if all(c is not None for c in cells):
             return cells, None
     if rv.complete:
-        return None, f"row has {len(rv.own)} cells for {n} columns"
+        return None, f"row has {len(vals)} cells for {n} columns"
     return None, (f"row has {len(vals)} figures for {n} columns; which column is blank "
                   f"cannot be told from the extracted text")
 

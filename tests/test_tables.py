@@ -159,6 +159,37 @@ def table2_2021(amount="7730.28") -> list[Grid]:
     ]
 
 
+def test_a_lost_item_row_leaves_the_next_block_under_no_item():
+    """A scan loses the 「第二十条第（六）项」 row (a seal over it, a broken rule): the
+    block's own 「信息内容」 header still opens it, so 行政处罚 is not taken for a row of
+    item (五) and pulled into 行政许可, whatever 行政许可's row holds."""
+    for licensing in ("550", "", "见附件"):
+        grids = table2_2021()
+        grids[1].rows[2][1].text = licensing
+        grids[2].rows.pop(0)
+        cells = by_key(interpret(grids))
+        assert cells[(2, "penalty", "decisions")].value == 4119, licensing
+        assert cells[(2, "coercion", "decisions")].value == 195
+        assert cells[(2, "licensing", "decisions")].value in (550, None), licensing
+
+
+def test_a_figure_ocr_could_not_read_stays_in_its_column():
+    """「?」 is a cell where OCR saw ink it could not read (the extractor's doubt): it
+    stands among the figures, so the row keeps its label and the others their columns."""
+    codes = [r.code for r in T.table3_rows("2021")]
+    rows = t3_rows("2021")
+    g = grid(T3_HEADER + rows)
+    for k in (1, 4, 7):  # first, middle and last figure of the 「（一）予以公开」 row
+        g = grid(T3_HEADER + rows)
+        cell = g.rows[len(T3_HEADER) + codes.index("granted")][k]
+        cell.text, cell.source["doubt"] = "?", "ink in the cell but OCR read '' with confidence 0.00"
+        cells = by_key(interpret([g]))
+        got = [cells[(3, "granted", c.code)] for c in T.T3_COLS]
+        assert got[k - 1].value is None and got[k - 1].reason, k
+        assert [c.value for i, c in enumerate(got) if i != k - 1] == \
+            [int(fig(codes.index("granted"), i)) for i in range(7) if i != k - 1], k
+
+
 def t4_grid(values: list[str], table=9) -> Grid:
     return grid([
         [("行政复议", 1, 5), ("行政诉讼", 1, 10)],
