@@ -279,16 +279,16 @@ def test_slash_blanks_are_read_as_blanks(parse, damage):
 @pytest.mark.parametrize("font", ["NotoSansCJK-Regular.ttc", "NotoSerifCJK-Regular.ttc"])
 @pytest.mark.parametrize("size", [18, 28, 44])
 @pytest.mark.parametrize("tilt", [-2.0, 0.0, 2.0])
-def test_a_slash_is_told_from_upright_strokes_by_its_shape(font, size, tilt):
-    """A reading of 「/」 is taken as a blank only when the ink is a stroke rising to the
-    right: never a 1, l, I, 丨, 7, a backslash, a dash or a 0, in serif and sans, at
-    three sizes, on a page straightened to within 2°, sharp or blurred with specks.
-    Nor any digit, nor a slash beside a figure: the shape alone makes a blank."""
+def test_a_blank_mark_is_told_from_figures_by_its_shape(font, size, tilt):
+    """A cell whose ink is a 「/」 or a 「—」 is blank by its shape alone: never a 1, l, I,
+    丨, 7, backslash or any other digit, nor a slash beside a figure, in serif and sans, at
+    three sizes, on a page straightened to within 2°, sharp or blurred with specks."""
     from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
     face = ImageFont.truetype(f"/usr/share/fonts/opentype/noto/{font}", size)
-    marks = [("/", True), ("／", True), ("l", False), ("I", False), ("丨", False), ("\\", False), ("一", False),
-             ("1/", False), ("//", False), ("/.", True), ("1", False)] + [(d, False) for d in "023456789"]
+    marks = [("/", "/"), ("／", "/"), ("/.", "/"), ("—", "—"), ("一", "—"), ("l", None), ("I", None),
+             ("丨", None), ("\\", None), ("1/", None), ("//", None), ("-1", None), ("1", None)] + \
+        [(d, None) for d in "023456789"] + ([("-", "—")] if size > 18 else [])  # smaller: a speck's size
     rng = np.random.default_rng(size)
     for ch, want in marks:
         img = Image.new("L", (size * 3, size * 3), 255)
@@ -298,7 +298,19 @@ def test_a_slash_is_told_from_upright_strokes_by_its_shape(font, size, tilt):
             crop = np.asarray(img.filter(ImageFilter.GaussianBlur(blur)) if blur else img).copy()
             if blur:
                 crop[rng.random(crop.shape) < 0.002] = 120
-            assert raster._slash(crop) is want, (ch, font, size, tilt, blur)
+            assert raster._mark(crop) == want, (ch, font, size, tilt, blur)
+
+
+def test_a_rules_remnant_is_no_blank_mark():
+    """A horizontal stroke across the whole cell, or along its top or bottom, is what is
+    left of a ruling line, not a 「—」 printed in the cell."""
+    for rows, cols in [((28, 31), (2, 118)), ((3, 6), (40, 80)), ((53, 56), (40, 80))]:
+        crop = np.full((60, 120), 255, np.uint8)
+        crop[slice(*rows), slice(*cols)] = 0
+        assert raster._mark(crop) is None, (rows, cols)
+    crop = np.full((60, 120), 255, np.uint8)
+    crop[28:31, 40:80] = 0
+    assert raster._mark(crop) == "—"
 
 
 def test_a_borders_remnant_along_a_cells_edge_is_not_ink():

@@ -222,7 +222,7 @@ def add_page(pages: Any, page_no: int, image: Any, dpi: float) -> dict[str, Any]
                     cell.text = "—"  # a lone dash (blank mark) reads as 一 or - : the same mark
                 if not cell.text.strip() and cell.source.get("bbox"):
                     doubtful += _missed(cell, gray, pt, budget) or _under_seal(cell, seal, pt)
-                elif _stroke_read(cell.text) and cell.source.get("bbox") and _slash(_cell_ink(cell, gray, pt)):
+                elif _stroke_read(cell.text) and cell.source.get("bbox") and _mark(_cell_region(cell, gray, pt)) == "/":
                     if _EDGE_MARK.sub("", cell.text.strip()) in _SLASHES:
                         cell.text = "/"  # 「/.」: a speck beside the blank mark
                     else:
@@ -258,40 +258,51 @@ def _judge(cell: Any, confs: list[tuple[float, list[tuple[float, float]]]]) -> i
 
 
 _EDGE_MARK = re.compile(r"^[.·,，。:：'`]|[.·,，。:：'`]$")
+_TRAILING = ".·,，。:：'`"
 _DASHES = {"一", "-", "_", "－", "—", "–", "─", "一一", "--", "——"}
 _SLASHES = {"/", "／"}
 
 
-def _slash(crop: Any | None) -> bool:
-    """The ink is one thin stroke rising to the right at 35–80° (a "/"), not an upright
-    "1", "l" or "7": the principal axis of the ink pixels, and how elongated they are.
-    Measured on Noto Sans and Serif, sharp and blurred: "/" 73° (「／」 45°), axes' ratio
-    7–28; "1" and "7" stand at 84–88° with a ratio of at most 4.4. The stroke is the
-    crop's largest connected ink: specks and a point may stand around it, but a second
-    stroke (「1/」, 「//」, a figure) makes it no slash."""
+def _mark(region: Any) -> str | None:
+    """The blank mark a cell holds, told by its shape: "/" for one thin stroke rising to
+    the right at 35–80°, "—" for one lying within 10° of level across the middle of the
+    cell and not across all of it (a rule's remnant spans the cell). None for anything
+    else. The principal axis of the ink and how elongated it is: measured on Noto Sans
+    and Serif, sharp and blurred, "/" stands at 73° (「／」 45°) with axes in a ratio of
+    7–28, while "1" and "7" stand at 84–88° with a ratio of at most 4.4; at least 5 is
+    asked of a slash. The stroke is the largest connected ink: specks and a point may stand around
+    it, but a second stroke (「1/」, 「//」, a figure) makes it no mark."""
     import cv2
     import numpy as np
 
-    if crop is None:
-        return False
-    n, labels, stats, _ = cv2.connectedComponentsWithStats((crop < 200).astype(np.uint8), connectivity=8)
+    if region is None or region.size == 0:
+        return None
+    n, labels, stats, _ = cv2.connectedComponentsWithStats((region < 200).astype(np.uint8), connectivity=8)
     if n < 2:
-        return False
+        return None
     areas = stats[1:, cv2.CC_STAT_AREA]
     big = int(areas.argmax())
     others = np.delete(areas, big)
+    others = others[others >= max(3, 0.05 * areas[big])]  # a one-pixel speck weighs nothing
     if others.size and (others.max() > 0.35 * areas[big] or others.sum() > 0.6 * areas[big]):
-        return False
+        return None
     ys, xs = (labels == big + 1).nonzero()
     if len(xs) < 8:
-        return False
+        return None
     cov = np.cov(np.stack([xs, -ys]).astype(float))  # y up, as angles are read
     evals, evecs = np.linalg.eigh(cov)
-    if evals[1] <= 0 or evals[1] < 25 * max(evals[0], 0.0):  # axes' ratio at least 5: a stroke
-        return False
+    if evals[1] <= 0:
+        return None
+    ratio = evals[1] / max(evals[0], 1e-9)  # the square of the axes' ratio
     dx, dy = evecs[:, 1]
     angle = float(np.degrees(np.arctan2(abs(dy), abs(dx))))
-    return bool(dx * dy > 0 and 35 <= angle <= 80)
+    if dx * dy > 0 and 35 <= angle <= 80 and ratio >= 25:
+        return "/"
+    h, w = region.shape[:2]
+    # No figure lies level, so a short, blurred hyphen (axes 1.7 : 1) is enough.
+    if angle <= 10 and ratio >= 3 and xs.max() - xs.min() < 0.8 * w and 0.2 * h <= ys.mean() <= 0.8 * h:
+        return "—"
+    return None
 
 
 _ONE_STROKE = {"1", "l", "I", "|", "丨", "7"}  # what the recogniser makes of a lone "/" with confidence
@@ -303,9 +314,9 @@ def _stroke_read(text: str) -> bool:
     return t in _ONE_STROKE or _EDGE_MARK.sub("", t) in _SLASHES | _ONE_STROKE
 
 
-def _contradicted(cell: Any) -> None:
-    cell.source["doubt"] = (f"OCR read {cell.text.strip()!r} but the ink is one stroke rising to the right, "
-                            "a 「/」 (blank): not trusted")
+def _contradicted(cell: Any, mark: str = "/") -> None:
+    cell.source["doubt"] = (f"OCR read {cell.text.strip()!r} but the ink is one stroke shaped as 「{mark}」 "
+                            "(a blank): not trusted")
 
 
 def _under_seal(cell: Any, seal: Any, pt: float) -> int:
@@ -321,6 +332,7 @@ def _under_seal(cell: Any, seal: Any, pt: float) -> int:
     return 0
 
 
+SPECK = 3  # connected ink of fewer pixels (at 200 dpi) is a speck, never a glyph
 EDGE = 4  # pixels at each side of a cell's crop where a border's remnant can lie
 
 
@@ -343,21 +355,29 @@ def _without_edge_rules(crop: Any) -> Any:
     return out
 
 
-def _cell_ink(cell: Any, gray: Any, pt: float) -> Any:
-    """The cell's pixels without its borders, cut tight around the ink and given a
-    white margin (a text line, as the recogniser is trained); None when blank."""
-    import cv2
-
+def _cell_region(cell: Any, gray: Any, pt: float) -> Any:
+    """The cell's pixels inside its borders, with what is left of them whitened."""
     x0, t, x1, b = (v / pt for v in cell.source["bbox"])
     inset = 1.5 / pt  # 1.5 pt in pixels: keeps the ruling lines out of the crop
-    crop = _without_edge_rules(gray[int(t + inset):int(b - inset), int(x0 + inset):int(x1 - inset)])
-    if crop.size == 0:
+    return _without_edge_rules(gray[int(t + inset):int(b - inset), int(x0 + inset):int(x1 - inset)])
+
+
+def _cell_ink(region: Any) -> Any:
+    """A cell's region cut tight around its glyphs and given a white margin (a text line,
+    as the recogniser is trained); None when blank."""
+    import cv2
+
+    if region.size == 0:
         return None
-    ink = crop < 200  # faint print too
-    if int(ink.sum()) < max(8, crop.size // 1500):  # specks, not a glyph (a "1" is ~100 px at 200 dpi)
+    ink = region < 200  # faint print too
+    found = _glyph_box(ink)
+    if found is None:
         return None
-    t, b, x0, x1 = _glyph_box(ink)
-    crop = crop[max(0, t - 4):b + 5, max(0, x0 - 4):x1 + 5]
+    (t, b, x0, x1), specks = found
+    if specks.any():
+        region = region.copy()
+        region[specks] = 255
+    crop = region[max(0, t - 4):b + 5, max(0, x0 - 4):x1 + 5]
     # A thin margin: the recogniser sizes a glyph against the line's height, and a lone
     # "0" with a wide white border reads as "o" or "。" (confidence 0.3–0.4 with a third of
     # the height as margin, 0.9–0.98 with a tenth).
@@ -365,31 +385,42 @@ def _cell_ink(cell: Any, gray: Any, pt: float) -> Any:
     return cv2.copyMakeBorder(crop, pad, pad, pad * 2, pad * 2, cv2.BORDER_CONSTANT, value=255)
 
 
-def _glyph_box(ink: Any) -> tuple[int, int, int, int]:
-    """(top, bottom, left, right) of the cell's glyphs, without the specks around them.
+def _glyph_box(ink: Any) -> tuple[tuple[int, int, int, int], Any] | None:
+    """(top, bottom, left, right) of the cell's glyphs without the specks around them,
+    and a mask of the specks that trail them; None when the cell holds specks only.
+
     Cut around every inked pixel, a lone "/" in a speckled cell stays a small mark in a
     wide white field, which the recogniser reads as nothing. The box starts at the
     larger strokes (a quarter of the largest's ink: a "1" beside an "8" is one) and takes
     in whatever touches it or stands near it, half a glyph's height across and a quarter
-    up or down (a decimal point, the parts of a CJK character), until nothing more does."""
+    up or down (a decimal point, the parts of a CJK character), until nothing more does.
+
+    A speck just after the last glyph reads as a point (「0.」, 「26.」), which makes the
+    figure doubtful: small ink wholly to the right of the larger strokes is returned to
+    be whitened. A point there changes no figure; one between digits, or before them
+    (「.4」), is not touched."""
     import cv2
     import numpy as np
 
-    n, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
-    comps = stats[1:]
-    if not len(comps):
-        ys, xs = ink.nonzero()
-        return int(ys.min()), int(ys.max()), int(xs.min()), int(xs.max())
-    x, y, w, h, area = (comps[:, k] for k in range(5))
-    take = area >= 0.25 * area.max()
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    x, y, w, h, area = (stats[1:, k] for k in range(5))
+    # Dust and a scanner's noise are specks of one or two pixels at 200 dpi; no glyph
+    # is made of them alone (a "1" is ~100 px, a point ~9).
+    solid = area >= SPECK
+    if int(area[solid].sum()) < max(8, ink.size // 1500):
+        return None
+    big = area >= 0.25 * area.max()
+    trailing = (area < 0.12 * area.max()) & (x > int((x + w)[big].max()) - 1)
+    take = big.copy()
     while True:
         t, b = int(y[take].min()), int((y + h)[take].max()) - 1
         x0, x1 = int(x[take].min()), int((x + w)[take].max()) - 1
         dx, dy = (b - t + 1) // 2, (b - t + 1) // 4
-        near = (x <= x1 + dx) & (x + w - 1 >= x0 - dx) & (y <= b + dy) & (y + h - 1 >= t - dy)
+        near = solid & (x <= x1 + dx) & (x + w - 1 >= x0 - dx) & (y <= b + dy) & (y + h - 1 >= t - dy)
         if not (near & ~take).any():
-            return t, b, x0, x1
+            break
         take |= near
+    return (t, b, x0, x1), np.isin(labels, np.flatnonzero(trailing) + 1)
 
 
 def _spend(budget: list[int]) -> bool:
@@ -402,7 +433,8 @@ def _spend(budget: list[int]) -> bool:
 def _missed(cell: Any, gray: Any, pt: float, budget: list[int]) -> int:
     """A cell the page reading left empty although it holds ink: a lone glyph the
     detector did not box. Read it alone; unsure → doubt, never a silent blank."""
-    crop = _cell_ink(cell, gray, pt)
+    region = _cell_region(cell, gray, pt)
+    crop = _cell_ink(region)
     if crop is None:
         return 0
     if not _spend(budget):
@@ -410,22 +442,24 @@ def _missed(cell: Any, gray: Any, pt: float, budget: list[int]) -> int:
         cell.source["doubt"] = f"ink in the cell, not read: the page had more than {MAX_CELL_READS} such cells"
         return 1
     text, conf = ocr.read_line(crop)
+    read = text.strip().rstrip(_TRAILING) or text.strip()  # a point after the figure is the recogniser's (`_second_reading`)
     cell.source["ocr_second"] = [text, round(conf, 3)]
-    if text.strip() in _DASHES and conf >= 0.5:
+    if read in _DASHES and conf >= 0.5:
         cell.text = "—"  # a blank mark: one stroke, which the recogniser names 一, - or —
         return 0
-    if _slash(crop) and (text.strip() in _SLASHES or conf < THRESHOLD):
-        # The other blank mark, told by its shape: the recogniser reads a lone, blurred
-        # "/" as "", "#", "1" or "/." at confidence 0.2–0.6, and an upright "1" is never
-        # this shape.
-        cell.text = "/"
+    mark = _mark(region)
+    if mark and (read in _DASHES | _SLASHES or conf < THRESHOLD):
+        # A blank mark told by its shape: the recogniser reads a lone, blurred "/" as "",
+        # "#", "1" or "/." and a "—" as "1" or "一" at confidence 0.2–0.6; an upright "1"
+        # is never either shape.
+        cell.text = mark
         return 0
-    if _slash(crop) and text.strip():
-        cell.text = text.strip()  # a confident "1" where the ink is a slash: neither is trusted
-        _contradicted(cell)
+    if mark and read:
+        cell.text = read  # a confident figure where the ink is a blank mark's stroke: neither is trusted
+        _contradicted(cell, mark)
         return 1
-    if text.strip() and conf >= THRESHOLD:
-        cell.text, cell.source["ocr_conf"] = text.strip(), round(conf, 3)
+    if read and conf >= THRESHOLD:
+        cell.text, cell.source["ocr_conf"] = read, round(conf, 3)
         return 0
     cell.text = "?"  # unread: the table interpreter must see a figure it cannot read, not a label
     cell.source["doubt"] = f"ink in the cell but OCR read {text!r} with confidence {conf:.2f}: not trusted"
@@ -436,7 +470,7 @@ def _second_reading(cell: Any, gray: Any, pt: float, budget: list[int]) -> bool:
     """A doubtful figure read again from its cell alone (borders cut off, white margin):
     the page's detector often boxes a lone digit poorly. Trusted only when both
     readings agree and together confident; then the doubt is lifted."""
-    crop = _cell_ink(cell, gray, pt)
+    crop = _cell_ink(_cell_region(cell, gray, pt))
     if crop is None or not _spend(budget):
         return False
     text, conf = ocr.read_line(crop)
@@ -444,7 +478,12 @@ def _second_reading(cell: Any, gray: Any, pt: float, budget: list[int]) -> bool:
     # Two readings of different crops that agree: the chance both are wrong the same
     # way is taken as the product of their doubts.
     both = 1 - (1 - cell.source["ocr_conf"]) * (1 - conf)
-    if text.strip() == cell.text.strip() and both >= THRESHOLD and not _EDGE_MARK.search(text.strip()):
+    # The crop read alone has no small ink after its figure (`_glyph_box` whitened it), so
+    # a point read there is the recogniser's (a lone 「0」 often reads 「0.」 at 0.9+), and
+    # a first reading that only adds a point after the figure agrees.
+    first, second = cell.text.strip().rstrip(_TRAILING), text.strip().rstrip(_TRAILING)
+    if second == first and both >= THRESHOLD and not _EDGE_MARK.search(second):
+        cell.text = second
         cell.source["ocr_conf"] = round(both, 3)
         del cell.source["doubt"]
         return True
