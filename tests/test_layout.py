@@ -105,3 +105,45 @@ def test_help_is_dash_h_everywhere():
     for cmd in (["serve", "-h"], ["export", "-h"], ["crawl", "-h"], ["sites", "add", "-h"], ["-h"]):
         p = subprocess.run([sys.executable, "-m", "nianbao", *cmd], capture_output=True, text=True, timeout=60)
         assert p.returncode == 0 and "Usage:" in p.stdout, (cmd, p.stderr)
+
+
+def _words_in(words):
+    """text_of(box) for lattice_to_grid from words placed at points, read top-down."""
+    def text_of(box):
+        x0, y0, x1, y1 = box
+        return " ".join(w for x, y, w in sorted(words, key=lambda t: (t[1], t[0])) if x0 <= x < x1 and y0 <= y < y1)
+    return text_of
+
+
+def test_a_rule_lost_between_two_figures_is_put_back():
+    """A scan's broken rule merges two cells: 「1 0」 across two columns, 「0 0」 down two
+    rows, 「2810 793」 over two rows of a wide value cell. Each figure stands alone in
+    a lattice position: the cell is split there, each part with its box. One figure in a
+    spanning cell (「550」 under a 3-column header), two figures in one position, and
+    text that is no figure stay whole."""
+    from nianbao.pipeline.extract.pdf_layout import lattice_to_grid
+
+    xs, ys = [0, 100, 150, 200, 250], [0, 20, 40, 60]
+    label = [(0, 0, 100, 20), (0, 20, 100, 40), (0, 40, 100, 60)]
+
+    def grid(cells, words):
+        g = lattice_to_grid(label + cells, _words_in(words), page=1, min_rows=1)
+        return [[(c.text, c.rowspan, c.colspan, c.source["bbox"]) for c in row] for row in g.rows]
+
+    # 「1 0」: columns 1–2 of row 0 merged
+    rows = grid([(100, 0, 200, 20), (200, 0, 250, 20), (100, 20, 150, 40), (150, 20, 200, 40), (200, 20, 250, 40),
+                 (100, 40, 250, 60)], [(120, 10, "1"), (170, 10, "0"), (220, 10, "5"), (120, 50, "550")])
+    assert [r[:2] for r in rows[0][1:]] == [("1", 1), ("0", 1), ("5", 1)]
+    assert rows[0][1][3] == [100, 0, 150, 20] and rows[0][2][3] == [150, 0, 200, 20]
+    assert [c[:3] for c in rows[2][1:]] == [("550", 1, 3)]  # one figure: the cell as printed
+    # 「0 0」 down two rows; 「2810 793」 over two rows and three columns
+    rows = grid([(100, 0, 150, 40), (150, 0, 250, 40), (100, 40, 250, 60)],
+                [(120, 10, "0"), (120, 30, "0"), (160, 10, "2810"), (230, 30, "793")])
+    assert [c[:3] for c in rows[0][1:]] == [("0", 1, 1), ("2810", 1, 1)]
+    assert [c[:3] for c in rows[1][1:]] == [("0", 1, 1), ("793", 1, 1)]
+    assert rows[1][2][3] == [150, 20, 250, 40]
+    # stay whole: two figures in one position, a label, a figure and a label
+    for words in ([(120, 10, "1"), (130, 10, "0")], [(120, 10, "行政"), (170, 10, "处罚")], [(120, 10, "1"), (170, 10, "件")]):
+        rows = grid([(100, 0, 200, 20), (200, 0, 250, 20), (100, 20, 150, 40), (150, 20, 250, 40),
+                     (100, 40, 250, 60)], words)
+        assert rows[0][1][2] == 2, words

@@ -12,6 +12,7 @@ import re
 from typing import Any, Iterable
 
 from nianbao.pipeline.model import Extracted, Grid, GridCell
+from nianbao.pipeline.numbers import looks_like_value
 
 # A filled (not stroked) rectangle is a ruling line only when it is this thin: Word and
 # some PDF editors draw borders as thin filled rectangles, while white line backgrounds
@@ -154,15 +155,19 @@ def lattice_to_grid(
         if covered[at]:
             continue
         text = text_of((x0, top, x1, bottom))
-        texts.append(text)
-        placed[at] = GridCell(text, {"page": page, "bbox": [rx0, rtop, rx1, rbottom]}, r1 - r0, c1 - c0)
-        in_row[r0] += 1
-        if r1 - r0 == 1 and c1 - c0 == 1:
-            covered[at] = True
-        else:
-            span = [True] * (c1 - c0)
-            for r in range(r0, r1):
-                covered[r * ncols + c0:r * ncols + c1] = span
+        parts = _lost_rules(text, r0, r1, c0, c1, xs, ys, text_of) if r1 - r0 > 1 or c1 - c0 > 1 else None
+        whole = (r0, r1, c0, c1, text, [rx0, rtop, rx1, rbottom])
+        for r0, r1, c0, c1, text, box in parts or [whole]:
+            at = r0 * ncols + c0
+            texts.append(text)
+            placed[at] = GridCell(text, {"page": page, "bbox": box}, r1 - r0, c1 - c0)
+            in_row[r0] += 1
+            if r1 - r0 == 1 and c1 - c0 == 1:
+                covered[at] = True
+            else:
+                span = [True] * (c1 - c0)
+                for r in range(r0, r1):
+                    covered[r * ncols + c0:r * ncols + c1] = span
     rows: list[list[GridCell]] = []
     for r in range(nrows):
         first = r * ncols
@@ -190,6 +195,33 @@ def lattice_to_grid(
         return None  # boxes of running text (a framed two-column layout), not a table
     bbox = [round(xs[0], 2), round(ys[0], 2), round(xs[-1], 2), round(ys[-1], 2)]
     return Grid(rows=rows, source={"page": page, "bbox": bbox})
+
+
+def _lost_rules(text: str, r0: int, r1: int, c0: int, c1: int, xs: list[float], ys: list[float],
+                text_of: Any) -> list[tuple[int, int, int, int, str, list[float]]] | None:
+    """A cell spanning lattice positions that holds one figure in each: the rules between
+    them were lost (a scan's broken line, a seal's ink dropped with the rule under it),
+    and 「1 0」 or 「2810 793」 are two cells' figures, not one cell's. Split by rows
+    (keeping the columns it spans), by columns, or into every position, whichever puts
+    each of its figures, and nothing else, alone in a part; None when none does. One
+    figure in a spanning cell (「550」 under a 3-column header) stays whole, and so does
+    any text that is not figures and blank marks."""
+    tokens = text.split()
+    if len(tokens) < 2 or not all(looks_like_value(t) for t in tokens):
+        return None
+    splits = []
+    if r1 - r0 > 1:
+        splits.append([(r, r + 1, c0, c1) for r in range(r0, r1)])
+    if c1 - c0 > 1:
+        splits.append([(r0, r1, c, c + 1) for c in range(c0, c1)])
+    if r1 - r0 > 1 and c1 - c0 > 1:
+        splits.append([(r, r + 1, c, c + 1) for r in range(r0, r1) for c in range(c0, c1)])
+    for parts in splits:
+        boxes = [[round(xs[a], 2), round(ys[r], 2), round(xs[b], 2), round(ys[rb], 2)] for r, rb, a, b in parts]
+        texts = [text_of(tuple(box)) for box in boxes]
+        if all(len(t.split()) <= 1 for t in texts) and [t for x in texts for t in x.split()] == tokens:
+            return [(*p, t, box) for p, t, box in zip(parts, texts, boxes)]
+    return None
 
 
 def _cluster(values: Iterable[float], tol: float) -> list[float]:
