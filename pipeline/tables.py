@@ -439,8 +439,9 @@ def _place(table: int, row: str, cols: list[tuple[str, str]], rv: RowView | None
         # 「本年收费金额（单位：万元）」 is the template's own unit: only a unit printed in
         # the cell converts; the 2019 采购总金额 has none, so its header's unit counts.
         value, reason = parse_cell(gc.text, kind, unit, unit_hint if col == "amount" else None)
-        if value is not None and gc.source.get("doubt"):
-            value, reason = None, gc.source["doubt"]  # the extractor is unsure of what it read (OCR)
+        if (value is not None or reason) and gc.source.get("doubt"):
+            # The extractor is unsure of what it read (OCR), and says why (「?」: a seal covers it).
+            value, reason = None, gc.source["doubt"]
         out.cells.append(Cell(table, row, col, value, gc.text, dict(gc.source), reason))
         if reason:
             out.issues.append(Issue("extraction", "cell_unreadable", f"table {table} {row}/{col}: {reason}",
