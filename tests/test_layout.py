@@ -147,3 +147,26 @@ def test_a_rule_lost_between_two_figures_is_put_back():
         rows = grid([(100, 0, 200, 20), (200, 0, 250, 20), (100, 20, 150, 40), (150, 20, 250, 40),
                      (100, 40, 250, 60)], words)
         assert rows[0][1][2] == 2, words
+
+
+def test_two_labels_whose_rule_was_lost_are_split():
+    """「8.属于行政查询事项」 over 「1.本机关不掌握…」 in one cell (the rule between them lost
+    in the scan), each row with figures of its own: one label per row. A block label
+    with sub-labels to its right, and a label over rows without figures, stay whole."""
+    from nianbao.pipeline.extract.pdf_layout import lattice_to_grid
+
+    def grid(cells, words):
+        g = lattice_to_grid(cells, _words_in(words), page=1, min_rows=1)
+        return [[(c.text, c.rowspan, c.source["bbox"]) for c in row] for row in g.rows]
+
+    cells = [(0, 0, 100, 40), (100, 0, 150, 20), (150, 0, 200, 20), (100, 20, 150, 40), (150, 20, 200, 40)]
+    rows = grid(cells, [(10, 10, "8.属于行政查询事项"), (10, 30, "1.本机关不掌握"),
+                        (120, 10, "1"), (170, 10, "1"), (120, 30, "28"), (170, 30, "28")])
+    assert [r[0][:2] for r in rows] == [("8.属于行政查询事项", 1), ("1.本机关不掌握", 1)]
+    assert rows[1][0][2] == [0, 20, 100, 40] and [c[0] for c in rows[1]] == ["1.本机关不掌握", "28", "28"]
+    for words in ([(10, 10, "（三）不予"), (10, 30, "公开"), (120, 10, "1.国家秘密"), (120, 30, "2.其他"),
+                   (170, 10, "1"), (170, 30, "2")],  # sub-labels to its right
+                  [(10, 10, "结果"), (10, 30, "维持"), (120, 10, "复议"), (120, 30, "诉讼")],  # headers
+                  [(10, 20, "（二）部分公开"), (120, 10, "1"), (120, 30, "2")]):  # text in one row only
+        rows = grid(cells, words)
+        assert rows[0][0][1] == 2, words

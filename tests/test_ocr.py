@@ -360,3 +360,23 @@ def test_a_borders_remnant_along_a_cells_edge_is_not_ink():
     full = np.full((60, 120), 255, np.uint8)
     full[:, 60] = 0  # a full-height stroke in the middle is not at an edge: kept
     assert (raster._without_edge_rules(full) < 200).sum() == 60
+
+
+def test_a_minus_sign_ocr_left_out_makes_the_figure_doubtful():
+    """「-4」 printed faint: the recogniser reads 「4」. A short level stroke left of the
+    digits, across their middle, is a sign it did not read: the figure is not trusted.
+    A figure alone, one with a dash below or above it, or with specks, is."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    face = ImageFont.truetype("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 28)
+    for text, ink, want in [("-4", 180, True), ("－4", 60, True), ("4", 60, False), ("14", 150, False)]:
+        img = Image.new("L", (140, 60), 255)
+        ImageDraw.Draw(img).text((40, 6), text, fill=ink if "-" in text else 150, font=face)
+        region = np.asarray(img).copy()
+        assert raster._sign_unread(region) is want, text
+    region = np.asarray(Image.new("L", (140, 60), 255)).copy()
+    ImageDraw.Draw(img := Image.fromarray(region)).text((60, 6), "4", fill=0, font=face)
+    region = np.asarray(img).copy()
+    region[52:54, 30:50] = 0  # a stroke below the line (an underline's remnant), not before the middle
+    region[5, 10] = region[30, 12] = 0  # specks
+    assert raster._sign_unread(region) is False

@@ -168,6 +168,7 @@ def lattice_to_grid(
                 span = [True] * (c1 - c0)
                 for r in range(r0, r1):
                     covered[r * ncols + c0:r * ncols + c1] = span
+    _split_labels(placed, in_row, ncols, xs, ys, text_of)
     rows: list[list[GridCell]] = []
     for r in range(nrows):
         first = r * ncols
@@ -222,6 +223,33 @@ def _lost_rules(text: str, r0: int, r1: int, c0: int, c1: int, xs: list[float], 
         if all(len(t.split()) <= 1 for t in texts) and [t for x in texts for t in x.split()] == tokens:
             return [(*p, t, box) for p, t, box in zip(parts, texts, boxes)]
     return None
+
+
+def _split_labels(placed: list[GridCell | None], in_row: list[int], ncols: int, xs: list[float], ys: list[float],
+                  text_of: Any) -> None:
+    """A label spanning rows whose every row holds figures of its own, and whose text
+    stands in every one of those rows: two labels whose rule was lost (「8.属于行政查询事项」
+    over 「1.本机关不掌握相关政府信息」), not one. Read as one, the upper row took the lower
+    label, and the lower row's figures had none. Split into one label per row, each
+    with its box. A block label (「（三）不予公开」) has sub-labels to its right, and a
+    header (「结果维持」) has no figures: both stay whole."""
+    for at, gc in enumerate(placed):
+        if gc is None or gc.rowspan < 2 or not gc.text.strip() or looks_like_value(gc.text):
+            continue
+        r0, c0 = divmod(at, ncols)
+        r1, right = r0 + gc.rowspan, c0 + gc.colspan
+        if right >= ncols or r1 > len(ys) - 1:
+            continue
+        beside = [placed[r * ncols + right] for r in range(r0, r1)]
+        if not all(b is not None and b.rowspan == 1 and b.text.strip() and looks_like_value(b.text) for b in beside):
+            continue
+        boxes = [[round(xs[c0], 2), round(ys[r], 2), round(xs[right], 2), round(ys[r + 1], 2)] for r in range(r0, r1)]
+        parts = [text_of(tuple(box)) for box in boxes]
+        if not all(p.strip() for p in parts) or "".join(parts).replace(" ", "") != gc.text.replace(" ", ""):
+            continue
+        for k, (part, box) in enumerate(zip(parts, boxes)):
+            placed[(r0 + k) * ncols + c0] = GridCell(part, {"page": gc.source["page"], "bbox": box}, 1, gc.colspan)
+            in_row[r0 + k] += k > 0
 
 
 def _cluster(values: Iterable[float], tol: float) -> list[float]:

@@ -230,6 +230,11 @@ def add_page(pages: Any, page_no: int, image: Any, dpi: float) -> dict[str, Any]
                         doubtful += 1
                 elif _judge(cell, confs):
                     doubtful += not _second_reading(cell, gray, pt, budget)
+                if _UNSIGNED.fullmatch(cell.text.strip()) and cell.source.get("bbox") and "doubt" not in cell.source \
+                        and _sign_unread(_cell_region(cell, gray, pt)):
+                    cell.source["doubt"] = (f"OCR read {cell.text.strip()!r} but a short level stroke stands before "
+                                            "it, unread: a minus sign? not trusted")
+                    doubtful += 1
     if budget[0] < 0:
         pages.warnings.append(f"page {page_no}: more than {MAX_CELL_READS} cells needed a second reading "
                               "(a noisy scan?): the rest are NULL with a reason, not read")
@@ -303,6 +308,36 @@ def _mark(region: Any) -> str | None:
     if angle <= 10 and ratio >= 3 and xs.max() - xs.min() < 0.8 * w and 0.2 * h <= ys.mean() <= 0.8 * h:
         return "—"
     return None
+
+
+_UNSIGNED = re.compile(r"[0-9０-９][0-9０-９,，.]*")
+
+
+def _sign_unread(region: Any) -> bool:
+    """A short level stroke stands left of the figure, across the middle of its digits:
+    a minus sign (「-4」, 「－4」) the reading left out. The figure read without it has the
+    wrong sign, so it is not trusted."""
+    import cv2
+    import numpy as np
+
+    if region.size == 0:
+        return False
+    # Ink relative to the figure's own darkness: on a faint, blurred page a thin minus
+    # stays lighter than the digits (178 against 159 in a measured cell).
+    darkest = int(region.min())
+    ink = region < darkest + 0.6 * (255 - darkest)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    x, y, w, h, area = (stats[1:, k] for k in range(5))
+    solid = area >= SPECK
+    if not solid.any():
+        return False
+    big = solid & (h >= 0.6 * h[solid].max())  # the digits: a minus is flat, whatever its ink
+    left, top, bottom = int(x[big].min()), int(y[big].min()), int((y + h)[big].max())
+    band = bottom - top
+    mid = y + h / 2
+    dash = solid & ~big & (x + w <= left) & (w >= 2 * h) & (h <= 0.35 * band) & \
+        (mid >= top + 0.25 * band) & (mid <= bottom - 0.25 * band) & (x + w >= left - band)
+    return bool(dash.any())
 
 
 _ONE_STROKE = {"1", "l", "I", "|", "丨", "7"}  # what the recogniser makes of a lone "/" with confidence
