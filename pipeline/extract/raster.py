@@ -275,8 +275,8 @@ def _mark(region: Any) -> str | None:
     else. The principal axis of the ink and how elongated it is: measured on Noto Sans
     and Serif, sharp and blurred, "/" stands at 73° (「／」 45°) with axes in a ratio of
     7–28, while "1" and "7" stand at 84–88° with a ratio of at most 4.4; at least 5 is
-    asked of a slash. The stroke is the largest connected ink: specks and a point may stand around
-    it, but a second stroke (「1/」, 「//」, a figure) makes it no mark."""
+    asked of a slash. The stroke is the largest connected ink: specks and a point may
+    stand around it, but a second stroke (「1/」, 「//」, a figure) makes it no mark."""
     import cv2
     import numpy as np
 
