@@ -175,8 +175,8 @@ def _merge_fragment(tail: tuple[list, list, int, Grid, int], line: list[GridCell
         if q is None or id(q) in seen:
             continue
         seen.add(id(q))
-        if not q.text.strip():
-            continue
+        if not q.text.strip() or (q.text.strip() == "?" and q.source.get("doubt")):
+            continue  # empty, or ink OCR could not read (specks in an empty part): nothing to join
         p = _above_of(q, c, pline, line)
         if p is None:
             return None  # text where the row above has no cell: not its continuation

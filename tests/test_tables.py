@@ -412,6 +412,22 @@ def test_row_broken_across_a_page_that_cannot_be_joined_is_null_with_a_reason_no
             assert cells[(3, codes[j], "natural_person")].raw == fig(j, 0)
 
 
+def test_unread_ink_in_the_empty_part_of_a_broken_row_does_not_keep_it_apart():
+    """The figures of a broken row stand on the first page; the part on the next page
+    holds the label's end and empty cells, where a noisy scan left ink OCR could not read
+    (「?」, doubted). The parts are one row, with the figures."""
+    codes = [r.code for r in T.table3_rows("2021")]
+    i = codes.index("denied.security_stability")
+    rows = t3_rows("2021")
+    head = [("3.危", 1, 3)] + [fig(i, c) for c in range(7)]  # most of the label on the next page
+    rest = grid([[("及“三安全一稳定”", 1, 3)] + ["?", "", "?", "?", "", "?", "?"]] + rows[i + 1:], 1)
+    for k in (1, 3, 4, 6, 7):
+        rest.rows[0][k].source["doubt"] = "ink in the cell but OCR read '' with confidence 0.00: not trusted"
+    res = interpret([grid(T3_HEADER + rows[:i] + [head]), continued(rest)])
+    assert_t3(res, "2021")
+    assert by_key(res)[(3, codes[i], "natural_person")].source["table"] == 0
+
+
 def test_header_row_broken_across_a_page_is_joined():
     """Table 4's header row cut after 「结果维」: its last characters open the next page
     as a row of their own above the figures."""
