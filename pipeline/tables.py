@@ -175,7 +175,7 @@ def _merge_fragment(tail: tuple[list, list, int, Grid, int], line: list[GridCell
         if q is None or id(q) in seen:
             continue
         seen.add(id(q))
-        if not q.text.strip() or (q.text.strip() == "?" and q.source.get("doubt")):
+        if not q.text.strip() or (q.source.get("doubt") and not _figure(q.text)):
             continue  # empty, or ink OCR could not read (specks in an empty part): nothing to join
         p = _above_of(q, c, pline, line)
         if p is None:
@@ -303,7 +303,7 @@ def split_tables(rows: list[RowView], borrow_labels: bool = True) -> dict[int, l
     state: int | None = None
     pending: list[str] = []
     header = item = ""
-    fresh = False  # no data row since the item row: a 「信息内容」 header below it is its
+    fresh = False  # no row since the item row: a 「信息内容」 header now is that item's
     for rv in rows:
         if not rv.values:
             h = _header_table(rv)

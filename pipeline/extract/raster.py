@@ -477,7 +477,8 @@ def _missed(cell: Any, gray: Any, pt: float, budget: list[int]) -> int:
         cell.source["doubt"] = f"ink in the cell, not read: the page had more than {MAX_CELL_READS} such cells"
         return 1
     text, conf = ocr.read_line(crop)
-    read = text.strip().rstrip(_TRAILING) or text.strip()  # a point after the figure is the recogniser's (`_second_reading`)
+    # A point read after the figure is the recogniser's: the crop has no ink there (`_second_reading`).
+    read = text.strip().rstrip(_TRAILING) or text.strip()
     cell.source["ocr_second"] = [text, round(conf, 3)]
     if read in _DASHES and conf >= 0.5:
         cell.text = "—"  # a blank mark: one stroke, which the recogniser names 一, - or —
