@@ -47,6 +47,7 @@ FORMATS = ("html", "docx", "pdf-html", "pdf-docx", "ofd-html", "ofd-docx")
 # attached workbook.
 SCANS = ("scan-html", "scan-docx", "images-html")
 JOINED = ("sheet-html",)
+PHOTOS = 0.3  # share of image articles whose pages are photographed (perspective, a desk around them)
 
 
 @dataclass
@@ -89,7 +90,7 @@ def _article(spec, pdf: bytes) -> tuple[bytes, list]:
     from nianbao.pipeline.model import Attached
 
     rng = random.Random(spec.seed)
-    pages = as_images(pdf, rng.choice(["png", "jpeg"]), Damage.draw(rng))
+    pages = as_images(pdf, rng.choice(["png", "jpeg"]), Damage.draw(rng, photos=PHOTOS))
     qr = io.BytesIO()
     Image.new("L", (180, 180), 0).save(qr, "PNG")
     imgs = "".join(f'<p><img src="/loading.gif" data-src="./p{i}.img"></p>' for i in range(len(pages)))

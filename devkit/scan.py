@@ -31,15 +31,17 @@ class Damage:
     stamp: bool = False  # a red seal over the lower right of the page (the page in colour)
     faint: bool = False  # borders and text printed light grey
     seed: int = 0
+    photo: bool = False  # photographed on a desk: off-axis (perspective), unevenly lit, a dark ground around
 
     @classmethod
-    def draw(cls, rng: random.Random) -> "Damage":
+    def draw(cls, rng: random.Random, photos: float = 0.0) -> "Damage":
         """A scan as they come: 150/200/300 dpi, skew up to ±1.5°, some blur, speckle,
-        JPEG quality 60–90, a seal on a third of them."""
+        JPEG quality 60–90, a seal on a third of them, `photo` pages when asked for
+        (drawn last, so the other fields of a seed do not change with it)."""
         return cls(dpi=rng.choice([150, 200, 300]), skew=round(rng.uniform(-1.5, 1.5), 2),
                    blur=rng.choice([0.0, 0.0, 0.6, 1.0]), speckle=rng.choice([0.0, 0.001, 0.003]),
                    jpeg=rng.choice([None, 60, 75, 90]), stamp=rng.random() < 0.33, faint=rng.random() < 0.15,
-                   seed=rng.randrange(1 << 30))
+                   seed=rng.randrange(1 << 30), photo=bool(photos) and rng.random() < photos)
 
 
 def _render(src, i: int, damage: Damage):
@@ -80,6 +82,8 @@ def _damage(img, d: Damage, page: int):
     if d.skew:
         img = img.rotate(d.skew, resample=Image.BICUBIC, expand=False,
                          fillcolor=(255, 255, 255) if img.mode == "RGB" else 255)
+    if d.photo:
+        img, _ = photograph(img, rng)
     if d.blur:
         img = img.filter(ImageFilter.GaussianBlur(d.blur))
     if d.speckle:
@@ -89,6 +93,37 @@ def _damage(img, d: Damage, page: int):
             if a.ndim == 3 else rng.choice(np.array([0, 255], dtype=np.uint8), size=int(mask.sum()))
         img = Image.fromarray(a, img.mode)
     return img
+
+
+def photograph(img, rng, tilt: float = 0.045, margin: float = 0.07):
+    """The page as a phone sees it on a desk: each corner off where a square-on shot
+    puts it by up to `tilt` of the page's size (perspective), on a darker textured
+    ground `margin` wide, lit unevenly (a quarter darker on one side). The image grows
+    by the margin on both axes alike, so a PDF page that holds it keeps its shape.
+    Returns the photograph and where the page's corners landed (TL, TR, BR, BL)."""
+    import cv2
+    import numpy as np
+    from PIL import Image
+
+    a = np.asarray(img)
+    h, w = a.shape[:2]
+    mx, my = int(margin * w), int(margin * h)
+    size = (w + 2 * mx, h + 2 * my)
+    corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    moved = corners + [mx, my] + rng.uniform(-tilt, tilt, size=(4, 2)) * [w, h]
+    m = cv2.getPerspectiveTransform(corners, moved.astype(np.float32))
+    page = cv2.warpPerspective(a, m, size, flags=cv2.INTER_LINEAR, borderValue=0)
+    inside = cv2.warpPerspective(np.full((h, w), 255, np.uint8), m, size, flags=cv2.INTER_NEAREST) > 0
+    ground = rng.integers(35, 130) + rng.normal(0, 6, size=(size[1], size[0]))
+    if a.ndim == 3:
+        inside, ground = inside[..., None], np.repeat(ground[..., None], 3, axis=2)
+    out = np.where(inside, page, ground)
+    angle = rng.uniform(0, 2 * np.pi)
+    ys, xs = np.mgrid[0:size[1], 0:size[0]]
+    along = (xs * np.cos(angle) + ys * np.sin(angle)) / max(size)
+    light = 1.0 - 0.25 * (along - along.min()) / max(1e-6, np.ptp(along))
+    out = out * (light[..., None] if a.ndim == 3 else light)
+    return Image.fromarray(np.clip(out, 0, 255).astype(np.uint8), img.mode), moved
 
 
 def _encode(img, d: Damage, fmt: str) -> bytes:

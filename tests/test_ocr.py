@@ -380,3 +380,106 @@ def test_a_minus_sign_ocr_left_out_makes_the_figure_doubtful():
     region[52:54, 30:50] = 0  # a stroke below the line (an underline's remnant), not before the middle
     region[5, 10] = region[30, 12] = 0  # specks
     assert raster._sign_unread(region) is False
+
+
+def _page_image(pdf: bytes, page: int, dpi: int, mode: str = "L"):
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(pdf)
+    return doc[page - 1].render(scale=dpi / 72).to_pil().convert(mode)
+
+
+@pytest.mark.parametrize("seed,mode,tilt,margin", [(0, "L", 0.045, 0.07), (1, "L", 0.02, 0.04), (2, "RGB", 0.045, 0.1),
+                                                   (3, "L", 0.06, 0.07), (4, "RGB", 0.01, 0.07), (5, "L", 0.03, 0.04)])
+def test_a_photographed_page_is_found_and_seen_square_on(printed, seed, mode, tilt, margin):
+    """Perspective of every strength, grey and colour, narrow and wide desk, light from
+    any side: the page's corners are found where they landed, and the page seen
+    square-on lies over the printed page."""
+    import cv2
+
+    from nianbao.devkit.scan import photograph
+
+    _, pdf = printed[7]
+    page = _page_image(pdf, min(_table_pages(pdf)), 150, mode)
+    photo, corners = photograph(page, np.random.default_rng(seed), tilt=tilt, margin=margin)
+    pixels = np.asarray(photo)
+    grey = pixels if pixels.ndim == 2 else pixels.min(axis=2)
+    quad = raster.page_quad(grey)
+    assert quad is not None
+    assert np.abs(quad - corners).max() < 0.01 * max(page.size), (quad.round(), corners.round())
+    flat, back = raster.unwarp(pixels, quad)
+    assert flat.ndim == pixels.ndim
+    flat = cv2.resize(flat if flat.ndim == 2 else flat.min(axis=2), page.size, interpolation=cv2.INTER_AREA)
+    want = np.asarray(page.convert("L")) < 160
+    got = cv2.dilate((flat < 160).astype(np.uint8), np.ones((11, 11), np.uint8)) > 0  # corners found within 1%
+    assert got[want].mean() > 0.9  # the print lies where it was printed
+    corner = cv2.perspectiveTransform(np.float32([[[0, 0]]]), back)[0, 0]
+    assert np.abs(corner - quad[0]).max() < 1.0
+
+
+@pytest.mark.parametrize("case", ["scan", "skewed", "faint", "shadow_edge", "dark_table"])
+def test_a_page_that_fills_its_image_is_not_taken_for_a_photograph(printed, case):
+    from PIL import Image, ImageDraw
+
+    _, pdf = printed[7]
+    page = _page_image(pdf, min(_table_pages(pdf)), 150)
+    if case == "skewed":
+        page = page.rotate(1.5, fillcolor=255)
+    elif case == "faint":
+        page = Image.fromarray((255 - (255 - np.asarray(page).astype(np.float32)) * 0.4).astype(np.uint8))
+    elif case == "shadow_edge":  # a scanner lid's shadow down one side
+        ImageDraw.Draw(page).rectangle([0, 0, 40, page.height], fill=60)
+    elif case == "dark_table":  # a grey-shaded block of the table
+        ImageDraw.Draw(page).rectangle([200, 300, page.width - 200, 900], fill=120)
+    assert raster.page_quad(np.asarray(page)) is None
+
+
+def test_a_photographed_report_reads_like_its_scan(printed, parse):
+    """Its table pages photographed (as phone scanning apps put them in a PDF): the
+    figures come back, and each cell's box on the page as given (the site draws it
+    there) lies over its figure, not where the page seen square-on has it."""
+    spec, pdf = printed[7]
+    tables = _table_pages(pdf)
+    scan = as_scan(pdf, pages=tables, damage=Damage(dpi=200, photo=True, seed=3))
+    report = parse(scan, "scan.pdf")
+    assert [p["photographed"] for p in report.meta["ocr"]["pages"]] == [True] * len(tables)
+    _judge(spec, report, min_right=0.95)
+    pages = {n: np.asarray(_page_image(scan, n, 200)) for n in tables}
+    px, checked = 200 / 72, 0
+    for c in report.cells:
+        if not c.value or "ocr_conf" not in c.source:
+            continue
+        x0, t, x1, b = (round(v * px) for v in c.source["frame_box"])
+        assert (x0, t) != tuple(round(v * px) for v in c.source["bbox"][:2])
+        dy, dx = (b - t) // 8, (x1 - x0) // 8
+        ink = pages[c.source["page"]][t + dy:b - dy, x0 + dx:x1 - dx] < 128
+        # The figure's ink inside, and no rule across: the box is on its own cell. (The
+        # box on the page seen square-on fails this for about a third of the cells.)
+        assert ink.any() and not (ink.mean(axis=1) > 0.6).any() and not (ink.mean(axis=0) > 0.6).any(), \
+            (c.table, c.row, c.col, c.value)
+        checked += 1
+    assert checked > 20
+
+
+@pytest.mark.parametrize("font", ["NotoSansCJK-Regular.ttc", "NotoSerifCJK-Regular.ttc"])
+@pytest.mark.parametrize("size", [22, 30, 40])
+def test_a_dash_reading_is_a_blank_only_where_the_ink_is_level(monkeypatch, font, size):
+    """The recogniser names a thin 「1」 「一」 (at 0.6): a cell read as a dash is a blank
+    mark only when its ink is a level stroke; an upright stroke is a figure not read,
+    NULL with a reason, never a blank."""
+    from types import SimpleNamespace
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    face = ImageFont.truetype(f"/usr/share/fonts/opentype/noto/{font}", size)
+    for reading in ("一", "-", "—"):
+        monkeypatch.setattr(ocr, "read_line", lambda crop, r=reading: (r, 0.7))
+        for ink, want in (("1", "?"), ("—", "—"), ("一", "—")):
+            page = Image.new("L", (400, 200), 255)
+            ImageDraw.Draw(page).rectangle([100, 40, 300, 160], outline=0, width=2)
+            ImageDraw.Draw(page).text((190, 100 - size // 2), ink, fill=0, font=face)
+            cell = SimpleNamespace(text="", source={"bbox": [100 * 0.36, 40 * 0.36, 300 * 0.36, 160 * 0.36]})
+            doubted = raster._missed(cell, np.asarray(page), 0.36, [10])
+            assert (cell.text, doubted) == (want, int(want == "?")), (reading, ink, font, size)
+            if want == "?":
+                assert "not a level stroke" in cell.source["doubt"]

@@ -63,6 +63,62 @@ def straighten(gray: Any) -> tuple[Any, float]:
     return out, best
 
 
+def page_quad(gray: Any) -> Any | None:
+    """The four corners (top-left, top-right, bottom-right, bottom-left; float32 pixels)
+    of a page photographed on a darker ground, or None for a page that fills its image
+    (a scan). The paper is the largest bright region once print is closed over; it is a
+    photographed page when it leaves ground on every side and its outline is four-cornered."""
+    import cv2
+    import numpy as np
+
+    h, w = gray.shape[:2]
+    f = min(1.0, 600 / max(h, w))
+    small = cv2.resize(gray, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (5, 5), 0)
+    _, paper = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    paper = cv2.morphologyEx(paper, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (15, 15)))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(paper, connectivity=4)
+    if n < 2:
+        return None
+    k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    x, y, cw, ch, area = stats[k]
+    sh, sw = small.shape
+    if area < 0.3 * sh * sw or x <= 1 or y <= 1 or x + cw >= sw - 1 or y + ch >= sh - 1:
+        return None  # no page-sized paper, or paper to an edge of the image: nothing to take away
+    ground = small[labels == 0]
+    if ground.size == 0 or float(np.median(small[labels == k])) - float(np.median(ground)) < 40:
+        return None
+    contours, _ = cv2.findContours((labels == k).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    hull = cv2.convexHull(max(contours, key=cv2.contourArea))
+    quad = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True).reshape(-1, 2).astype(np.float32)
+    if len(quad) != 4 or cv2.contourArea(quad) < 0.9 * area:
+        return None
+    s, d = quad.sum(axis=1), np.diff(quad, axis=1).ravel()
+    return np.float32([quad[np.argmin(s)], quad[np.argmin(d)], quad[np.argmax(s)], quad[np.argmax(d)]]) / f
+
+
+def unwarp(image: Any, quad: Any) -> tuple[Any, Any]:
+    """The photographed page (grey or RGB) seen square-on and evenly lit, and the
+    3×3 matrix from its pixels back to the photograph's."""
+    import cv2
+    import numpy as np
+
+    tl, tr, br, bl = quad
+    width = round(max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl)))
+    height = round(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr)))
+    flat = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
+    m = cv2.getPerspectiveTransform(np.float32(quad), flat)
+    page = cv2.warpPerspective(image, m, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    # Light falls off across a photographed page: divide by the paper's own brightness
+    # (print closed over), so a fixed threshold reads the dim side as it reads the bright one.
+    grey = page if page.ndim == 2 else page.min(axis=2)
+    paper = cv2.morphologyEx(grey, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (41, 41)))
+    paper = cv2.GaussianBlur(paper, (0, 0), 15).astype(np.float32)
+    scale = 255.0 / np.maximum(paper, 1.0)
+    page = np.clip(page * (scale[..., None] if page.ndim == 3 else scale), 0, 255).astype(np.uint8)
+    return page, np.linalg.inv(m)
+
+
 def _rotate(gray: Any, angle: float, border: int = 255) -> Any:
     import cv2
 
@@ -178,8 +234,11 @@ def _red(rgb: Any) -> Any:
 
 def add_page(pages: Any, page_no: int, image: Any, dpi: float) -> dict[str, Any]:
     """OCR one page image (grey H×W, or RGB H×W×3) into `pages` (a pdf.Pages).
-    Returns what was done, for the document's meta."""
+    Returns what was done, for the document's meta. A cell's `bbox` is on the page as
+    read (straightened, a photograph seen square-on); where that differs from the image
+    given, `frame_box` is the same cell on the image given, for the site to draw."""
     import cv2
+    import numpy as np
 
     gray = without_seals(image) if image.ndim == 3 else image
     seal = _red(image).astype("uint8") * 255 if image.ndim == 3 else None
@@ -191,6 +250,12 @@ def add_page(pages: Any, page_no: int, image: Any, dpi: float) -> dict[str, Any]
         pages.warnings.append(f"page {page_no}: image {w0}×{h0} px is not a page (too small or too narrow to read)")
         return {"page": page_no, "too_small": True}
     gray, dpi, seal = _normalise(gray, dpi, seal)
+    quad = page_quad(gray)
+    back = None
+    if quad is not None:  # a photographed page: seen square-on from here on
+        gray, back = unwarp(gray, quad)
+        if seal is not None:
+            seal = cv2.warpPerspective(seal, np.linalg.inv(back), gray.shape[::-1], flags=cv2.INTER_NEAREST)
     if _speckled(gray):
         # Salt-and-pepper specks (dust, a noisy scanner) make blank cells look inked;
         # a 3×3 median removes them. Not on clean pages: it also thins 1-px strokes.
@@ -218,8 +283,10 @@ def add_page(pages: Any, page_no: int, image: Any, dpi: float) -> dict[str, Any]
     for grid in pages.tables[before:]:
         for row in grid.rows:
             for cell in row:
-                if cell.text.strip() in _DASHES:
-                    cell.text = "—"  # a lone dash (blank mark) reads as 一 or - : the same mark
+                if cell.text.strip() in _DASHES and cell.source.get("bbox"):
+                    # A lone dash (blank mark) reads as 一 or -: the same mark, when the ink is a
+                    # level stroke. A thin 「1」 also reads 「一」 (at 0.6): then the cell is read alone.
+                    cell.text = "—" if _mark(_cell_region(cell, gray, pt)) == "—" else ""
                 if not cell.text.strip() and cell.source.get("bbox"):
                     doubtful += _missed(cell, gray, pt, budget) or _under_seal(cell, seal, pt)
                 elif _stroke_read(cell.text) and cell.source.get("bbox") and _mark(_cell_region(cell, gray, pt)) == "/":
@@ -238,8 +305,34 @@ def add_page(pages: Any, page_no: int, image: Any, dpi: float) -> dict[str, Any]
     if budget[0] < 0:
         pages.warnings.append(f"page {page_no}: more than {MAX_CELL_READS} cells needed a second reading "
                               "(a noisy scan?): the rest are NULL with a reason, not read")
-    return {"page": page_no, "skew": round(angle, 2), "words": len(words),
+    if angle or back is not None:
+        to_given = _to_given(gray.shape, angle, back)
+        for grid in pages.tables[before:]:
+            for row in grid.rows:
+                for cell in row:
+                    if cell.source.get("bbox"):
+                        cell.source["frame_box"] = to_given(cell.source["bbox"], pt)
+    return {"page": page_no, "skew": round(angle, 2), "photographed": back is not None, "words": len(words),
             "low_confidence_words": sum(1 for w in words if w.conf < THRESHOLD), "doubtful_cells": doubtful}
+
+
+def _to_given(shape: tuple[int, ...], angle: float, back: Any) -> Any:
+    """A function from a box on the page as read (points) to the box around the same
+    cell on the image as given: the straightening undone, then the perspective."""
+    import cv2
+    import numpy as np
+
+    h, w = shape[:2]
+    undo = np.vstack([cv2.invertAffineTransform(cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)), [0, 0, 1]])
+    if back is not None:
+        undo = back @ undo
+
+    def box(b: list[float], pt: float) -> list[float]:
+        x0, t, x1, bt = (v / pt for v in b)
+        corners = cv2.perspectiveTransform(np.float32([[[x0, t], [x1, t], [x1, bt], [x0, bt]]]), undo)[0]
+        return [round(float(v) * pt, 2) for v in (*corners.min(axis=0), *corners.max(axis=0))]
+
+    return box
 
 
 def _judge(cell: Any, confs: list[tuple[float, list[tuple[float, float]]]]) -> int:
@@ -480,9 +573,6 @@ def _missed(cell: Any, gray: Any, pt: float, budget: list[int]) -> int:
     # A point read after the figure is the recogniser's: the crop has no ink there (`_second_reading`).
     read = text.strip().rstrip(_TRAILING) or text.strip()
     cell.source["ocr_second"] = [text, round(conf, 3)]
-    if read in _DASHES and conf >= 0.5:
-        cell.text = "—"  # a blank mark: one stroke, which the recogniser names 一, - or —
-        return 0
     mark = _mark(region)
     if mark and (read in _DASHES | _SLASHES or conf < THRESHOLD):
         # A blank mark told by its shape: the recogniser reads a lone, blurred "/" as "",
@@ -490,6 +580,11 @@ def _missed(cell: Any, gray: Any, pt: float, budget: list[int]) -> int:
         # is never either shape.
         cell.text = mark
         return 0
+    if read in _DASHES:
+        # Named a blank mark, but the ink is no level stroke: a thin 「1」 reads 「一」 too.
+        cell.text = "?"
+        cell.source["doubt"] = f"OCR read {text!r} (a blank mark?) but the ink is not a level stroke: not trusted"
+        return 1
     if mark and read:
         cell.text = read  # a confident figure where the ink is a blank mark's stroke: neither is trusted
         _contradicted(cell, mark)
@@ -625,7 +720,7 @@ def add_image(pages: Any, data: bytes, first_page: int, max_frames: int = MAX_FR
                 for row in grid.rows:
                     for cell in row:
                         cell.source["frame"] = i + 1
-                        box = cell.source.get("bbox")
+                        box = cell.source.get("frame_box") or cell.source.get("bbox")
                         if box and len(cuts) > 1:
                             cell.source["frame_box"] = [box[0], round(box[1] + shift, 2), box[2],
                                                         round(box[3] + shift, 2)]
