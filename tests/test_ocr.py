@@ -483,3 +483,30 @@ def test_a_dash_reading_is_a_blank_only_where_the_ink_is_level(monkeypatch, font
             assert (cell.text, doubted) == (want, int(want == "?")), (reading, ink, font, size)
             if want == "?":
                 assert "not a level stroke" in cell.source["doubt"]
+
+
+@pytest.mark.parametrize("font", ["NotoSansCJK-Regular.ttc", "NotoSerifCJK-Regular.ttc"])
+def test_faint_print_is_ink_and_jpeg_noise_is_not(font):
+    """A light copy, blurred and saved as JPEG, leaves a thin figure above grey 200 at
+    its darkest: it is still ink to read (else the cell would pass for blank, a wrong
+    figure), while the same cell with nothing printed, JPEG noise and specks and all,
+    is blank."""
+    import io
+
+    from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+    face = ImageFont.truetype(f"/usr/share/fonts/opentype/noto/{font}", 30)
+    rng = np.random.default_rng(1)
+    for text in ("7", "1", "4", ""):
+        for grey, blur, quality in ((205, 0.6, 60), (195, 1.2, 75), (190, 1.0, 60)):  # all above 200 once blurred
+            img = Image.new("L", (220, 82), 255)
+            ImageDraw.Draw(img).text((100, 20), text, fill=grey, font=face)
+            img = img.filter(ImageFilter.GaussianBlur(blur))
+            noisy = np.asarray(img).copy()
+            assert noisy.min() >= 190 or not text  # the figure at its darkest: about the 194 of a real faint copy
+            noisy[rng.random(noisy.shape) < 0.001] = 0
+            buf = io.BytesIO()
+            Image.fromarray(noisy).save(buf, "JPEG", quality=quality)
+            region = np.asarray(Image.open(buf))
+            found = raster._cell_ink(region)
+            assert (found is not None) == bool(text), (text, grey, blur, quality, int(region.min()))
