@@ -510,3 +510,16 @@ def test_faint_print_is_ink_and_jpeg_noise_is_not(font):
             region = np.asarray(Image.open(buf))
             found = raster._cell_ink(region)
             assert (found is not None) == bool(text), (text, grey, blur, quality, int(region.min()))
+
+
+def test_a_labels_numbering_read_unsure_is_no_doubtful_figure():
+    """「4.保护第三方合法权益」 read at 0.87 is a label: doubted as a figure it stood among
+    the row's figures, one too many, and the whole row was lost. A figure read unsure,
+    alone or beside a label's words (a lost rule), is still doubted."""
+    from types import SimpleNamespace
+
+    for text, doubted in (("4.保护第三方合法权益", 0), ("（2）行政许可", 0), ("1、本年新收政府信息公开申请数量", 0),
+                          ("12", 1), ("3件", 1), ("行政许可 544", 1), ("2.兼职人员数 10", 1), ("4.", 1)):
+        cell = SimpleNamespace(text=text, source={"bbox": [0, 0, 100, 20]})
+        assert raster._judge(cell, [(0.87, [(50, 10)])]) == doubted, text
+        assert ("doubt" in cell.source) == bool(doubted), text

@@ -350,13 +350,17 @@ def _judge(cell: Any, confs: list[tuple[float, list[tuple[float, float]]]]) -> i
         # 「.4」「25.」「·12」: a speck or a stroke read as a point at the edge of a figure.
         cell.source["doubt"] = f"OCR read {cell.text!r}: a mark at the edge of the figure, not trusted"
         return 1
-    if conf < THRESHOLD and any(ch.isdigit() for ch in cell.text):
+    if conf < THRESHOLD and any(ch.isdigit() for ch in cell.text) and not _NUMBERED_LABEL.fullmatch(cell.text.strip()):
         cell.source["doubt"] = f"OCR read {cell.text!r} with confidence {conf:.2f} (< {THRESHOLD}): not trusted"
         return 1
     return 0
 
 
 _EDGE_MARK = re.compile(r"^[.·,，。:：'`]|[.·,，。:：'`]$")
+# A label's own numbering (「4.保护第三方合法权益」, 「（2）行政许可」) is no figure: doubted as
+# one, the label would stand among the figures and push the row a column over. Any other
+# digit in the cell (「行政许可 544」, a lost rule) keeps it a figure to doubt.
+_NUMBERED_LABEL = re.compile(r"[(（]?[0-9０-９]{1,2}[)）.．、]\s*[\u4e00-\u9fff]{2}\D*")
 _TRAILING = ".·,，。:：'`"
 _DASHES = {"一", "-", "_", "－", "—", "–", "─", "一一", "--", "——"}
 _SLASHES = {"/", "／"}
