@@ -17,8 +17,9 @@ from typing import Any
 
 ENGINE = "rapidocr_onnxruntime 1.4.4 (PP-OCRv4)"
 # Text is detected on a copy of the page this long (A4 at ~140 dpi). Measured on 12 damaged
-# scans (benchmarks/accuracy.py): 2,000 (the engine's own) 98.2% of cells exact, 1,600 97.7%,
-# 1,200 93.4% (lone 「0」s and marks go unseen); detection costs ~(DET_SIDE/2000)² of the engine's.
+# scans (benchmarks/accuracy.py): 2,000 (the engine's own) 97.96% of cells exact, 1,600 97.70%,
+# 1,200 93.4% with 2 wrong (lone 「0」s and marks go unseen); detection costs ~(DET_SIDE/2000)²
+# of the engine's, and a table page went from 4.9 to 3.8 s (benchmarks/ocr.py).
 DET_SIDE = int(os.environ.get("NIANBAO_OCR_DET_SIDE", "1600"))
 MIN_CONF = 0.5  # the engine's own text_score: a line read below it is dropped, as the engine does
 
