@@ -16,11 +16,13 @@ from functools import lru_cache
 from typing import Any
 
 ENGINE = "rapidocr_onnxruntime 1.4.4 (PP-OCRv4)"
-# Text is detected on a copy of the page this long (A4 at ~140 dpi). Measured on 12 damaged
-# scans (benchmarks/accuracy.py): 2,000 (the engine's own) 97.96% of cells exact, 1,600 97.70%,
-# 1,200 93.4% with 2 wrong (lone 「0」s and marks go unseen); detection costs ~(DET_SIDE/2000)²
-# of the engine's, and a table page went from 4.9 to 3.8 s (benchmarks/ocr.py).
-DET_SIDE = int(os.environ.get("NIANBAO_OCR_DET_SIDE", "1600"))
+# Text is detected on a copy of the page at most this long. The default is the engine's
+# own size: smaller is faster (detection costs ~(DET_SIDE/2000)² of it; at 1,600 a table
+# page took 4.0 s instead of 5.9, benchmarks/ocr.py) but loses lone 「0」s and blank marks
+# on blurred low-resolution scans. Measured with benchmarks/accuracy.py: 12 damaged scans
+# 97.96% of cells exact at 2,000, 97.70% at 1,600, 93.4% and 2 wrong at 1,200; one blurred
+# 150-dpi scan 150/200 at 2,000, 90/200 at 1,600 (all NULL with a reason, none wrong).
+DET_SIDE = int(os.environ.get("NIANBAO_OCR_DET_SIDE", "2000"))
 MIN_CONF = 0.5  # the engine's own text_score: a line read below it is dropped, as the engine does
 
 
