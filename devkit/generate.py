@@ -1473,8 +1473,14 @@ def convert_many(documents: list[tuple[str, bytes]], to: str, *, timeout: float 
                 cmd += ["--infilter=HTML (StarWriter)", "--convert-to", "pdf:writer_pdf_Export"]
             else:
                 cmd += ["--convert-to", to]
-            cmd += ["--outdir", outdir] + names
-            proc = subprocess.run(cmd, capture_output=True, timeout=timeout or (60 + 5 * len(names)))
+            # A long soffice run now and then stops early with rc 0 (seen after ~240 of
+            # 800 HTML files): what it left out gets one more run of its own.
+            for attempt in range(2):
+                todo = [i for i in idx if not os.path.exists(os.path.join(outdir, f"r{i:05d}.{to}"))]
+                if not todo:
+                    break
+                proc = subprocess.run(cmd + ["--outdir", outdir] + [names[idx.index(i)] for i in todo],
+                                      capture_output=True, timeout=timeout or (60 + 5 * len(todo)))
             for i in idx:
                 pdf = os.path.join(outdir, f"r{i:05d}.{to}")
                 if not os.path.exists(pdf):

@@ -242,9 +242,10 @@ def reports(seed: int, n: int, n_agencies: int | None = None) -> Iterable[Report
 
 
 # ---------------------------------------------------------------- archives
-def load(archive: store.Archive, reps: Iterable[Report], batch: int = 2000, progress=None) -> int:
+def load(archive: store.Archive, reps: Iterable[Report], batch: int = 2000, progress=None, refreshing=None) -> int:
     """Write many reports through the archive's own writer, in batches, each with a
-    small stand-in document, then finish (derived data). Returns the count."""
+    small stand-in document, then finish (derived data). Returns the count.
+    `progress(written)` after each batch, `refreshing(done, total)` as the derived data follows."""
     n = 0
     buf: list[tuple[str, Report]] = []
     for r in reps:
@@ -258,5 +259,5 @@ def load(archive: store.Archive, reps: Iterable[Report], batch: int = 2000, prog
             if progress:
                 progress(n)
     archive.write_reports(buf)
-    archive.finish()
+    archive.finish(refreshing)
     return n

@@ -1,8 +1,7 @@
 """`Archive`: archive.db plus its raw store, and the only code that writes either.
 
 Every batch that writes (ingest, reparse, crawl, the demo, synthetic archives) ends in
-`finish()`, which brings the derived data up to date in one transaction
-(store/derived.py); `close()` finishes first, so a batch cannot forget it. A report's
+`finish()`, which brings the derived data up to date (store/derived.py); `close()` finishes first, so a batch cannot forget it. A report's
 own rows are replaced in one transaction, so a reader never sees half of a re-parse.
 """
 from __future__ import annotations
@@ -11,7 +10,7 @@ import json
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import sqlite_utils
 
@@ -60,9 +59,10 @@ class Archive:
                 and not self.conn.execute("SELECT 1 FROM figures LIMIT 1").fetchone()):
             derived.mark_all(self.conn)
 
-    def finish(self) -> dict:
-        """Bring publications, figures, search and site counts up to date (one transaction)."""
-        return derived.refresh(self.conn)
+    def finish(self, progress: Callable[[int, int], None] | None = None) -> dict:
+        """Bring publications, figures, search and site counts up to date;
+        `progress(done, total)` after each chunk of reports."""
+        return derived.refresh(self.conn, progress)
 
     def close(self) -> None:
         if self.conn.execute("SELECT 1 FROM pending LIMIT 1").fetchone():
