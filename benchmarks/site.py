@@ -49,6 +49,8 @@ def build(db: Path, n: int, rebuild: bool) -> None:
                 a.finish(_refreshing())
                 _analyze(a)
                 print(f"derived data of the reused archive in {time.monotonic() - t:.0f} s")
+            else:
+                _analyze(a, only_new=True)  # tables a newer schema added (filled on open)
             a.close()
             print(f"reusing {db} ({have:,} reports, {db.stat().st_size / 1e9:.2f} GB)")
             return
@@ -66,8 +68,15 @@ def build(db: Path, n: int, rebuild: bool) -> None:
     print(f"built {count:,} reports in {time.monotonic() - t:.0f} s ({db.stat().st_size / 1e9:.2f} GB)")
 
 
-def _analyze(a: store.Archive) -> None:
-    a.conn.execute("ANALYZE")  # lets SQLite pick the facet indexes on a large table
+def _analyze(a: store.Archive, only_new: bool = False) -> None:
+    """Statistics that let SQLite pick the facet indexes on a large table."""
+    tables = [None]
+    if only_new:
+        have = {t for (t,) in a.conn.execute("SELECT DISTINCT tbl FROM sqlite_stat1")}
+        tables = [t for (t,) in a.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE "
+                                               "'sqlite%' AND name NOT LIKE 'search_fts%'") if t not in have]
+    for t in tables:
+        a.conn.execute("ANALYZE" + (f" {t}" if t else ""))
     a.conn.commit()
     a.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 

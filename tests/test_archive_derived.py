@@ -157,6 +157,40 @@ def test_a_refresh_in_chunks_and_an_interrupted_one_end_where_one_pass_does(tmp_
         assert _checks(tmp_path / db) == _checks(tmp_path / "whole.db"), db
 
 
+def test_year_totals_and_series_follow_whatever_moved(tmp_path):
+    """year_totals is what summing figures gives, and series_comparable holds the
+    primary reports with table 3, after reports moved year, lost their year, stopped
+    being primary or lost table 3, and after an archive from before these tables is opened."""
+    from nianbao.pipeline.store import FIGURE_COLUMNS
+
+    a = _synthetic(tmp_path / "a.db")
+    a.finish()
+    ids = [r[0] for r in a.conn.execute("SELECT id FROM reports WHERE is_primary = 1 ORDER BY id LIMIT 4")]
+    moved = [_report(year=2011, new=7), _report(year=None, new=3), _report(status="not_a_report", new=0),
+             _report(new=0)]
+    for rid, rep in zip(ids, moved):
+        a.write_report(rid, rep)
+    a.finish()
+    cols = ", ".join(f"SUM({n})" for n, *_ in FIGURE_COLUMNS)
+    want = sorted(a.conn.execute(f"SELECT report_year, province, status, t3_cells > 0, COUNT(*), {cols} FROM figures "
+                                 "WHERE is_primary = 1 GROUP BY report_year, province, status, t3_cells > 0"),
+                  key=repr)
+    got = lambda: sorted(a.conn.execute("SELECT * FROM year_totals"), key=repr)  # noqa: E731
+    assert got() == want
+    assert {r[0] for r in want} >= {None, 2011} and {r[3] for r in want} == {0, 1}
+    series = lambda: sorted(a.conn.execute("SELECT * FROM series_comparable"), key=repr)  # noqa: E731
+    before = series()
+    assert {r[3] for r in before} >= set(ids[:2])
+    assert not {r[3] for r in before} & set(ids[2:])  # not a report, no table 3: no series
+    a.conn.execute("DELETE FROM year_totals")  # an archive written before these were tables
+    a.conn.execute("DELETE FROM series_comparable")
+    a.conn.commit()
+    a.close()
+    a = Archive(tmp_path / "a.db")
+    assert got() == want and series() == before
+    a.close()
+
+
 # ---------------------------------------------------------------- the property, end to end
 
 def nb(*args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -197,6 +231,8 @@ def derived_state(db: Path) -> dict:
         "not_primary": q("SELECT id, publication FROM reports WHERE is_primary = 0"),
         "figures": q("SELECT * FROM figures"),
         "totals_by_year": q("SELECT * FROM totals_by_year"),
+        "year_totals": q("SELECT * FROM year_totals"),
+        "series_comparable": q("SELECT * FROM series_comparable"),
         "agency_series": q("SELECT * FROM agency_series"),
         "t3_wide": q("SELECT * FROM t3_wide"),
         "search": q("SELECT report, section_no, heading, text FROM search"),

@@ -111,6 +111,31 @@ def test_search_page_lists_each_report_once(site):
     assert f"另有 {max(per_report.values()) - 1} 处匹配" in html
 
 
+def test_a_common_word_ranks_its_newest_matches_and_says_so(site):
+    """Ranking half a million matches took seconds: the search ranks the newest
+    SEARCH_RANKED of them, and the page says when there were more."""
+    import sqlite3
+
+    from nianbao.pipeline import search
+    from nianbao.pipeline.site import metadata
+
+    con = sqlite3.connect(site["db"])
+    search.register(con)
+    sql = metadata.QUERIES["fulltext"]["sql"]
+    newest = [r for (r,) in con.execute("SELECT rowid FROM search_fts WHERE search_fts MATCH nianbao_fts_query('复议') "
+                                        "ORDER BY rowid DESC")]
+    assert len(newest) > 4
+    narrow = sql.replace(f"LIMIT {metadata.SEARCH_RANKED}", "LIMIT 3")
+    assert narrow != sql
+    got = con.execute(narrow.replace("SELECT s.report AS report", "SELECT s.id AS sid, s.report AS report"),
+                      {"q": "复议"}).fetchall()
+    assert sorted(r[0] for r in got) == sorted(newest[:3])
+    con.close()
+    _, _, body = get(site, "/search?q=" + urllib.parse.quote("复议"))
+    html = body.decode()
+    assert f"共 {len(newest)} 处匹配" in html and "ranked-note" not in html  # fewer than SEARCH_RANKED here
+
+
 def test_search_with_odd_input_does_not_error(site):
     for q in ['"', "AND OR", "*", "复", "NEAR(", "'; drop table reports; --"]:
         status, _, _ = get(site, "/archive/fulltext.json?q=" + urllib.parse.quote(q))

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.browser
 TABLES = ["reports", "documents", "cells", "sections", "issues", "figures", "old", "search", "failures"]
 VIEWS = ["t3_wide", "totals_by_year", "agency_series", "series_comparable", "document_versions"]
 PARAMS = {"fulltext": {"q": "公开"}, "agency_history": {"agency": "人民政府"}, "missing_reports": {"year": "2023"},
-          "broken_rules": {"year": ""}, "cross_checks": {"kind": ""}, "comparable_series": {"agency_id": "", "year": ""},
+          "broken_rules": {"year": ""}, "cross_checks": {"kind": "", "year": ""}, "comparable_series": {"agency_id": "", "year": ""},
           "province_overview": {"year": "2023"}}
 FORMATS = ["html", "docx", "html"]
 

@@ -203,11 +203,16 @@ def column_labels() -> dict[str, dict[str, tuple[str, str]]]:
                            "reports_unread": ("未能完整读取的年报数",
                                               "状态为 extraction_incomplete 或 failed 的主年报：其数字缺失或不全，"
                                               "合计中不含"), **key},
+        "year_totals": {"rowid": ("行号", "汇总行的内部编号，重算时会变"), "report_year": REPORT_COLS["report_year"], "province": REPORT_COLS["province"],
+                        "status": REPORT_COLS["status"], "has_t3": ("含表三", "1：这些年报读到了表三"),
+                        "reports": ("年报数", "该年度、省份、状态下的主版本年报数"),
+                        **{k: (v, "各年报该数字之和，空白不计") for k, v in figure_labels().items()}},
         "agency_series": {**region, "report": ("年报", ""), **key},
         "old": OLD_COLS, "series_comparable": COMPARABLE_COLS,
         "runs": RUN_COLS, "fetches": FETCH_COLS, "sites": SITE_COLS, "document_versions": VERSION_COLS,
         "warc_files": WARC_FILE_COLS,
         "pending": {"report": ("年报", "已写入、派生数据尚未更新的年报（批处理结束时清空）")},
+        "pending_years": {"report_year": ("年度", "year_totals 待重算的年度（-1 为未识别年度；批处理结束时清空）")},
         "reparse_todo": {"sha256": ("文件", "未完成的 nianbao reparse 尚待解析的文件"),
                          "total": ("总数", "该次重新解析的文件总数")},
     }
@@ -225,6 +230,8 @@ TABLES = {
     "failures": ("失败记录", "无法提取或解析的文件及原因。", ["stage"]),
     "figures": ("关键数字", "每份年报一行：表三各行的总计列、新收申请按申请人类型、表四全部十五个数字。由 cells 汇总。",
                 ["report_year", "province", "status", "template_t3"]),
+    "year_totals": ("按年度、省份汇总", ("主版本年报的关键数字按年度、省份、解析状态、是否读到表三求和（空白不计），"
+                                    "由 figures 汇总；按年度的统计查询与图表读这里。"), ["report_year", "province", "status"]),
     "t3_wide": ("表三宽表", "每份年报一行，表三每个单元格一列（列名：行代码__列代码）。", []),
     "totals_by_year": ("按年度合计", "全部主版本年报的关键数字按年度求和（空白不计）。", []),
     "agency_series": ("机关时间序列", "每个机关每年一行的关键数字，便于比较同一机关的历年变化。", []),
@@ -240,6 +247,7 @@ TABLES = {
     "document_versions": ("文件版本", "每个网址存下的每个版本，按时间先后。", []),
     "warc_files": ("WARC 文件", "每次抓取写下的 WARC 文件：每个 HTTP 请求与响应的原样记录，可用 pywb 等回放。", []),
     "pending": ("待更新", "内部：已写入但派生数据尚未更新的年报。", []),
+    "pending_years": ("待重算年度", "内部：按年度汇总待重算的年度。", []),
     "reparse_todo": ("重新解析进度", "内部：中断的 nianbao reparse 的检查点，再次运行时从这里继续。", []),
     "frontier_cycles": ("分布式抓取轮次", "内部：共享队列（Redis）上每一轮抓取对应的抓取批次。", []),
     "frontier_sites": ("分布式抓取进度", "内部：每一轮中各网站由各抓取进程报告的页面数、报告页数与缺口。", []),
@@ -256,7 +264,10 @@ _DENIED = [f"t3_denied_{c}" for c in ("state_secret", "prohibited_by_law", "secu
 _UNAVAIL = ["t3_unavailable_not_held", "t3_unavailable_needs_creation", "t3_unavailable_unclear"]
 _NOTPROC = [f"t3_not_processed_{c}" for c in ("petition", "duplicate", "publication", "excessive", "confirmation")]
 _OTHER = ["t3_other", "t3_other_no_correction", "t3_other_no_fee", "t3_other_other"]
-_BASE = "FROM figures WHERE is_primary = 1 AND t3_cells > 0"
+# The per-year queries read year_totals (store/schema.py): sums of sums, and a count is
+# SUM(reports). The same numbers as summing figures of the primary reports with table 3.
+_BASE = "FROM year_totals WHERE has_t3 = 1"
+SEARCH_RANKED = 5000  # matches ranked by relevance, newest first (fulltext, the search page)
 
 
 def short_label(column: str) -> str:
@@ -285,7 +296,7 @@ QUERIES: dict[str, dict] = {
         "title": "申请总量与办理结果按年份",
         "description": "各年度新收、结转的政府信息公开申请，以及予以公开、部分公开、不予公开、无法提供、不予处理、"
                        "其他处理的数量和予以公开率（予以公开 ÷ 办理结果总计）。空白单元格不计入合计。",
-        "sql": f"""SELECT report_year AS 年度, COUNT(*) AS 年报数,
+        "sql": f"""SELECT report_year AS 年度, SUM(reports) AS 年报数,
   SUM(t3_new) AS 新收申请, SUM(t3_carried_in) AS 上年结转,
   SUM(t3_granted) AS 予以公开, SUM(t3_partly_granted) AS 部分公开,
   {_sum(*_DENIED)} AS 不予公开, {_sum(*_UNAVAIL)} AS 无法提供,
@@ -336,7 +347,7 @@ GROUP BY report_year ORDER BY report_year""",
   {_rate('SUM(suit_direct_corrected)', 'SUM(suit_direct_total) - COALESCE(SUM(suit_direct_pending), 0)')} AS "直接起诉纠错率%",
   SUM(suit_after_review_total) AS 复议后起诉总计, SUM(suit_after_review_corrected) AS 复议后起诉纠正,
   {_rate('SUM(suit_after_review_corrected)', 'SUM(suit_after_review_total) - COALESCE(SUM(suit_after_review_pending), 0)')} AS "复议后起诉纠错率%"
-FROM figures WHERE is_primary = 1
+FROM year_totals
 GROUP BY report_year HAVING SUM(review_total) IS NOT NULL ORDER BY report_year""",
     },
     "broken_rules": {
@@ -392,52 +403,64 @@ LIMIT 1000""",
     "cross_checks": {
         "title": "交叉核对：前后年度衔接、正文与表格、历年累计",
         "description": ("continuity：本年“上年结转”与上年报告“结转下年度”不一致；prose：正文所述数字与表中不一致；"
-                        "cumulative：旧统计表“历年累计”不等于上年累计加本年。只标出，不更正数字。可按类别筛选。"),
+                        "cumulative：旧统计表“历年累计”不等于上年累计加本年。只标出，不更正数字。"
+                        "最近核对的在前；可按年度（留空为全部）和类别筛选。"),
+        # Newest finding first, read backwards off the table: over a million reports
+        # the findings of all years sorted by year passed the time limit.
         "sql": """SELECT i.report AS report, r.agency AS 发布机关, r.report_year AS 年度, i.kind AS 类别,
   i.code AS 项目, i.message AS 说明, i.lhs AS 对照值, i.rhs AS 本报告值, i.evidence AS 依据
-FROM issues i JOIN reports r ON r.id = i.report
-WHERE i.kind IN ('continuity', 'prose', 'cumulative') AND r.is_primary = 1
-  AND (:kind = '' OR i.kind = :kind)
-ORDER BY r.report_year DESC, r.agency
+FROM issues i NOT INDEXED CROSS JOIN reports r ON r.id = i.report
+WHERE i.kind IN ('continuity', 'prose', 'cumulative') AND (:kind = '' OR i.kind = :kind)
+  AND r.is_primary = 1 AND (:year = '' OR r.report_year = CAST(:year AS INTEGER))
+ORDER BY i.id DESC
 LIMIT 1000""",
     },
     "comparable_series": {
         "title": "2008–2025 可比序列",
         "description": ("新旧模板中含义相同的数字：收到申请、予以公开、部分公开、行政复议、行政诉讼；“模板”一列说明数字出自 2008、"
-                        "2014（旧统计表）或 2019、2021（官方模板）。可按机关编号或年度筛选。"),
+                        "2014（旧统计表）或 2019、2021（官方模板）。可按机关编号或年度筛选；未识别机关编号的年报不在其中。"),
+        # A range on agency_id (all of them when the field is empty) lets the index both
+        # find one agency and give the order: a million reports' series are not sorted.
         "sql": """SELECT agency_id AS 机关编号, agency AS 发布机关, report_year AS 年度, measure AS 指标, value AS 数值,
   template AS 模板, source AS 出处, report AS report
-FROM series_comparable
-WHERE (:agency_id = '' OR agency_id = :agency_id) AND (:year = '' OR report_year = CAST(:year AS INTEGER))
+FROM series_comparable INDEXED BY series_agency
+WHERE agency_id BETWEEN COALESCE(NULLIF(:agency_id, ''), '') AND COALESCE(NULLIF(:agency_id, ''), char(1114111))
+  AND (:year = '' OR report_year = CAST(:year AS INTEGER))
 ORDER BY agency_id, report_year, measure
 LIMIT 2000""",
     },
     "status_by_year": {
         "title": "解析状态按年份",
         "description": "每年的年报数及解析状态：正常、数字不一致、提取不完整、非年报、失败。",
-        "sql": """SELECT report_year AS 年度, COUNT(*) AS 年报数,
-  SUM(status = 'ok') AS 正常, SUM(status = 'figures_inconsistent') AS 数字不一致,
-  SUM(status = 'extraction_incomplete') AS 提取不完整, SUM(status = 'not_a_report') AS 非年报,
-  SUM(status = 'failed') AS 失败
-FROM reports WHERE is_primary = 1
+        "sql": """SELECT report_year AS 年度, SUM(reports) AS 年报数,
+  SUM(CASE WHEN status = 'ok' THEN reports ELSE 0 END) AS 正常,
+  SUM(CASE WHEN status = 'figures_inconsistent' THEN reports ELSE 0 END) AS 数字不一致,
+  SUM(CASE WHEN status = 'extraction_incomplete' THEN reports ELSE 0 END) AS 提取不完整,
+  SUM(CASE WHEN status = 'not_a_report' THEN reports ELSE 0 END) AS 非年报,
+  SUM(CASE WHEN status = 'failed' THEN reports ELSE 0 END) AS 失败
+FROM year_totals
 GROUP BY report_year ORDER BY report_year""",
     },
     "province_overview": {
         "title": "各省申请量与公开率",
         "description": "所选年度（默认 2023）各省级行政区的年报数、新收申请和予以公开率。",
-        "sql": f"""SELECT COALESCE(province, '（未识别）') AS 省级, COUNT(*) AS 年报数, SUM(t3_new) AS 新收申请,
+        "sql": f"""SELECT COALESCE(province, '（未识别）') AS 省级, SUM(reports) AS 年报数, SUM(t3_new) AS 新收申请,
   {_rate('SUM(t3_granted)', 'SUM(t3_results_total)')} AS "予以公开率%"
 {_BASE} AND report_year = COALESCE(NULLIF(:year, ''), '2023') + 0
 GROUP BY province ORDER BY 新收申请 DESC""",
     },
     "fulltext": {
         "title": "全文检索",
-        "description": "在年报标题和正文中检索，两个字的词（如“复议”“诉讼”）也能找到；多个词用空格分开表示同时出现。",
-        "sql": """SELECT s.report AS report, r.title AS 标题, r.agency AS 发布机关, r.report_year AS 年度,
+        "description": ("在年报标题和正文中检索，两个字的词（如“复议”“诉讼”）也能找到；多个词用空格分开表示同时出现。"
+                        f"匹配超过 {SEARCH_RANKED:,} 处时，只在最近收录的 {SEARCH_RANKED:,} 处中按相关度排列：请加词缩小范围。"),
+        # Ranking every match of a common word (复议: half a million passages at a
+        # million reports) took seconds; the newest matches come straight off the index.
+        "sql": f"""WITH hits AS (SELECT rowid, rank FROM search_fts WHERE search_fts MATCH nianbao_fts_query(:q)
+                     ORDER BY rowid DESC LIMIT {SEARCH_RANKED})
+SELECT s.report AS report, r.title AS 标题, r.agency AS 发布机关, r.report_year AS 年度,
   COALESCE(s.heading, '') AS 位置, s.section_no AS 部分, nianbao_snippet(s.text, :q) AS snippet
-FROM search_fts JOIN search s ON s.id = search_fts.rowid JOIN reports r ON r.id = s.report
-WHERE search_fts MATCH nianbao_fts_query(:q)
-ORDER BY rank LIMIT 50""",
+FROM hits JOIN search s ON s.id = hits.rowid JOIN reports r ON r.id = s.report
+ORDER BY hits.rank LIMIT 50""",
     },
 }
 

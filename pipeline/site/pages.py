@@ -267,10 +267,16 @@ CHART_SQL = f"""SELECT report_year,
   {', '.join(f'SUM({c}) AS {c}' for c in metadata._DENIED)},
   {', '.join(f'SUM(review_{c}) AS review_{c}, SUM(suit_direct_{c}) + SUM(suit_after_review_{c}) AS suit_{c}'
              for c in ('upheld', 'corrected', 'other', 'pending'))}
-FROM figures
-WHERE is_primary = 1 AND t3_cells > 0 AND report_year IS NOT NULL
-  AND (:province = '' OR province = :province) AND (:agency = '' OR agency = :agency)
+FROM {{source}}
 GROUP BY report_year ORDER BY report_year"""
+
+
+def chart_sql(agency: bool) -> str:
+    """One agency's charts sum its own figures rows; every other chart sums year_totals."""
+    source = ("figures WHERE is_primary = 1 AND t3_cells > 0 AND agency = :agency" if agency
+              else "year_totals WHERE has_t3 = 1")
+    return CHART_SQL.replace("{source}", source + " AND report_year IS NOT NULL"
+                                                  " AND (:province = '' OR province = :province)")
 
 
 def charts_context(rows: list[dict]) -> dict[str, Any]:

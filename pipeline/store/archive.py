@@ -58,6 +58,8 @@ class Archive:
         if (self.conn.execute("SELECT 1 FROM reports LIMIT 1").fetchone()
                 and not self.conn.execute("SELECT 1 FROM figures LIMIT 1").fetchone()):
             derived.mark_all(self.conn)
+        else:
+            derived.catch_up(self.conn)
 
     def finish(self, progress: Callable[[int, int], None] | None = None) -> dict:
         """Bring publications, figures, search and site counts up to date;

@@ -10,6 +10,9 @@
 - reports.published where the document did not say (from the detail page's fetch)
 - the region of a report whose agency names no place: the portal's (sites.adcode)
 - figures: one row of key figures per report
+- year_totals: the sums of figures per year, province and status (the years a refresh
+  touched, recomputed at its end from `figures`)
+- series_comparable: the measures old and new templates share, per agency and year
 - search / search_fts: the bigram index of titles and section text
 - sites.reports: primary reports per crawled site
 - issues of kind continuity and cumulative: checks against the agency's previous report
@@ -25,7 +28,7 @@ import sqlite3
 from typing import Callable
 
 from .. import agencies, gazetteer
-from .schema import FIGURES_FILL
+from .schema import FIGURES_FILL, YEAR_TOTALS_FILL, YEAR_TOTALS_GROUP, series_fill
 
 # A complete extraction ranks the same whether or not the publisher's figures add up
 # (figures_inconsistent is a finding about the report, not about the source).
@@ -151,6 +154,7 @@ def refresh(conn: sqlite3.Connection, progress: Callable[[int, int], None] | Non
             progress(min(start + chunk, total), total)
     with conn:
         conn.execute("DROP TABLE IF EXISTS temp.todo")
+        _year_totals(conn)
         conn.execute("UPDATE sites SET reports = (SELECT COUNT(*) FROM reports r WHERE r.site = sites.name"
                      " AND r.is_primary = 1)")
         primary = conn.execute("SELECT COUNT(*) FROM reports WHERE is_primary = 1").fetchone()[0]
@@ -166,10 +170,28 @@ def _refresh_touched(conn: sqlite3.Connection) -> None:
     conn.execute("""UPDATE reports SET published = (SELECT f.published FROM fetches f WHERE f.url = reports.publication)
                     WHERE id IN (SELECT report FROM touched) AND published IS NULL AND publication IS NOT NULL""")
     _place_by_portal(conn)
+    # The years a report leaves and the years it joins both need their sums again.
+    years = "INSERT OR IGNORE INTO pending_years SELECT COALESCE(report_year, -1) FROM figures WHERE report IN " \
+            "(SELECT report FROM touched)"
+    conn.execute(years)
     conn.execute("DELETE FROM figures WHERE report IN (SELECT report FROM touched)")
     conn.execute(FIGURES_FILL + " WHERE r.id IN (SELECT report FROM touched) GROUP BY r.id")
+    conn.execute(years)
+    conn.execute("DELETE FROM series_comparable WHERE report IN (SELECT report FROM touched)")
+    conn.execute(series_fill("SELECT report FROM touched"))
     _reindex(conn)
     _cross_checks(conn)
+
+
+def _year_totals(conn: sqlite3.Connection) -> None:
+    """year_totals of the years in pending_years, from figures. Once per refresh, not
+    per chunk: a year's sums read all its figures rows (a second or two at a million)."""
+    conn.execute("DELETE FROM year_totals WHERE report_year IN (SELECT report_year FROM pending_years)")
+    conn.execute(YEAR_TOTALS_FILL + "report_year IN (SELECT report_year FROM pending_years)" + YEAR_TOTALS_GROUP)
+    if conn.execute("SELECT 1 FROM pending_years WHERE report_year = -1").fetchone():
+        conn.execute("DELETE FROM year_totals WHERE report_year IS NULL")
+        conn.execute(YEAR_TOTALS_FILL + "report_year IS NULL" + YEAR_TOTALS_GROUP)
+    conn.execute("DELETE FROM pending_years")
 
 
 def _place_by_portal(conn: sqlite3.Connection) -> None:
@@ -268,3 +290,16 @@ def mark_all(conn: sqlite3.Connection) -> None:
     """Queue every report for a refresh (an archive from before `figures`, a rebuild)."""
     with conn:
         conn.execute("INSERT OR IGNORE INTO pending SELECT id FROM reports")
+
+
+def catch_up(conn: sqlite3.Connection) -> None:
+    """An archive written before year_totals or series_comparable were tables: fill them
+    from the figures it has (on open, so the site never reads them empty)."""
+    if not conn.execute("SELECT 1 FROM figures LIMIT 1").fetchone():
+        return
+    with conn:
+        if not conn.execute("SELECT 1 FROM year_totals LIMIT 1").fetchone():
+            conn.execute("INSERT OR IGNORE INTO pending_years SELECT DISTINCT COALESCE(report_year, -1) FROM figures")
+            _year_totals(conn)
+        if not conn.execute("SELECT 1 FROM series_comparable LIMIT 1").fetchone():
+            conn.execute(series_fill())

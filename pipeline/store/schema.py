@@ -15,7 +15,11 @@ Base data (written by `Archive` as things happen):
 
 Derived data (written only by store/derived.py, from the base data):
 - reports.publication / is_primary / published, figures (one row of key figures per
-  report), search + search_fts (bigram full-text index), sites.reports
+  report), year_totals (their sums per year, province and status), search + search_fts
+  (bigram full-text index), sites.reports
+- pending_years  years whose year_totals wait for the end of a refresh
+- series_comparable  the measures 2008–2018 and 2019– reports share, one row per
+  agency, year and measure
 
 Views: t3_wide, totals_by_year, agency_series, document_versions.
 """
@@ -322,10 +326,6 @@ FIGURES = (
     "CREATE INDEX IF NOT EXISTS figures_agency_id ON figures(agency_id, report_year);\n"
     "CREATE INDEX IF NOT EXISTS figures_region ON figures(province, city, county);\n"
     "CREATE INDEX IF NOT EXISTS figures_t3 ON figures(is_primary, t3_cells);\n"
-    # Covers totals_by_year: the per-year sums read this index, not the 60-column rows.
-    "CREATE INDEX IF NOT EXISTS figures_totals ON figures(report_year, is_primary, status, t3_cells, t3_new,"
-    " t3_carried_in, t3_granted, t3_partly_granted, t3_results_total, review_total, review_corrected,"
-    " suit_direct_total, suit_after_review_total);\n"
     # One covering index per faceted column, holding the columns people filter on: a
     # facet count under a filter (status = …, province = …) then reads one index and
     # never the table, whichever selectivity the planner guesses.
@@ -346,6 +346,29 @@ FIGURES_FILL = (
         for _, t, row, col in FIGURE_COLUMNS)
     + "\nFROM reports r LEFT JOIN cells c ON c.report = r.id AND c.table_no IN (3, 4)"
 )
+
+
+# The sums of every figure column over the primary reports, one row per year, province,
+# status and whether table 3 was read. The per-year canned queries and the charts read
+# a few hundred rows here instead of summing a million `figures` rows on each visit.
+# A blank adds nothing (SUM ignores NULL), as in figures; `reports` counts the rows.
+YEAR_TOTALS_KEY = ("report_year", "province", "status", "has_t3")
+YEAR_TOTALS = (
+    "CREATE TABLE IF NOT EXISTS year_totals (\n  report_year INTEGER, province TEXT, status TEXT, has_t3 INTEGER,"
+    " reports INTEGER,\n  " + ",\n  ".join(f"{name} NUMERIC" for name, *_ in FIGURE_COLUMNS) + "\n);\n"
+    "CREATE INDEX IF NOT EXISTS year_totals_year ON year_totals(report_year, province);\n"
+    # A report without a year is kept under -1: the key of a table must not be NULL.
+    "CREATE TABLE IF NOT EXISTS pending_years (report_year INTEGER PRIMARY KEY);\n"
+)
+# year_totals rows of the primary figures in `WHERE` (appended by the caller, after AND).
+YEAR_TOTALS_FILL = (
+    "INSERT INTO year_totals (" + ", ".join(YEAR_TOTALS_KEY) + ", reports, "
+    + ", ".join(name for name, *_ in FIGURE_COLUMNS) + ")\n"
+    "SELECT report_year, province, status, t3_cells > 0, COUNT(*), "
+    + ", ".join(f"SUM({name})" for name, *_ in FIGURE_COLUMNS) + "\n"
+    "FROM figures WHERE is_primary = 1 AND "
+)
+YEAR_TOTALS_GROUP = " GROUP BY report_year, province, status, t3_cells > 0"
 
 
 # ---------------------------------------------------------------- views
@@ -378,13 +401,13 @@ WHERE r.is_primary = 1 AND r.t3_cells > 0"""
     # "see attachment" page whose attachment failed, a scan without OCR): a gap, shown.
     totals_sql = ",\n  ".join(f"SUM(f.{src}) AS {name}" for src, name in KEY_TOTALS)
     series_sql = ",\n  ".join(f"f.{src} AS {name}" for src, name in KEY_TOTALS)
+    # Read from year_totals (the primary reports' sums), not summed over figures per visit.
     totals = f"""SELECT f.report_year,
-  COUNT(*) AS reports,
-  SUM(f.t3_cells > 0) AS reports_with_t3,
-  SUM(f.status IN ('extraction_incomplete', 'failed')) AS reports_unread,
+  SUM(f.reports) AS reports,
+  SUM(CASE WHEN f.has_t3 THEN f.reports ELSE 0 END) AS reports_with_t3,
+  SUM(CASE WHEN f.status IN ('extraction_incomplete', 'failed') THEN f.reports ELSE 0 END) AS reports_unread,
   {totals_sql}
-FROM figures f
-WHERE {REPORTS_COUNTED}
+FROM year_totals f
 GROUP BY f.report_year"""
     series = f"""SELECT f.agency_id, f.agency, f.report_year, f.report, f.status, f.adcode, f.province, f.city, f.county,
   {series_sql}
@@ -392,8 +415,7 @@ FROM figures f
 WHERE {REPORTS_COUNTED}"""
     versions = """SELECT url, sha256, role, site, http_status, etag, last_modified, fetched_at, size, parent_sha256
 FROM documents WHERE url IS NOT NULL ORDER BY url, fetched_at"""
-    return {"t3_wide": t3_wide, "totals_by_year": totals, "agency_series": series, "document_versions": versions,
-            "series_comparable": series_comparable()}
+    return {"t3_wide": t3_wide, "totals_by_year": totals, "agency_series": series, "document_versions": versions}
 
 
 # The measures a 2008–2018 report and a 2019/2021 report both print, and where each
@@ -407,20 +429,34 @@ COMPARABLE = [
 ]
 
 
-def series_comparable() -> str:
-    """One row per agency, year and measure over 2008–2025: the value, and the template
-    (2008, 2014, 2019, 2021) and cell it was read from."""
+SERIES_COLUMNS = ("agency_id", "agency", "report_year", "report", "adcode", "province", "city", "county", "measure",
+                  "value", "template", "source")
+# A table, not a view: the union below over a million reports took seconds per visit.
+SERIES = (
+    "CREATE TABLE IF NOT EXISTS series_comparable (\n  agency_id TEXT, agency TEXT, report_year INTEGER, report TEXT,"
+    " adcode TEXT, province TEXT, city TEXT, county TEXT, measure TEXT, value NUMERIC, template TEXT, source TEXT,\n"
+    "  PRIMARY KEY (report, measure, source)\n);\n"
+    "CREATE INDEX IF NOT EXISTS series_agency ON series_comparable(agency_id, report_year, measure);\n"
+)
+
+
+def series_fill(reports: str | None = None) -> str:
+    """The series_comparable rows of the reports `reports` selects (an SQL subquery of
+    report ids), or of every report: one row per agency, year and measure over
+    2008–2025, with the template (2008, 2014, 2019, 2021) and cell it was read from."""
+    only_f = f" AND f.report IN ({reports})" if reports else ""
+    only_r = f" AND r.id IN ({reports})" if reports else ""
     place = "agency_id, agency, report_year, report, adcode, province, city, county"
     new = " UNION ALL ".join(
         f"""SELECT f.{place.replace(', ', ', f.')}, '{m}' AS measure, {' + '.join('f.' + c for c in cols)} AS value,
   f.template_t3 AS template, '{"+".join(cols)}' AS source
-FROM figures f WHERE f.is_primary = 1 AND f.t3_cells > 0""" for m, cols, _ in COMPARABLE)
+FROM figures f WHERE f.is_primary = 1 AND f.t3_cells > 0{only_f}""" for m, cols, _ in COMPARABLE)
     cases = " ".join(f"WHEN '{row}' THEN '{m}'" for m, _, row in COMPARABLE)
     old = f"""SELECT r.{place.replace(', ', ', r.').replace('r.report,', 'r.id AS report,')}, CASE o.row {cases} END AS measure,
   o.value, r.template_old AS template, 'old:' || o.row AS source
 FROM old o JOIN reports r ON r.id = o.report
-WHERE r.is_primary = 1 AND o.col = 'year' AND o.row IN ({', '.join(repr(row) for _, _, row in COMPARABLE)})"""
-    return new + " UNION ALL " + old
+WHERE r.is_primary = 1 AND o.col = 'year' AND o.row IN ({', '.join(repr(row) for _, _, row in COMPARABLE)}){only_r}"""
+    return f"INSERT INTO series_comparable ({', '.join(SERIES_COLUMNS)})\n" + new + " UNION ALL " + old
 
 
 def create(conn: sqlite3.Connection) -> None:
@@ -439,6 +475,11 @@ def create(conn: sqlite3.Connection) -> None:
     _add_missing_columns(conn, "figures", {"agency_id": "TEXT", "adcode": "TEXT"})
     conn.executescript(TABLES)
     conn.executescript(FIGURES)
+    conn.executescript(YEAR_TOTALS)
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'view' AND name = 'series_comparable'").fetchone():
+        conn.execute("DROP VIEW series_comparable")  # a table now, filled by derived.catch_up
+    conn.executescript(SERIES)
+    conn.execute("DROP INDEX IF EXISTS figures_totals")  # totals_by_year reads year_totals now
     conn.execute("DROP TRIGGER IF EXISTS figures_follow_reports")  # before derived.py owned figures
     for name, sql in views().items():
         old = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'view' AND name = ?", (name,)).fetchone()

@@ -217,12 +217,14 @@ assert SEARCH_PAGE_SQL != SEARCH_SQL
 async def search_page(request, datasette):
     q = (request.args.get("q") or "").strip()[:200]
     db = _db(datasette)
-    results = []
+    results, matches = [], 0
     if q:
         results = pages.one_hit_per_report(await _all(db, SEARCH_PAGE_SQL, {"q": q}))
         for r in results:
             r["snippet_html"] = pages.highlight(r["snippet"])
-    ctx = {"q": q, "results": results, "database": db.name,
+        matches = (await _one(db, "SELECT COUNT(*) AS n FROM search_fts WHERE search_fts MATCH nianbao_fts_query(?)",
+                              [q]))["n"]
+    ctx = {"q": q, "results": results, "database": db.name, "matches": matches, "ranked": metadata.SEARCH_RANKED,
            "canned": f"/{db.name}/fulltext"}
     return Response.html(await datasette.render_template("nianbao_search.html", ctx, request=request))
 
@@ -249,9 +251,9 @@ async def agency_page(request, datasette):
 async def charts_page(request, datasette):
     db = _db(datasette)
     params = {"province": request.args.get("province") or "", "agency": request.args.get("agency") or ""}
-    rows = await _all(db, pages.CHART_SQL, params)
+    rows = await _all(db, pages.chart_sql(bool(params["agency"])), params)
     provinces = [r["province"] for r in await _all(
-        db, "SELECT DISTINCT province FROM figures WHERE province IS NOT NULL ORDER BY province", [])]
+        db, "SELECT DISTINCT province FROM year_totals WHERE province IS NOT NULL ORDER BY province", [])]
     ctx = {**pages.charts_context(rows), **params, "provinces": provinces, "database": db.name}
     return Response.html(await datasette.render_template("nianbao_charts.html", ctx, request=request))
 
