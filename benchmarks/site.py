@@ -71,7 +71,7 @@ def build(db: Path, n: int, rebuild: bool) -> None:
 def _analyze(a: store.Archive, only_new: bool = False) -> None:
     """Statistics that let SQLite pick the facet indexes on a large table."""
     tables = [None]
-    if only_new:
+    if only_new and a.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone():
         have = {t for (t,) in a.conn.execute("SELECT DISTINCT tbl FROM sqlite_stat1")}
         tables = [t for (t,) in a.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE "
                                                "'sqlite%' AND name NOT LIKE 'search_fts%'") if t not in have]
