@@ -14,7 +14,7 @@ label matches a row by its wording, loosely (numbering, 其中, units and punctu
 stripped), and rows whose wording repeats (维持具体行政行为数 under both 行政复议 and
 行政诉讼) by the block they stand in. Columns: `year` (本年度/统计数) and `cumulative`
 (历年累计). `COMPARABLE` names the rows whose meaning matches a 2019/2021 table cell,
-for the `series_comparable` view.
+for the `series_comparable` table.
 """
 from __future__ import annotations
 
