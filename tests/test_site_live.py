@@ -214,15 +214,28 @@ def test_served_live_not_immutable(live):
     con.close()
 
 
-def test_an_archive_in_rollback_mode_is_switched_to_wal_before_serving(tmp_path):
+def test_an_older_archive_in_rollback_mode_is_brought_up_to_date_before_serving(tmp_path):
+    """An archive copied with journal_mode=DELETE, written by a nianbao from before
+    year_totals and the series_comparable table: `serve` switches it to WAL and fills
+    what today's pages read, before Datasette opens it."""
+    from nianbao.devkit import synth
+    from nianbao.pipeline.store import Archive
+
     db = tmp_path / "archive.db"
+    a = Archive(db)
+    synth.load(a, synth.reports(3, 30))
+    want = a.conn.execute("SELECT * FROM totals_by_year ORDER BY report_year").fetchall()
+    series = a.conn.execute("SELECT COUNT(*) FROM series_comparable").fetchone()[0]
+    a.close()
     con = sqlite3.connect(db)
+    con.executescript("DROP TABLE year_totals; DROP TABLE pending_years; DROP TABLE series_comparable;"
+                      "CREATE VIEW series_comparable AS SELECT 1 AS agency_id;")
     con.execute("PRAGMA journal_mode=DELETE")
-    con.execute("CREATE TABLE reports (id TEXT)")
-    con.commit()
     con.close()
     args = server.command(db, server.free_port())
     assert "--immutable" not in args and str(db.resolve()) in args
     con = sqlite3.connect(db)
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert con.execute("SELECT * FROM totals_by_year ORDER BY report_year").fetchall() == want
+    assert series and con.execute("SELECT COUNT(*) FROM series_comparable").fetchone()[0] == series
     con.close()

@@ -18,7 +18,6 @@ import hashlib
 import json
 import os
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from ..store import raw_root_for
+from ..store import Archive, raw_root_for
 from . import metadata
 
 HERE = Path(__file__).parent
@@ -67,18 +66,15 @@ def live(db: Path) -> bool:
     return os.access(db.parent, os.W_OK)
 
 
-def ensure_wal(db: Path) -> None:
-    """Switch an archive copied with journal_mode=DELETE to WAL once, before serving: in
-    rollback-journal mode the site's readers and a batch's writer lock each other out
-    (pages fail with "database is locked" while a batch commits); in WAL they do not."""
+def prepare(db: Path) -> None:
+    """Before serving a writable archive: WAL mode (in rollback-journal mode the site's
+    readers and a batch's writer lock each other out: pages fail with "database is
+    locked" while a batch commits), and the tables, views and derived tables of today's
+    schema (an archive an older nianbao wrote has no `year_totals`, which the per-year
+    queries read). Opening the Archive does both; it writes no report."""
     if not db.is_file():
         return  # Datasette reports the missing file itself
-    con = sqlite3.connect(db, timeout=30)
-    try:
-        if con.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-            con.execute("PRAGMA journal_mode=WAL")
-    finally:
-        con.close()
+    Archive(db).conn.close()  # not close(): finishing a running batch is that batch's job
 
 
 def command(db: Path, port: int, host: str = "127.0.0.1", raw_root: Path | None = None,
@@ -86,7 +82,7 @@ def command(db: Path, port: int, host: str = "127.0.0.1", raw_root: Path | None 
     db = Path(db).resolve()
     workdir = workdir or _side_dir(db) / (db.name + ".site")
     if live(db):
-        ensure_wal(db)
+        prepare(db)
         target = [str(db)]
     else:
         target = ["--immutable", str(db)]
