@@ -1475,7 +1475,7 @@ def convert_many(documents: list[tuple[str, bytes]], to: str, *, timeout: float 
                 cmd += ["--convert-to", to]
             # A long soffice run now and then stops early with rc 0 (seen after ~240 of
             # 800 HTML files): what it left out gets one more run of its own.
-            for attempt in range(2):
+            for _ in range(2):
                 todo = [i for i in idx if not os.path.exists(os.path.join(outdir, f"r{i:05d}.{to}"))]
                 if not todo:
                     break

@@ -125,7 +125,8 @@ def test_a_common_word_ranks_its_newest_matches_and_says_so(site):
     newest = [r for (r,) in con.execute("SELECT rowid FROM search_fts WHERE search_fts MATCH nianbao_fts_query('复议') "
                                         "ORDER BY rowid DESC")]
     assert len(newest) > 4
-    narrow = sql.replace(f"LIMIT {metadata.SEARCH_RANKED}", "LIMIT 3")
+    assert f"LIMIT {metadata.SEARCH_RANKED})" in metadata.fulltext_sql(300)  # the page's query ranks as many
+    narrow = sql.replace(f"LIMIT {metadata.SEARCH_RANKED})", "LIMIT 3)")
     assert narrow != sql
     got = con.execute(narrow.replace("SELECT s.report AS report", "SELECT s.id AS sid, s.report AS report"),
                       {"q": "复议"}).fetchall()

@@ -294,6 +294,18 @@ def _rate(num: str, den: str) -> str:
     return f"ROUND(100.0 * ({num}) / NULLIF({den}, 0), 1)"
 
 
+def fulltext_sql(shown: int) -> str:
+    """The best `shown` passages among the newest SEARCH_RANKED that match :q. Ranking
+    every match of a common word (复议: half a million passages at a million reports)
+    took seconds; the newest matches come straight off the index."""
+    return f"""WITH hits AS (SELECT rowid, rank FROM search_fts WHERE search_fts MATCH nianbao_fts_query(:q)
+                     ORDER BY rowid DESC LIMIT {SEARCH_RANKED})
+SELECT s.report AS report, r.title AS 标题, r.agency AS 发布机关, r.report_year AS 年度,
+  COALESCE(s.heading, '') AS 位置, s.section_no AS 部分, nianbao_snippet(s.text, :q) AS snippet
+FROM hits JOIN search s ON s.id = hits.rowid JOIN reports r ON r.id = s.report
+ORDER BY hits.rank LIMIT {shown}"""
+
+
 QUERIES: dict[str, dict] = {
     "requests_by_year": {
         "title": "申请总量与办理结果按年份",
@@ -456,14 +468,7 @@ GROUP BY province ORDER BY 新收申请 DESC""",
         "title": "全文检索",
         "description": ("在年报标题和正文中检索，两个字的词（如“复议”“诉讼”）也能找到；多个词用空格分开表示同时出现。"
                         f"匹配超过 {SEARCH_RANKED:,} 处时，只在最近收录的 {SEARCH_RANKED:,} 处中按相关度排列：请加词缩小范围。"),
-        # Ranking every match of a common word (复议: half a million passages at a
-        # million reports) took seconds; the newest matches come straight off the index.
-        "sql": f"""WITH hits AS (SELECT rowid, rank FROM search_fts WHERE search_fts MATCH nianbao_fts_query(:q)
-                     ORDER BY rowid DESC LIMIT {SEARCH_RANKED})
-SELECT s.report AS report, r.title AS 标题, r.agency AS 发布机关, r.report_year AS 年度,
-  COALESCE(s.heading, '') AS 位置, s.section_no AS 部分, nianbao_snippet(s.text, :q) AS snippet
-FROM hits JOIN search s ON s.id = hits.rowid JOIN reports r ON r.id = s.report
-ORDER BY hits.rank LIMIT 50""",
+        "sql": fulltext_sql(50),
     },
 }
 

@@ -1,8 +1,9 @@
 """`Archive`: archive.db plus its raw store, and the only code that writes either.
 
 Every batch that writes (ingest, reparse, crawl, the demo, synthetic archives) ends in
-`finish()`, which brings the derived data up to date (store/derived.py); `close()` finishes first, so a batch cannot forget it. A report's
-own rows are replaced in one transaction, so a reader never sees half of a re-parse.
+`finish()`, which brings the derived data up to date (store/derived.py); `close()`
+finishes first, so a batch cannot forget it. A report's own rows are replaced in one
+transaction, so a reader never sees half of a re-parse.
 """
 from __future__ import annotations
 

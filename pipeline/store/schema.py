@@ -315,7 +315,7 @@ FIGURE_COLUMNS = _figure_columns()
 FIGURE_META = ("report_year", "agency", "agency_id", "adcode", "province", "city", "county", "status", "template_t3",
                "is_primary")
 _FACET_FILTERS = ("report_year", "province", "city", "status", "template_t3", "container", "is_primary")
-_FIGURE_FACETS = ("report_year", "province", "status", "template_t3", "is_primary")
+_FIGURE_FACETS = ("report_year", "province", "status", "template_t3")  # with is_primary, the figures page's filters
 
 FIGURES = (
     "CREATE TABLE IF NOT EXISTS figures (\n  report TEXT PRIMARY KEY REFERENCES reports(id),\n  "
@@ -324,8 +324,8 @@ FIGURES = (
     + ",\n  ".join(f"{name} NUMERIC" for name, *_ in FIGURE_COLUMNS)
     + "\n);\n"
     # The figures page's facets, each read from one covering index (as for reports below).
-    + "".join(f"CREATE INDEX IF NOT EXISTS figures_facet_{c} ON figures({', '.join([c] + [x for x in _FIGURE_FACETS if x != c])});\n"
-              for c in _FIGURE_FACETS[:-1]) +
+    + "".join(f"CREATE INDEX IF NOT EXISTS figures_facet_{c} ON figures"
+              f"({', '.join([c] + [x for x in _FIGURE_FACETS if x != c] + ['is_primary'])});\n" for c in _FIGURE_FACETS) +
     "CREATE INDEX IF NOT EXISTS figures_agency ON figures(agency, report_year);\n"
     "CREATE INDEX IF NOT EXISTS figures_agency_id ON figures(agency_id, report_year);\n"
     "CREATE INDEX IF NOT EXISTS figures_region ON figures(province, city, county);\n"

@@ -207,11 +207,9 @@ async def raw_document(request, datasette):
     return Response(data, content_type=ctype, headers=headers)
 
 
-SEARCH_SQL = metadata.QUERIES["fulltext"]["sql"]
 # The page shows one entry per report: read more section hits than it shows, so that
 # fifty reports survive the grouping even when each matches in several sections.
-SEARCH_PAGE_SQL = SEARCH_SQL.replace("LIMIT 50", "LIMIT 300")
-assert SEARCH_PAGE_SQL != SEARCH_SQL
+SEARCH_PAGE_SQL = metadata.fulltext_sql(300)
 
 
 async def search_page(request, datasette):
