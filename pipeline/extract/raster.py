@@ -257,9 +257,11 @@ def add_page(pages: Any, page_no: int, image: Any, dpi: float) -> dict[str, Any]
         gray, back = unwarp(gray, quad)
         if seal is not None:
             seal = cv2.warpPerspective(seal, np.linalg.inv(back), gray.shape[::-1], flags=cv2.INTER_NEAREST)
-    if _speckled(gray):
+    speckled = gray if _speckled(gray) else None
+    if speckled is not None:
         # Salt-and-pepper specks (dust, a noisy scanner) make blank cells look inked;
-        # a 3×3 median removes them. Not on clean pages: it also thins 1-px strokes.
+        # a 3×3 median removes them. Not on clean pages: it also thins 1-px strokes,
+        # and rules are found on the page before it (below).
         gray = cv2.medianBlur(gray, 3)
     pt = 72.0 / dpi
     if min(gray.shape[:2]) < MIN_SIDE:  # a sliver (a rule, a spacer GIF): no line of text fits in it
@@ -273,7 +275,13 @@ def add_page(pages: Any, page_no: int, image: Any, dpi: float) -> dict[str, Any]
     if seal is not None:
         seal = (_rotate(seal, angle, border=0) if angle else seal) > 127
         seal = seal if seal.any() else None
-    v, h = ruling_lines(gray, dpi)
+    # A 1-px rule does not survive a 3×3 median (a row lost its border and two rows of
+    # figures were read as one): rules come from the page before it, straightened alike.
+    # Specks and the holes they punch in a rule are shorter than a rule (ruling_lines).
+    lined = gray if speckled is None else _rotate(speckled, angle) if angle else speckled
+    v, h = ruling_lines(lined, dpi)
+    if seal is not None:
+        v, h = _under_seal_joined(v, seal, lined, pt, vertical=True), _under_seal_joined(h, seal, lined, pt, vertical=False)
     words = ocr.read(gray)
     chars = [(c, x0 * pt, t * pt, x1 * pt, b * pt) for w in words for c, x0, t, x1, b in w.chars]
     confs = [(w.conf, [((x0 + x1) / 2 * pt, (t + b) / 2 * pt) for _, x0, t, x1, b in w.chars]) for w in words]
@@ -281,6 +289,7 @@ def add_page(pages: Any, page_no: int, image: Any, dpi: float) -> dict[str, Any]
     pages.add(page_no, chars, v, h, gray.shape[0] * pt, has_text=bool(chars))
     doubtful = 0
     budget = [MAX_CELL_READS]
+    digit = _digit_height(pages.tables[before:], confs, gray, pt)
     for grid in pages.tables[before:]:
         for row in grid.rows:
             for cell in row:
@@ -289,15 +298,18 @@ def add_page(pages: Any, page_no: int, image: Any, dpi: float) -> dict[str, Any]
                     # level stroke. A thin 「1」 also reads 「一」 (at 0.6): then the cell is read alone.
                     cell.text = "—" if _mark(_cell_region(cell, gray, pt)) == "—" else ""
                 if not cell.text.strip() and cell.source.get("bbox"):
-                    doubtful += _missed(cell, gray, pt, budget) or _under_seal(cell, seal, pt)
+                    doubtful += _missed(cell, gray, pt, budget, digit) or _under_seal(cell, seal, pt)
                 elif _stroke_read(cell.text) and cell.source.get("bbox") and _mark(_cell_region(cell, gray, pt)) == "/":
                     if _EDGE_MARK.sub("", cell.text.strip()) in _SLASHES:
                         cell.text = "/"  # 「/.」: a speck beside the blank mark
                     else:
                         _contradicted(cell)
                         doubtful += 1
+                elif cell.text.strip() in _ZERO_READ - {"0"} and cell.source.get("bbox"):
+                    # 「o」「。」「Q」 where figures stand: a blurred 0 if its ink is one, else unreadable as it is.
+                    _zero_by_shape(cell, gray, pt, digit)
                 elif _judge(cell, confs):
-                    doubtful += not _second_reading(cell, gray, pt, budget)
+                    doubtful += not (_second_reading(cell, gray, pt, budget) or _zero_by_shape(cell, gray, pt, digit))
                 if _UNSIGNED.fullmatch(cell.text.strip()) and cell.source.get("bbox") and "doubt" not in cell.source \
                         and _sign_unread(_cell_region(cell, gray, pt)):
                     cell.source["doubt"] = (f"OCR read {cell.text.strip()!r} but a short level stroke stands before "
@@ -346,8 +358,10 @@ def _judge(cell: Any, confs: list[tuple[float, list[tuple[float, float]]]]) -> i
         return 0
     conf = min(inside)
     cell.source["ocr_conf"] = round(conf, 3)
-    if _EDGE_MARK.search(cell.text.strip()):
-        # 「.4」「25.」「·12」: a speck or a stroke read as a point at the edge of a figure.
+    if _EDGE_MARK.search(cell.text.strip()) and _figure_like(cell.text):
+        # 「.4」「25.」「·12」: a speck or a stroke read as a point at the edge of a figure. Not a
+        # label's (「（七）总计：」, a speck after 「…内部事务信息」): doubted as a figure, a label
+        # would stand among the figures and push its row a column over.
         cell.source["doubt"] = f"OCR read {cell.text!r}: a mark at the edge of the figure, not trusted"
         return 1
     if conf < THRESHOLD and any(ch.isdigit() for ch in cell.text) and not _NUMBERED_LABEL.fullmatch(cell.text.strip()):
@@ -356,6 +370,12 @@ def _judge(cell: Any, confs: list[tuple[float, list[tuple[float, float]]]]) -> i
     return 0
 
 
+def _figure_like(text: str) -> bool:
+    """Digits and what goes with them, no CJK: what a figure cell holds."""
+    return any(ch.isdigit() for ch in text) and not _CJK.search(text)
+
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 _EDGE_MARK = re.compile(r"^[.·,，。:：'`]|[.·,，。:：'`]$")
 # A label's own numbering (「4.保护第三方合法权益」, 「（2）行政许可」) is no figure: doubted as
 # one, the label would stand among the figures and push the row a column over. Any other
@@ -450,6 +470,32 @@ def _stroke_read(text: str) -> bool:
 def _contradicted(cell: Any, mark: str = "/") -> None:
     cell.source["doubt"] = (f"OCR read {cell.text.strip()!r} but the ink is one stroke shaped as 「{mark}」 "
                             "(a blank): not trusted")
+
+
+def _under_seal_joined(rules: list[tuple[float, float, float]], seal: Any, gray: Any, pt: float, *,
+                       vertical: bool) -> list[tuple[float, float, float]]:
+    """Rules with the stretches a seal hid put back: where a seal's ring runs along a rule,
+    its red ink, dropped with the seal, took the black rule under it too, and two columns
+    became one cell. Two pieces of one rule are joined across their gap when, all along
+    it, the rule is either seen (ink on its line) or could not be (the seal's ink there).
+    A gap where the paper shows on the line, as beside a merged cell, stays a gap."""
+    import numpy as np
+
+    out = list(rules)
+    band = 3  # px either side of the rule's line: a rule is 1-3 px, the ring's stroke several
+    pieces = sorted(rules)
+    for (pos, _, end), (pos2, start, _) in zip(pieces, pieces[1:]):
+        if pos2 != pos or start - end <= 0:
+            continue
+        line, a, b = int(round(pos / pt)), int(end / pt), int(np.ceil(start / pt))
+        across = (slice(a, b), slice(max(0, line - band), line + band + 1))
+        if not vertical:
+            across = across[::-1]
+        axis = 1 if vertical else 0
+        hidden, seen = seal[across].any(axis=axis), (gray[across] < 160).any(axis=axis)
+        if hidden.size and hidden.mean() >= 0.2 and (hidden | seen).mean() >= 0.95:
+            out.append((pos, end, start))
+    return out
 
 
 def _under_seal(cell: Any, seal: Any, pt: float) -> int:
@@ -572,7 +618,7 @@ def _spend(budget: list[int]) -> bool:
     return budget[0] >= 0
 
 
-def _missed(cell: Any, gray: Any, pt: float, budget: list[int]) -> int:
+def _missed(cell: Any, gray: Any, pt: float, budget: list[int], digit: float | None = None) -> int:
     """A cell the page reading left empty although it holds ink: a lone glyph the
     detector did not box. Read it alone; unsure → doubt, never a silent blank."""
     region = _cell_region(cell, gray, pt)
@@ -606,6 +652,9 @@ def _missed(cell: Any, gray: Any, pt: float, budget: list[int]) -> int:
     if read and conf >= THRESHOLD:
         cell.text, cell.source["ocr_conf"] = read, round(conf, 3)
         return 0
+    cell.text = text
+    if _zero_by_shape(cell, gray, pt, digit):
+        return 0
     cell.text = "?"  # unread: the table interpreter must see a figure it cannot read, not a label
     cell.source["doubt"] = f"ink in the cell but OCR read {text!r} with confidence {conf:.2f}: not trusted"
     return 1
@@ -633,6 +682,93 @@ def _second_reading(cell: Any, gray: Any, pt: float, budget: list[int]) -> bool:
         del cell.source["doubt"]
         return True
     return False
+
+
+_ZERO_READ = {"0", "o", "O", "〇", "。", "Q", "D"}  # what the recogniser makes of a lone, blurred 「0」
+
+
+def _zero_by_shape(cell: Any, gray: Any, pt: float, digit: float | None) -> bool:
+    """A lone 「0」 the recogniser read unsure (a blurred 150-dpi 「0」 reads 「0」 at 0.5–0.85,
+    or 「o」, 「。」): trusted when its ink says the same on its own, as `_ring` measures it.
+    Two readers that work differently agree; either alone leaves the cell in doubt."""
+    t = cell.text.strip()
+    if digit is None or (_EDGE_MARK.sub("", t) or t) not in _ZERO_READ or not cell.source.get("bbox"):
+        return False
+    if not _ring(_cell_region(cell, gray, pt), digit):
+        return False
+    cell.text = "0"
+    cell.source.pop("doubt", None)
+    cell.source["shape"] = f"read {t!r}; the ink is one ring of a figure's height around a centred hole: 0"
+    return True
+
+
+def _ring(region: Any, digit: float) -> bool:
+    """Whether the cell's ink is one 「0」: a single glyph of a figure's height (`digit`,
+    px) and a figure's width, closed around exactly one hole that is centred and more
+    than half the glyph's height. Told apart from 6 and 9 (their hole is off centre and
+    under half the height), 8 (two holes), 4 (a small hole high up), 〇 (as wide as
+    tall), a point or 「。」 (small), 10 or 0.5 (a second glyph). The letters O, D, Q and a
+    square 口 can pass: only a reading of a zero's shape is asked about (`_ZERO_READ`). Ink is taken
+    at three levels between the cell's darkest pixel and its paper: blur thins a serif
+    0's top and bottom until one level breaks the ring and another closes its hole. A 0
+    no level shows as a ring stays in doubt. Measured on Noto and DejaVu, sans, serif and
+    mono, 18–44 px, sharp and blurred (tests/test_ocr.py)."""
+    import numpy as np
+
+    if region is None or region.size == 0:
+        return False
+    darkest, paper = float(region.min()), float(np.median(region))
+    if paper - darkest < 60:
+        return False
+    return any(_one_ring(region < darkest + f * (paper - darkest), digit) for f in (0.35, 0.5, 0.65))
+
+
+def _one_ring(ink: Any, digit: float) -> bool:
+    import cv2
+    import numpy as np
+
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    if n < 2:
+        return False
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    k = int(areas.argmax())
+    if (np.delete(areas, k) >= max(SPECK + 1, 0.12 * areas[k])).any():
+        return False  # a second glyph (10, 0.5), a broken ring, a large blot
+    x, y, w, h = (int(v) for v in stats[k + 1, :4])
+    if not 0.7 * digit <= h <= 1.4 * digit or not 0.35 <= w / h <= 0.85:
+        return False
+    paper_inside = (labels[y:y + h, x:x + w] != k + 1).astype(np.uint8)
+    m, _, hs, hc = cv2.connectedComponentsWithStats(paper_inside, connectivity=4)
+    holes = [i for i in range(1, m) if hs[i, 0] > 0 and hs[i, 1] > 0 and hs[i, 0] + hs[i, 2] < w
+             and hs[i, 1] + hs[i, 3] < h and hs[i, cv2.CC_STAT_AREA] >= 4]
+    if len(holes) != 1:
+        return False
+    hw, hh = hs[holes[0], 2], hs[holes[0], 3]
+    cx, cy = hc[holes[0]]
+    return bool(hh >= 0.55 * h and hw >= 0.3 * w and abs(cy - (h - 1) / 2) <= 0.1 * h and abs(cx - (w - 1) / 2) <= 0.15 * w)
+
+
+def _digit_height(grids: list[Any], confs: list[tuple[float, list[tuple[float, float]]]], gray: Any,
+                  pt: float) -> float | None:
+    """How tall (px) the page's figures are: the median ink height of up to 40 cells read
+    confidently as digits. None on a page without any (no 「0」 is then told by its shape)."""
+    import statistics
+
+    heights = []
+    for grid in grids:
+        for row in grid.rows:
+            for cell in row:
+                box = cell.source.get("bbox")
+                if len(heights) >= 40 or not box or not cell.text.strip().isdigit():
+                    continue
+                x0, t, x1, b = box
+                inside = [c for c, centres in confs for (cx, cy) in centres if x0 <= cx <= x1 and t <= cy <= b]
+                if not inside or min(inside) < THRESHOLD:
+                    continue
+                found = _glyph_box(_cell_region(cell, gray, pt) < 200)
+                if found is not None:
+                    heights.append(found[0][1] - found[0][0] + 1)
+    return float(statistics.median(heights)) if heights else None
 
 
 def _normalise(gray: Any, dpi: float, mask: Any = None) -> tuple[Any, float, Any]:
