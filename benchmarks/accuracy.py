@@ -66,6 +66,7 @@ class Outcome:
     old_exact: int = 0
     nulled: int = 0  # not read, NULL with a reason (a gap, said)
     wrong_confident: int = 0  # a wrong figure stored as read (OCR: at or above the confidence threshold)
+    flagged: int = 0  # of those, how many a reconciliation rule of the report flags (the issue allows these)
 
 
 def _same(a, b) -> bool:
@@ -145,6 +146,8 @@ def _score(spec, fmt: str, data) -> Outcome:
                 out.nulled += 1
             elif cell is not None:
                 out.wrong_confident += 1
+                out.flagged += any(i.kind == "rule" and str(i.table) == str(e["table"]) and [e["row"], e["col"]] in i.cells
+                                   for i in report.issues)
     out.meta_ok = {"year": report.report_year == spec.report_year, "title": report.title == spec.title,
                    "agency": report.agency == spec.agency, "titled": report.agency_titled == spec.agency_titled,
                    "region": expected_place(spec) in (None, (report.province, report.city, report.county)),
@@ -236,12 +239,13 @@ def main(argv: list[str] | None = None) -> int:
               f" {sum(o.seconds for o in os_) / max(1, len(os_)):>8.2f}")
 
     print("\nconfusion per container: every expected cell is exact, NULL with a reason, or wrong "
-          "(a figure stored as read — the one outcome that must be 0)")
+          "(a figure stored as read — the one outcome that must be 0; of those, how many a rule flags)")
     for fmt in formats:
         os_ = [o for o in outcomes if o.fmt == fmt]
         tot = sum(o.expected for o in os_)
         print(f"  {fmt:10} exact {_pct(sum(o.exact for o in os_), tot)}  NULL+reason "
-              f"{_pct(sum(o.nulled for o in os_), tot)}  wrong {sum(o.wrong_confident for o in os_)}")
+              f"{_pct(sum(o.nulled for o in os_), tot)}  wrong {sum(o.wrong_confident for o in os_)}"
+              f" (flagged by a rule {sum(o.flagged for o in os_)})")
 
     print("\nold 统计表 cells (2008–2018 reports), by format")
     for fmt in formats:

@@ -64,10 +64,11 @@ class Heading:
 
 
 def tidy(text: str) -> str:
-    """Spaces that text extraction put beside CJK characters go; spaces between Latin
-    words stay (「2023 年」 → 「2023年」)."""
+    """Spaces that text extraction put beside CJK characters go, and so do those inside
+    a figure (OCR reads a wide-set 「2016」 as 「2 016」); spaces between Latin words stay
+    (「2023 年」 → 「2023年」)."""
     t = re.sub(r"\s+", " ", text).strip()
-    return re.sub(r"(?<=[^\x00-\x7f]) | (?=[^\x00-\x7f])", "", t)
+    return re.sub(r"(?<=[^\x00-\x7f]) | (?=[^\x00-\x7f])|(?<=\d) (?=\d)", "", t)
 
 
 def _core(s: str) -> str:

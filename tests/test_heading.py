@@ -173,3 +173,17 @@ def test_a_title_the_text_does_not_contradict_is_kept(organ):
                  ["一、总体情况", f"{longer}坚持公开。", f"{longer}推进。", f"{organ}落实。", f"{organ}。"]):
         h = find_heading([title] + body, read_by_ocr=True)
         assert (h.agency_titled, h.misread) == (organ, None), body
+
+
+@pytest.mark.parametrize("organ", ORGANS)
+@pytest.mark.parametrize("year", ["2 016", "20 16", "2 0 1 6", "201 6 "])
+@pytest.mark.parametrize("wrap", [False, True])
+def test_a_year_ocr_read_with_spaces_inside_is_one_figure_in_the_title(organ, year, wrap):
+    """OCR reads a wide-set year with spaces inside it (「2 016 年」): the title has the
+    year whole, on one line or wrapped after the organ, year first or last."""
+    for first in (False, True):
+        head = [f"{year} 年{organ}政府信息公开工作年度报告"] if first else \
+            ([organ, f"{year} 年政府信息公开工作年度报告"] if wrap else [f"{organ}{year} 年政府信息公开工作年度报告"])
+        h = find_heading(head + ["一、总体情况", f"2016年，{organ}坚持公开为常态。"], read_by_ocr=True)
+        want = f"2016年{organ}政府信息公开工作年度报告" if first else f"{organ}2016年政府信息公开工作年度报告"
+        assert (h.title, h.agency_titled) == (want, organ), (head, h)

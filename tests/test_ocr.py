@@ -9,6 +9,8 @@ carries its page, box and confidence. OCR is slow (seconds a page), so the corpu
 is small here; benchmarks/accuracy.py --formats scan-html measures it at scale."""
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -497,10 +499,11 @@ def test_faint_print_is_ink_and_jpeg_noise_is_not(font):
 
     face = ImageFont.truetype(f"/usr/share/fonts/opentype/noto/{font}", 30)
     rng = np.random.default_rng(1)
-    for text in ("7", "1", "4", ""):
+    # A narrow cell, and a wide one (table 2's merged cells): a lone thin 「1」 is ink in both.
+    for text, width in itertools.product(("7", "1", "4", ""), (220, 800)):
         for grey, blur, quality in ((205, 0.6, 60), (195, 1.2, 75), (190, 1.0, 60)):  # all above 200 once blurred
-            img = Image.new("L", (220, 82), 255)
-            ImageDraw.Draw(img).text((100, 20), text, fill=grey, font=face)
+            img = Image.new("L", (width, 82), 255)
+            ImageDraw.Draw(img).text((width // 2 - 10, 20), text, fill=grey, font=face)
             img = img.filter(ImageFilter.GaussianBlur(blur))
             noisy = np.asarray(img).copy()
             assert noisy.min() >= 190 or not text  # the figure at its darkest: about the 194 of a real faint copy
@@ -624,3 +627,33 @@ def test_a_rule_a_seal_hid_is_joined_and_a_gap_in_paper_is_not():
     gray2[300, :150], gray2[300, 250:] = 0, 0
     seal[295:306, 140:260] = True
     assert (300 * pt, 150 * pt, 250 * pt) in raster._under_seal_joined(across, seal, gray2, pt, vertical=False)
+
+
+def test_a_figure_part_of_which_a_seal_may_hide_is_doubted():
+    """A seal's red, dropped from the page, takes what it covered: a stroke across a
+    figure's whole line, on it or a figure's width beside it, could hide a 「1」; red low
+    between its glyphs, a point. A ring passing above the figure or far beside it hides
+    nothing of it, and the figure stands."""
+    from types import SimpleNamespace
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    face = ImageFont.truetype("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc", 28)
+    pt = 72 / 200
+    page = Image.new("L", (400, 100), 255)
+    ImageDraw.Draw(page).text((170, 30), "2369", fill=0, font=face)
+    gray = np.asarray(page)
+    (t, b, x0, x1), _ = raster._glyph_box(gray < 200)
+
+    def doubted(red: tuple[slice, slice]) -> bool:
+        seal = np.zeros_like(gray, dtype=bool)
+        seal[red] = True
+        cell = SimpleNamespace(text="2369", source={"bbox": [20 * pt, 5 * pt, 380 * pt, 95 * pt]})
+        return raster._seal_on_figure(cell, seal, gray, pt) and "doubt" in cell.source
+
+    assert doubted((slice(t - 5, b + 5), slice(x1 + 4, x1 + 8)))  # down the line just after it: a 「1」 could hide
+    assert doubted((slice(t - 5, b + 5), slice(x0 - 8, x0 - 4)))  # or just before it
+    assert doubted((slice(b - 3, b + 1), slice((x0 + x1) // 2 - 2, (x0 + x1) // 2 + 2)))  # low inside: a point
+    assert not doubted((slice(t - 20, t - 8), slice(x0 - 30, x1 + 30)))  # a ring passing above
+    assert not doubted((slice(t - 5, b + 5), slice(x1 + 40, x1 + 46)))  # well beside it
+    assert not doubted((slice(t, t + 3), slice(x0 - 10, x1 + 10)))  # across the tops of the glyphs only

@@ -315,6 +315,8 @@ def add_page(pages: Any, page_no: int, image: Any, dpi: float) -> dict[str, Any]
                     cell.source["doubt"] = (f"OCR read {cell.text.strip()!r} but a short level stroke stands before "
                                             "it, unread: a minus sign? not trusted")
                     doubtful += 1
+                if seal is not None and "doubt" not in cell.source and _seal_on_figure(cell, seal, gray, pt):
+                    doubtful += 1
     if budget[0] < 0:
         pages.warnings.append(f"page {page_no}: more than {MAX_CELL_READS} cells needed a second reading "
                               "(a noisy scan?): the rest are NULL with a reason, not read")
@@ -498,6 +500,32 @@ def _under_seal_joined(rules: list[tuple[float, float, float]], seal: Any, gray:
     return out
 
 
+def _seal_on_figure(cell: Any, seal: Any, gray: Any, pt: float) -> bool:
+    """A figure part of which the seal may hide: what the red covered went with it when
+    the seal was dropped (a star over 「1223.87」 left 「12」, read at 0.998; a ring across
+    「2369.81」 took the point). Doubted where the seal's ink covers the figure's line from
+    top to bottom, on the figure or a figure's width beside it (a whole 「1」 could be
+    under it), or lies low between its first and last glyph (a point could be). A ring
+    passing above or below a figure, or beside it, hides nothing of it."""
+    text = cell.text.strip()
+    if not cell.source.get("bbox") or not any(ch.isdigit() for ch in text) or _NUMBERED_LABEL.fullmatch(text):
+        return False
+    found = _glyph_box(_cell_region(cell, gray, pt) < 200)
+    if found is None:
+        return False
+    (t, b, x0, x1), _ = found
+    inset = 1.5 / pt  # as _cell_region cuts the cell
+    top, left = int(cell.source["bbox"][1] / pt + inset) + t, int(cell.source["bbox"][0] / pt + inset)
+    h = b - t + 1
+    reach = round(0.6 * h)  # a figure's width
+    line = seal[top:top + h, max(0, left + x0 - reach):left + x1 + reach + 1]
+    low = seal[top + 2 * h // 3:top + h, left + x0:left + x1 + 1]
+    if not (line.size and int((line.mean(axis=0) >= 0.7).sum()) >= 2) and int(low.sum()) < 4:
+        return False
+    cell.source["doubt"] = f"a seal's ink lies on the figure read {text!r}: what it covers may be lost with it"
+    return True
+
+
 def _under_seal(cell: Any, seal: Any, pt: float) -> int:
     """An empty cell a red seal covers: what was printed under it may be gone with
     the seal's ink, so the blank is not trusted."""
@@ -559,7 +587,11 @@ def _cell_ink(region: Any) -> Any:
         if found is None:
             return None
         (t, b, x0, x1), _ = found
-        if int(faint[t:b + 1, x0:x1 + 1].sum()) < max(40, region.size // 400):
+        # A glyph's height at 200 dpi (a 9-pt 「1」 is ~17 px) and its ink, judged by the glyph,
+        # not by the cell's size: a thin 「1」 alone in a wide cell has less ink than a
+        # four-hundredth of the cell, and was taken for blank. A speck's JPEG halo stays
+        # within its 8-px block.
+        if b - t + 1 < 12 or int(faint[t:b + 1, x0:x1 + 1].sum()) < 40:
             return None
     (t, b, x0, x1), specks = found
     if specks.any():
