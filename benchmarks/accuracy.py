@@ -133,6 +133,9 @@ def _score(spec, fmt: str, data) -> Outcome:
             traceback.print_exc()
         return out
     out.seconds = time.perf_counter() - t0
+    from nianbao.pipeline.validate import validate
+
+    validate(report)  # the reconciliation rules, as the archive applies them: what they flag is counted
     for e in exp:
         cell = report.cell(e["table"], e["row"], e["col"])
         out.old_expected += e["table"] == "old"
