@@ -354,11 +354,9 @@ def _judge(cell: Any, confs: list[tuple[float, list[tuple[float, float]]]]) -> i
     box = cell.source.get("bbox")
     if not box or not cell.text.strip():
         return 0
-    x0, t, x1, b = box
-    inside = [c for c, centres in confs for (cx, cy) in centres if x0 <= cx <= x1 and t <= cy <= b]
-    if not inside:
+    conf = _box_conf(box, confs)
+    if conf is None:
         return 0
-    conf = min(inside)
     cell.source["ocr_conf"] = round(conf, 3)
     if _EDGE_MARK.search(cell.text.strip()) and _figure_like(cell.text):
         # 「.4」「25.」「·12」: a speck or a stroke read as a point at the edge of a figure. Not a
@@ -370,6 +368,13 @@ def _judge(cell: Any, confs: list[tuple[float, list[tuple[float, float]]]]) -> i
         cell.source["doubt"] = f"OCR read {cell.text!r} with confidence {conf:.2f} (< {THRESHOLD}): not trusted"
         return 1
     return 0
+
+
+def _box_conf(box: list[float], confs: list[tuple[float, list[tuple[float, float]]]]) -> float | None:
+    """The lowest confidence of the words with a character centred in the box (None: none)."""
+    x0, t, x1, b = box
+    inside = [c for c, centres in confs for (cx, cy) in centres if x0 <= cx <= x1 and t <= cy <= b]
+    return min(inside) if inside else None
 
 
 def _figure_like(text: str) -> bool:
@@ -793,9 +798,8 @@ def _digit_height(grids: list[Any], confs: list[tuple[float, list[tuple[float, f
                 box = cell.source.get("bbox")
                 if len(heights) >= 40 or not box or not cell.text.strip().isdigit():
                     continue
-                x0, t, x1, b = box
-                inside = [c for c, centres in confs for (cx, cy) in centres if x0 <= cx <= x1 and t <= cy <= b]
-                if not inside or min(inside) < THRESHOLD:
+                conf = _box_conf(box, confs)
+                if conf is None or conf < THRESHOLD:
                     continue
                 found = _glyph_box(_cell_region(cell, gray, pt) < 200)
                 if found is not None:
